@@ -1,0 +1,109 @@
+//! The command-line interface: argument parsing and output, nothing more.
+//! Every command calls the library's public API.
+
+mod check;
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::diag::render::Format;
+
+/// Exit codes, stable and documented in the README.
+pub mod exit {
+    /// Everything clean.
+    pub const OK: i32 = 0;
+    /// The policy has errors (or warnings under `--deny warnings`), or a
+    /// test failed.
+    pub const DIAGNOSTICS: i32 = 1;
+    /// Bad usage or an I/O problem (a missing file, an unreadable input).
+    pub const USAGE: i32 = 2;
+    /// `eval`: some input records could not be evaluated (each has an error
+    /// record in the output).
+    pub const RECORD_ERRORS: i32 = 3;
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "handoff", version, about = "Lead handoff policies: check them, evaluate leads against them, explain the decisions")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Parse and check policy files; print every problem found.
+    Check(check::CheckArgs),
+    /// Print the documentation of a diagnostic code, e.g. `handoff explain-code H101`.
+    ExplainCode {
+        /// A code such as H101, or its name such as unknown-field.
+        code: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub(crate) enum DiagFormat {
+    Human,
+    Short,
+    Json,
+    Sarif,
+    Github,
+}
+
+impl From<DiagFormat> for Format {
+    fn from(f: DiagFormat) -> Format {
+        match f {
+            DiagFormat::Human => Format::Human,
+            DiagFormat::Short => Format::Short,
+            DiagFormat::Json => Format::Json,
+            DiagFormat::Sarif => Format::Sarif,
+            DiagFormat::Github => Format::Github,
+        }
+    }
+}
+
+/// Whether to colour output on stderr/stdout: a terminal, and `NO_COLOR` unset.
+pub(crate) fn use_color(stream_is_terminal: bool) -> bool {
+    stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Runs the CLI with `args` and returns the process exit code.
+pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { exit::USAGE } else { exit::OK };
+        }
+    };
+    match cli.command {
+        Command::Check(a) => check::run(a),
+        Command::ExplainCode { code } => explain_code(&code),
+    }
+}
+
+fn explain_code(code: &str) -> i32 {
+    match crate::docs::diagnostic_entry(code) {
+        Some(text) => {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{text}");
+            exit::OK
+        }
+        None => {
+            eprintln!("error: `{code}` is not a diagnostic code; codes look like H101 (see docs/diagnostics.md)");
+            exit::USAGE
+        }
+    }
+}
+
+/// Prints an I/O or usage problem in one line on stderr.
+pub(crate) fn fail(message: impl std::fmt::Display) -> i32 {
+    let color = use_color(std::io::stderr().is_terminal());
+    if color {
+        eprintln!("\x1b[1;31merror\x1b[0m: {message}");
+    } else {
+        eprintln!("error: {message}");
+    }
+    exit::USAGE
+}

@@ -1,0 +1,167 @@
+//! Loading: files on disk (or a string) -> parsed modules.
+//!
+//! Reads the root policy file, parses it, follows its `import`s relative to
+//! the importing file, and collects every diagnostic. An import cycle or a
+//! missing import is a diagnostic pointing at the `import` line, never a
+//! hang or a crash.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::ast::{ItemKind, Module};
+use crate::diag::{Code, Diagnostic};
+use crate::span::{FileId, SourceMap, Span};
+use crate::syntax;
+
+/// All modules of one policy, the root first, with their sources.
+#[derive(Debug)]
+pub struct Loaded {
+    pub sources: SourceMap,
+    pub modules: Vec<Module>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Where a source comes from.
+enum Origin {
+    Disk(PathBuf),
+    Memory,
+}
+
+/// The most files one policy may import, directly or not.
+const MAX_FILES: usize = 256;
+
+/// Loads a policy from a file on disk, following imports.
+///
+/// An unreadable root file is an `Err` with the reason (the CLI reports it as
+/// an I/O error, exit code 2); everything else is a diagnostic.
+pub fn load_file(path: &Path) -> std::io::Result<Loaded> {
+    let bytes = std::fs::read(path)?;
+    Ok(load_bytes(&path.display().to_string(), &bytes, Some(path)))
+}
+
+/// Loads a policy from text already in memory. Imports are resolved against
+/// `base` when given (the file the text came from), and rejected otherwise.
+pub fn load_bytes(name: &str, bytes: &[u8], base: Option<&Path>) -> Loaded {
+    let mut l = Loader {
+        sources: SourceMap::new(),
+        modules: Vec::new(),
+        diagnostics: Vec::new(),
+        by_path: HashMap::new(),
+    };
+    let origin = match base {
+        Some(p) => Origin::Disk(p.to_path_buf()),
+        None => Origin::Memory,
+    };
+    l.add(name, bytes, origin, &mut Vec::new());
+    crate::diag::sort(&mut l.diagnostics);
+    Loaded {
+        sources: l.sources,
+        modules: l.modules,
+        diagnostics: l.diagnostics,
+    }
+}
+
+struct Loader {
+    sources: SourceMap,
+    modules: Vec<Module>,
+    diagnostics: Vec<Diagnostic>,
+    by_path: HashMap<PathBuf, FileId>,
+}
+
+impl Loader {
+    /// Parses one file and, depth first, the files it imports. `stack` holds
+    /// the canonical paths of the files being loaded, to find cycles.
+    fn add(&mut self, name: &str, bytes: &[u8], origin: Origin, stack: &mut Vec<PathBuf>) {
+        let file = self.sources.add(name, syntax::decode(bytes));
+        let canonical = match &origin {
+            Origin::Disk(p) => {
+                let c = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+                self.by_path.insert(c.clone(), file);
+                Some(c)
+            }
+            Origin::Memory => None,
+        };
+        if let Some(d) = syntax::check_bytes(file, bytes) {
+            self.diagnostics.push(d);
+            return;
+        }
+        let text = self.sources.get(file).text.clone();
+        let parsed = syntax::parse_module(file, &text);
+        self.diagnostics.extend(parsed.diagnostics);
+        let Some(module) = parsed.module else { return };
+        let imports: Vec<(String, Span)> = module
+            .items
+            .iter()
+            .filter_map(|i| match &i.kind {
+                ItemKind::Import(s) => Some((s.value.clone(), s.span)),
+                _ => None,
+            })
+            .collect();
+        self.modules.push(module);
+        if let Some(c) = &canonical {
+            stack.push(c.clone());
+        }
+        for (target, span) in imports {
+            self.import(&origin, &target, span, stack);
+        }
+        if canonical.is_some() {
+            stack.pop();
+        }
+    }
+
+    fn import(&mut self, origin: &Origin, target: &str, span: Span, stack: &mut Vec<PathBuf>) {
+        let Origin::Disk(from) = origin else {
+            self.diagnostics.push(
+                Diagnostic::new(Code::ImportNotFound, span, format!("cannot import `{target}` from a policy read from standard input"))
+                    .label("no directory to look in")
+                    .help("pass the policy as a file path so imports resolve relative to it"),
+            );
+            return;
+        };
+        let dir = from.parent().unwrap_or(Path::new("."));
+        let path = dir.join(target);
+        let canonical = match std::fs::canonicalize(&path) {
+            Ok(c) => c,
+            Err(_) => {
+                self.diagnostics.push(
+                    Diagnostic::new(Code::ImportNotFound, span, format!("imported file `{}` does not exist", path.display()))
+                        .label("not found")
+                        .help(format!("import paths are relative to the importing file, here `{}`", dir.display())),
+                );
+                return;
+            }
+        };
+        if let Some(pos) = stack.iter().position(|p| *p == canonical) {
+            let chain: Vec<String> = stack[pos..]
+                .iter()
+                .chain(std::iter::once(&canonical))
+                .map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+                .collect();
+            self.diagnostics.push(
+                Diagnostic::new(Code::ImportCycle, span, format!("this import closes a cycle: {}", chain.join(" -> ")))
+                    .label("imports a file that is already importing this one")
+                    .help("move what both files need into a third file that imports neither"),
+            );
+            return;
+        }
+        if self.by_path.contains_key(&canonical) {
+            return; // already loaded through another import
+        }
+        if self.sources.len() >= MAX_FILES {
+            self.diagnostics.push(
+                Diagnostic::new(Code::ImportNotFound, span, format!("a policy may span at most {MAX_FILES} files"))
+                    .label("one import too many")
+                    .help("merge small shared files"),
+            );
+            return;
+        }
+        match std::fs::read(&path) {
+            Ok(bytes) => self.add(&path.display().to_string(), &bytes, Origin::Disk(path.clone()), stack),
+            Err(e) => self.diagnostics.push(
+                Diagnostic::new(Code::UnreadableFile, span, format!("cannot read imported file `{}`: {e}", path.display()))
+                    .label("unreadable")
+                    .help("check the file's permissions, and that it is a file and not a directory"),
+            ),
+        }
+    }
+}

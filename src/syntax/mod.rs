@@ -1,0 +1,156 @@
+//! Source text -> pest pairs -> AST.
+//!
+//! [`parse_module`] is the whole public face: it takes the bytes of one file
+//! and returns the best AST it could build plus every diagnostic found on
+//! the way. Before pest runs, a cheap pre-flight rejects what must never
+//! reach a recursive parser: oversized input, invalid UTF-8 and runaway
+//! bracket nesting.
+
+mod errors;
+mod lower;
+
+use crate::ast::Module;
+use crate::diag::{Code, Diagnostic};
+use crate::span::{FileId, Span};
+
+/// The pest parser generated from `grammar/handoff.pest`.
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/handoff.pest"]
+pub struct HandoffParser;
+
+/// The largest policy file accepted, in bytes.
+pub const MAX_SOURCE_BYTES: usize = 8 * 1024 * 1024;
+/// The deepest bracket nesting accepted: `(`, `[` and `{` together.
+pub const MAX_NESTING: usize = 64;
+/// The deepest operator nesting accepted in one expression.
+pub const MAX_EXPR_DEPTH: usize = 128;
+
+/// The outcome of parsing one file: the module (absent when the text could
+/// not be parsed at all) and the diagnostics.
+#[derive(Debug)]
+pub struct Parsed {
+    pub module: Option<Module>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Decodes `bytes` as UTF-8 for a source map. Invalid sequences become
+/// U+FFFD so the text can still be shown; [`check_bytes`] reports them.
+pub fn decode(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The pre-flight on raw bytes: size and encoding.
+pub fn check_bytes(file: FileId, bytes: &[u8]) -> Option<Diagnostic> {
+    if bytes.len() > MAX_SOURCE_BYTES {
+        return Some(
+            Diagnostic::new(
+                Code::FileTooLarge,
+                Span::new(file, 0, 0),
+                format!(
+                    "the policy file is {} bytes, more than the limit of {} bytes",
+                    bytes.len(),
+                    MAX_SOURCE_BYTES
+                ),
+            )
+            .label("file starts here")
+            .help("split the policy into several files joined with `import`"),
+        );
+    }
+    if let Err(e) = std::str::from_utf8(bytes) {
+        let at = e.valid_up_to();
+        let len = e.error_len().unwrap_or(1);
+        return Some(
+            Diagnostic::new(
+                Code::InvalidUtf8,
+                Span::new(file, at, at + len),
+                format!("the file is not valid UTF-8 text (byte {at})"),
+            )
+            .label("invalid byte sequence")
+            .help("save the policy as UTF-8 text; a binary or differently encoded file cannot be read"),
+        );
+    }
+    None
+}
+
+/// Parses one source file. `text` must be the decoded text of the file.
+pub fn parse_module(file: FileId, text: &str) -> Parsed {
+    if let Some(d) = nesting_check(file, text) {
+        return Parsed {
+            module: None,
+            diagnostics: vec![d],
+        };
+    }
+    // error detail makes pest record the literal tokens it tried, which the
+    // messages name; it costs nothing on input that parses
+    pest::set_error_detail(true);
+    match <HandoffParser as pest::Parser<Rule>>::parse(Rule::file, text) {
+        Ok(mut pairs) => {
+            let pair = pairs.next().expect("the `file` rule always yields one pair");
+            let (module, mut diagnostics) = lower::lower_file(file, text, pair);
+            if module.items.is_empty() && diagnostics.is_empty() {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::EmptyPolicy,
+                        Span::new(file, 0, 0),
+                        "the policy file declares nothing",
+                    )
+                    .label("empty file")
+                    .help("start with a `policy \"Name\" { ... }` header and a `lead { ... }` schema"),
+                );
+            }
+            crate::diag::sort(&mut diagnostics);
+            Parsed {
+                module: Some(module),
+                diagnostics,
+            }
+        }
+        Err(err) => Parsed {
+            module: None,
+            diagnostics: vec![errors::convert(file, text, &err)],
+        },
+    }
+}
+
+/// Scans bracket nesting outside strings and comments, so that deeply
+/// nested input gets a clear message instead of exhausting the stack.
+fn nesting_check(file: FileId, text: &str) -> Option<Diagnostic> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    if bytes[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(
+                        Diagnostic::new(
+                            Code::TooDeep,
+                            Span::new(file, i, i + 1),
+                            format!("brackets are nested more than {MAX_NESTING} levels deep"),
+                        )
+                        .label("too deep here")
+                        .help("split the condition into named signals; each can use the others by name"),
+                    );
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
