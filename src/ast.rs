@@ -409,10 +409,11 @@ pub struct PlaybookSelect {
     pub span: Span,
 }
 
-/// `debrief within 2d requires lifecycle.debrief`
+/// `debrief within 2d since lifecycle.handed_off_at requires lifecycle.debrief`
 #[derive(Clone, Debug)]
 pub struct Debrief {
     pub within: DurationLit,
+    pub since: Path,
     pub field: Path,
     pub span: Span,
 }

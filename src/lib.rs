@@ -8,6 +8,7 @@
 //! ```
 
 pub mod ast;
+pub mod check;
 pub mod diag;
 pub mod span;
 pub mod syntax;
@@ -26,6 +27,8 @@ pub struct Checked {
     pub sources: SourceMap,
     pub diagnostics: Vec<Diagnostic>,
     pub modules: Vec<ast::Module>,
+    /// The checked program; `None` when the text did not parse.
+    pub program: Option<check::Program>,
 }
 
 impl Checked {
@@ -40,10 +43,24 @@ impl Checked {
     }
 
     fn from_loaded(l: load::Loaded) -> Checked {
+        let mut diagnostics = l.diagnostics;
+        // check only what parsed: a file that failed to parse would make
+        // every name it defines look undefined
+        let parsed_all = !diag::has_errors(&diagnostics);
+        let program = if parsed_all {
+            let result = check::check(&l.modules);
+            diagnostics.extend(result.diagnostics);
+            diag::sort(&mut diagnostics);
+            Some(result.program)
+        } else {
+            None
+        };
         Checked {
             sources: l.sources,
-            diagnostics: l.diagnostics,
+            diagnostics,
             modules: l.modules,
+            program,
         }
     }
 }
+pub mod types;

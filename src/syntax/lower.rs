@@ -891,9 +891,11 @@ impl<'a> Lower<'a> {
                 Rule::debrief_entry => {
                     let mut di = e.into_inner();
                     let within = self.duration_arg(di.next().expect("debrief delay"));
+                    let since = self.path(next(&mut di, Rule::path));
                     let field = self.path(next(&mut di, Rule::path));
                     h.debrief.push(Debrief {
                         within,
+                        since,
                         field,
                         span,
                     });

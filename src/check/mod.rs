@@ -1,0 +1,415 @@
+//! The checker: every mistake found before a single lead is evaluated.
+//!
+//! [`check`] merges the declarations of all loaded modules into one
+//! [`Program`], resolves every name and field path, types every expression
+//! against the lead schema, and runs the lints (unreachable routes, rules
+//! that can never be true, cycles). It never stops at the first problem:
+//! each pass pushes what it finds and goes on.
+
+mod decls;
+mod expr;
+mod lints;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::ast::*;
+use crate::diag::{self, Code, Diagnostic};
+use crate::span::Span;
+use crate::types::{FieldTy, RecordTy, Ty};
+
+/// The merged, checked declarations of one policy. The compiler lowers it
+/// to IR; names here resolve through the `*_index` maps.
+#[derive(Debug, Default)]
+pub struct Program {
+    pub header: Option<PolicyHeader>,
+    pub schema: Arc<RecordTy>,
+    pub schema_decl: Option<Schema>,
+    pub roles: Vec<Ident>,
+    pub stages: Vec<Ident>,
+    pub stage_field: Option<Path>,
+    pub teams: Vec<Team>,
+    pub queues: Vec<Queue>,
+    pub calendars: Vec<Calendar>,
+    pub signals: Vec<Signal>,
+    pub scores: Vec<Score>,
+    pub handoffs: Vec<Handoff>,
+    pub playbooks: Vec<Playbook>,
+    pub metrics: Vec<Metric>,
+}
+
+impl Program {
+    pub fn signal_index(&self, name: &str) -> Option<usize> {
+        self.signals.iter().position(|s| s.name.name == name)
+    }
+    pub fn score_index(&self, name: &str) -> Option<usize> {
+        self.scores.iter().position(|s| s.name.name == name)
+    }
+    pub fn team_index(&self, name: &str) -> Option<usize> {
+        self.teams.iter().position(|s| s.name.name == name)
+    }
+    pub fn queue_index(&self, name: &str) -> Option<usize> {
+        self.queues.iter().position(|s| s.name.name == name)
+    }
+    pub fn calendar_index(&self, name: &str) -> Option<usize> {
+        self.calendars.iter().position(|s| s.name.name == name)
+    }
+    pub fn playbook_index(&self, name: &str) -> Option<usize> {
+        self.playbooks.iter().position(|s| s.name.name == name)
+    }
+
+    /// Resolves a dotted path against the lead schema: the field types
+    /// along the way, or the index of the first segment that does not exist.
+    pub fn resolve_field(&self, path: &Path) -> Result<Vec<FieldTy>, usize> {
+        resolve_in(&self.schema, &path.segments)
+    }
+}
+
+/// Walks `segments` through nested records.
+pub(crate) fn resolve_in(root: &RecordTy, segments: &[Ident]) -> Result<Vec<FieldTy>, usize> {
+    let mut out = Vec::with_capacity(segments.len());
+    let mut rec = root;
+    for (i, seg) in segments.iter().enumerate() {
+        let Some((_, f)) = rec.field(&seg.name) else {
+            return Err(i);
+        };
+        out.push(f.clone());
+        if i + 1 < segments.len() {
+            match &f.ty {
+                Ty::Record(r) => rec = r,
+                _ => return Err(i + 1),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// What the checker found: the program (usable when there are no errors)
+/// and every diagnostic, sorted by position.
+pub struct CheckResult {
+    pub program: Program,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Checks a policy made of `modules` (the root module first).
+pub fn check(modules: &[Module]) -> CheckResult {
+    let mut cx = Checker {
+        p: Program::default(),
+        diags: Vec::new(),
+        used: HashMap::new(),
+        defined_at: HashMap::new(),
+        deps: HashMap::new(),
+    };
+    cx.collect(modules);
+    cx.check_all();
+    lints::run(&mut cx);
+    cx.report_unused();
+    diag::sort(&mut cx.diags);
+    CheckResult {
+        program: cx.p,
+        diagnostics: cx.diags,
+    }
+}
+
+/// Kinds of named things, for messages and the unused lint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Kind {
+    Role,
+    Stage,
+    Team,
+    Queue,
+    Calendar,
+    Signal,
+    Score,
+    Playbook,
+    Metric,
+}
+
+impl Kind {
+    fn word(self) -> &'static str {
+        match self {
+            Kind::Role => "role",
+            Kind::Stage => "stage",
+            Kind::Team => "team",
+            Kind::Queue => "queue",
+            Kind::Calendar => "calendar",
+            Kind::Signal => "signal",
+            Kind::Score => "score",
+            Kind::Playbook => "playbook",
+            Kind::Metric => "metric",
+        }
+    }
+
+    fn unknown_code(self) -> Code {
+        match self {
+            Kind::Role => Code::UnknownRole,
+            Kind::Stage => Code::UnknownStage,
+            Kind::Team => Code::UnknownTeam,
+            Kind::Queue => Code::UnknownQueue,
+            Kind::Calendar => Code::UnknownCalendar,
+            Kind::Playbook => Code::UnknownPlaybook,
+            Kind::Signal | Kind::Score | Kind::Metric => Code::UnknownName,
+        }
+    }
+}
+
+pub(crate) struct Checker {
+    pub(crate) p: Program,
+    pub(crate) diags: Vec<Diagnostic>,
+    /// Names referenced somewhere, for the unused lint.
+    used: HashMap<(Kind, String), ()>,
+    /// Where each name is defined.
+    defined_at: HashMap<(Kind, String), Span>,
+    /// Signals and scores each signal or score uses by name.
+    pub(crate) deps: HashMap<String, Vec<(String, Span)>>,
+}
+
+impl Checker {
+    pub(crate) fn push(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    /// Records a definition; a second one with the same name is an error
+    /// pointing at both.
+    fn define(&mut self, kind: Kind, name: &Ident) -> bool {
+        let key = (kind, name.name.clone());
+        if let Some(first) = self.defined_at.get(&key) {
+            let first = *first;
+            self.push(
+                Diagnostic::new(Code::Duplicate, name.span, format!("{} `{}` is defined twice", kind.word(), name.name))
+                    .label("second definition")
+                    .with_secondary(first, "first defined here")
+                    .help(format!("rename one of them or remove the duplicate; each {} name must be unique", kind.word())),
+            );
+            return false;
+        }
+        self.defined_at.insert(key, name.span);
+        true
+    }
+
+    pub(crate) fn is_defined(&self, kind: Kind, name: &str) -> bool {
+        self.defined_at.contains_key(&(kind, name.to_string()))
+    }
+
+    /// Resolves a reference to a name of `kind`, marking it used, or
+    /// reports it as unknown with a suggestion.
+    pub(crate) fn reference(&mut self, kind: Kind, name: &Ident) -> bool {
+        let key = (kind, name.name.clone());
+        if self.defined_at.contains_key(&key) {
+            self.used.insert(key, ());
+            return true;
+        }
+        let candidates: Vec<String> = self
+            .defined_at
+            .keys()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, n)| n.clone())
+            .collect();
+        let mut d = Diagnostic::new(kind.unknown_code(), name.span, format!("unknown {} `{}`", kind.word(), name.name))
+            .label(format!("no {} has this name", kind.word()));
+        match diag::did_you_mean(&name.name, candidates.iter().map(String::as_str)) {
+            Some(s) => {
+                d.message = format!("{}; did you mean `{s}`?", d.message);
+                d = d.help(format!("replace it with `{s}`")).suggest(name.span, s);
+            }
+            None if candidates.is_empty() => {
+                d = d.help(format!("declare it first, e.g. `{}`", declare_example(kind, &name.name)));
+            }
+            None => {
+                let mut c = candidates.clone();
+                c.sort();
+                c.truncate(8);
+                d = d.help(format!("the {}s declared are: {}", kind.word(), c.join(", ")));
+            }
+        }
+        self.push(d);
+        false
+    }
+
+    pub(crate) fn mark_used(&mut self, kind: Kind, name: &str) {
+        self.used.insert((kind, name.to_string()), ());
+    }
+
+    /// Merges all modules' declarations into the program.
+    fn collect(&mut self, modules: &[Module]) {
+        let mut header_span: Option<Span> = None;
+        let mut schema_span: Option<Span> = None;
+        let mut handoff_heads: HashMap<(String, String), Span> = HashMap::new();
+        for m in modules {
+            for item in &m.items {
+                match &item.kind {
+                    ItemKind::Import(_) => {}
+                    ItemKind::Policy(h) => {
+                        if let Some(first) = header_span {
+                            self.push(
+                                Diagnostic::new(Code::Duplicate, h.name.span, "the policy header is declared twice")
+                                    .label("second header")
+                                    .with_secondary(first, "first header")
+                                    .help("keep one `policy` header, in the root file; imported files hold only shared declarations"),
+                            );
+                        } else {
+                            header_span = Some(h.name.span);
+                            self.p.header = Some(h.clone());
+                        }
+                    }
+                    ItemKind::Lead(s) => {
+                        if let Some(first) = schema_span {
+                            self.push(
+                                Diagnostic::new(Code::Duplicate, Span { end: s.span.start + 4, ..s.span }, "the lead schema is declared twice")
+                                    .label("second schema")
+                                    .with_secondary(first, "first schema")
+                                    .help("keep one `lead { }` block; put it in a shared file and import it"),
+                            );
+                        } else {
+                            schema_span = Some(Span { end: s.span.start + 4, ..s.span });
+                            self.p.schema_decl = Some(s.clone());
+                        }
+                    }
+                    ItemKind::Roles(rs) => {
+                        for r in rs {
+                            if self.define(Kind::Role, r) {
+                                self.p.roles.push(r.clone());
+                            }
+                        }
+                    }
+                    ItemKind::Stages(st) => {
+                        for s in &st.names {
+                            if self.define(Kind::Stage, s) {
+                                self.p.stages.push(s.clone());
+                            }
+                        }
+                        if let Some(t) = &st.tracked_by {
+                            if self.p.stage_field.is_some() {
+                                self.push(
+                                    Diagnostic::new(Code::DuplicateEntry, t.span, "the stage field is named twice")
+                                        .label("second `tracked by`")
+                                        .help("name the field that holds a lead's stage once"),
+                                );
+                            } else {
+                                self.p.stage_field = Some(t.clone());
+                            }
+                        }
+                    }
+                    ItemKind::Team(t) => {
+                        if self.define(Kind::Team, &t.name) {
+                            self.p.teams.push(t.clone());
+                        }
+                    }
+                    ItemKind::Queue(q) => {
+                        if self.define(Kind::Queue, &q.name) {
+                            self.p.queues.push(q.clone());
+                        }
+                    }
+                    ItemKind::Calendar(c) => {
+                        if self.define(Kind::Calendar, &c.name) {
+                            self.p.calendars.push(c.clone());
+                        }
+                    }
+                    ItemKind::Signal(s) => {
+                        if self.clashes(&s.name) && self.define(Kind::Signal, &s.name) {
+                            let mut s = s.clone();
+                            if s.description.is_none() {
+                                if let Some(doc) = &item.doc {
+                                    s.description = Some(StrLit { value: doc.clone(), span: s.name.span });
+                                }
+                            }
+                            self.p.signals.push(s);
+                        }
+                    }
+                    ItemKind::Score(s) => {
+                        if self.clashes(&s.name) && self.define(Kind::Score, &s.name) {
+                            self.p.scores.push(s.clone());
+                        }
+                    }
+                    ItemKind::Handoff(h) => {
+                        let key = (h.from.name.clone(), h.to.name.clone());
+                        if let Some(first) = handoff_heads.get(&key) {
+                            self.push(
+                                Diagnostic::new(Code::Duplicate, h.head_span, format!("the handoff `{} -> {}` is defined twice", key.0, key.1))
+                                    .label("second definition")
+                                    .with_secondary(*first, "first defined here")
+                                    .help("merge the two blocks into one"),
+                            );
+                        } else {
+                            handoff_heads.insert(key, h.head_span);
+                            self.p.handoffs.push((**h).clone());
+                        }
+                    }
+                    ItemKind::Playbook(pb) => {
+                        if self.define(Kind::Playbook, &pb.name) {
+                            self.p.playbooks.push(pb.clone());
+                        }
+                    }
+                    ItemKind::Metric(m) => {
+                        if self.define(Kind::Metric, &m.name) {
+                            self.p.metrics.push(m.clone());
+                        }
+                    }
+                }
+            }
+        }
+        let root = modules.first().map(|m| m.file).unwrap_or_default();
+        if self.p.header.is_none() && !modules.is_empty() {
+            self.push(
+                Diagnostic::new(Code::MissingHeader, Span::new(root, 0, 0), "the policy has no `policy` header")
+                    .label("expected `policy \"Name\" { ... }` in this file")
+                    .help("add `policy \"Name\" { version \"1\" owner \"team@example.com\" }` at the top"),
+            );
+        }
+        if self.p.schema_decl.is_none() && !modules.is_empty() {
+            self.push(
+                Diagnostic::new(Code::MissingSchema, Span::new(root, 0, 0), "the policy has no `lead { }` schema")
+                    .label("expected a `lead` block in this file or an imported one")
+                    .help("declare the fields of a lead record, e.g. `lead { id: string  company { employees: int? } }`"),
+            );
+        }
+    }
+
+    /// Signals and scores share one namespace with each other.
+    fn clashes(&mut self, name: &Ident) -> bool {
+        for kind in [Kind::Signal, Kind::Score] {
+            if let Some(first) = self.defined_at.get(&(kind, name.name.clone())) {
+                let first = *first;
+                self.push(
+                    Diagnostic::new(Code::Duplicate, name.span, format!("`{}` is already defined as a {}", name.name, kind.word()))
+                        .label("second definition")
+                        .with_secondary(first, "first defined here")
+                        .help("signals and scores share one set of names; rename one of them"),
+                );
+                return false;
+            }
+        }
+        true
+    }
+
+    fn report_unused(&mut self) {
+        let mut unused: Vec<(Kind, String, Span)> = self
+            .defined_at
+            .iter()
+            .filter(|(k, _)| !self.used.contains_key(k) && k.0 != Kind::Metric)
+            .map(|((k, n), s)| (*k, n.clone(), *s))
+            .collect();
+        unused.sort_by_key(|u| u.2);
+        for (kind, name, span) in unused {
+            self.push(
+                Diagnostic::new(Code::Unused, span, format!("{} `{}` is never used", kind.word(), name))
+                    .label("defined here, referenced nowhere")
+                    .help(format!("use it, or remove it so readers do not wonder what this {} does", kind.word())),
+            );
+        }
+    }
+}
+
+fn declare_example(kind: Kind, name: &str) -> String {
+    match kind {
+        Kind::Role => format!("roles {name}"),
+        Kind::Stage => format!("stages {name}"),
+        Kind::Team => format!("team {name} of <role>"),
+        Kind::Queue => format!("queue {name}"),
+        Kind::Calendar => format!("calendar {name} {{ timezone \"Europe/Berlin\" mon-fri 09:00-17:00 }}"),
+        Kind::Playbook => format!("playbook {name} {{ ... }}"),
+        Kind::Signal => format!("signal {name} = <condition>"),
+        Kind::Score => format!("score {name} {{ ... }}"),
+        Kind::Metric => format!("metric {name} = <expression>"),
+    }
+}
