@@ -396,7 +396,10 @@ pub struct Escalation {
 #[derive(Clone, Debug)]
 pub enum Action {
     /// `notify sdr_manager "No first contact within 4 business hours"`
-    Notify { role: Ident, message: Option<StrLit> },
+    Notify {
+        role: Ident,
+        message: Option<StrLit>,
+    },
     /// `reassign team sdr_pool`
     Reassign(Target),
 }

@@ -9,12 +9,17 @@
 
 pub mod ast;
 pub mod check;
+pub mod cli;
+pub mod compile;
+pub mod decision;
 pub mod diag;
+pub mod docs;
+pub mod eval;
+pub mod explain;
+pub mod ir;
+pub mod load;
 pub mod span;
 pub mod syntax;
-pub mod load;
-pub mod cli;
-pub mod docs;
 
 use std::path::Path as FsPath;
 
@@ -64,3 +69,107 @@ impl Checked {
     }
 }
 pub mod types;
+
+impl Checked {
+    /// Whether the policy checked without errors.
+    pub fn is_ok(&self) -> bool {
+        !diag::has_errors(&self.diagnostics)
+    }
+
+    /// Compiles a policy that checked without errors into an evaluator.
+    pub fn compile(&self) -> Option<eval::Engine> {
+        if !self.is_ok() {
+            return None;
+        }
+        let program = self.program.as_ref()?;
+        let (policy, frames) = compile::compile(program, &self.sources);
+        Some(eval::Engine::new(policy, frames))
+    }
+}
+
+/// Why one input record could not be evaluated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct RecordError {
+    /// `invalid_json`, `not_an_object`, `too_deep`, `too_large`, `invalid_utf8` or `empty_line`.
+    pub kind: &'static str,
+    pub message: String,
+}
+
+/// The largest lead record accepted, in bytes.
+pub const MAX_RECORD_BYTES: usize = 8 * 1024 * 1024;
+
+/// Parses one lead record from raw bytes (one NDJSON line).
+///
+/// ```
+/// let lead = handoff::parse_lead(br#"{"id": "lead_1", "company": {"employees": 1200}}"#).unwrap();
+/// assert_eq!(lead["id"], "lead_1");
+/// assert_eq!(handoff::parse_lead(b"[1, 2]").unwrap_err().kind, "not_an_object");
+/// ```
+pub fn parse_lead(bytes: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, RecordError> {
+    if bytes.len() > MAX_RECORD_BYTES {
+        return Err(RecordError {
+            kind: "too_large",
+            message: format!(
+                "the record is {} bytes, more than the limit of {MAX_RECORD_BYTES}",
+                bytes.len()
+            ),
+        });
+    }
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(RecordError {
+            kind: "empty_line",
+            message: "the line is empty; each line must hold one lead as a JSON object".into(),
+        });
+    }
+    if let Err(e) = std::str::from_utf8(bytes) {
+        return Err(RecordError {
+            kind: "invalid_utf8",
+            message: format!(
+                "the record is not valid UTF-8 (byte {})",
+                e.valid_up_to() + 1
+            ),
+        });
+    }
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(serde_json::Value::Object(m)) => Ok(m),
+        Ok(other) => Err(RecordError {
+            kind: "not_an_object",
+            message: format!(
+                "the record is {}, but a lead must be a JSON object",
+                match other {
+                    serde_json::Value::Array(_) => "an array",
+                    serde_json::Value::String(_) => "a string",
+                    serde_json::Value::Number(_) => "a number",
+                    serde_json::Value::Bool(_) => "a boolean",
+                    _ => "null",
+                }
+            ),
+        }),
+        Err(e) => {
+            let too_deep = e.to_string().contains("recursion limit");
+            Err(RecordError {
+                kind: if too_deep { "too_deep" } else { "invalid_json" },
+                message: if too_deep {
+                    format!(
+                        "the record nests more than 128 levels deep (column {})",
+                        e.column()
+                    )
+                } else {
+                    format!(
+                        "invalid JSON at column {}: {}",
+                        e.column(),
+                        strip_position(&e.to_string())
+                    )
+                },
+            })
+        }
+    }
+}
+
+fn strip_position(s: &str) -> String {
+    match s.find(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s.to_string(),
+    }
+}

@@ -112,9 +112,13 @@ impl Loader {
     fn import(&mut self, origin: &Origin, target: &str, span: Span, stack: &mut Vec<PathBuf>) {
         let Origin::Disk(from) = origin else {
             self.diagnostics.push(
-                Diagnostic::new(Code::ImportNotFound, span, format!("cannot import `{target}` from a policy read from standard input"))
-                    .label("no directory to look in")
-                    .help("pass the policy as a file path so imports resolve relative to it"),
+                Diagnostic::new(
+                    Code::ImportNotFound,
+                    span,
+                    format!("cannot import `{target}` from a policy read from standard input"),
+                )
+                .label("no directory to look in")
+                .help("pass the policy as a file path so imports resolve relative to it"),
             );
             return;
         };
@@ -124,9 +128,16 @@ impl Loader {
             Ok(c) => c,
             Err(_) => {
                 self.diagnostics.push(
-                    Diagnostic::new(Code::ImportNotFound, span, format!("imported file `{}` does not exist", path.display()))
-                        .label("not found")
-                        .help(format!("import paths are relative to the importing file, here `{}`", dir.display())),
+                    Diagnostic::new(
+                        Code::ImportNotFound,
+                        span,
+                        format!("imported file `{}` does not exist", path.display()),
+                    )
+                    .label("not found")
+                    .help(format!(
+                        "import paths are relative to the importing file, here `{}`",
+                        dir.display()
+                    )),
                 );
                 return;
             }
@@ -135,12 +146,20 @@ impl Loader {
             let chain: Vec<String> = stack[pos..]
                 .iter()
                 .chain(std::iter::once(&canonical))
-                .map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+                .map(|p| {
+                    p.file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                })
                 .collect();
             self.diagnostics.push(
-                Diagnostic::new(Code::ImportCycle, span, format!("this import closes a cycle: {}", chain.join(" -> ")))
-                    .label("imports a file that is already importing this one")
-                    .help("move what both files need into a third file that imports neither"),
+                Diagnostic::new(
+                    Code::ImportCycle,
+                    span,
+                    format!("this import closes a cycle: {}", chain.join(" -> ")),
+                )
+                .label("imports a file that is already importing this one")
+                .help("move what both files need into a third file that imports neither"),
             );
             return;
         }
@@ -149,18 +168,31 @@ impl Loader {
         }
         if self.sources.len() >= MAX_FILES {
             self.diagnostics.push(
-                Diagnostic::new(Code::ImportNotFound, span, format!("a policy may span at most {MAX_FILES} files"))
-                    .label("one import too many")
-                    .help("merge small shared files"),
+                Diagnostic::new(
+                    Code::ImportNotFound,
+                    span,
+                    format!("a policy may span at most {MAX_FILES} files"),
+                )
+                .label("one import too many")
+                .help("merge small shared files"),
             );
             return;
         }
         match std::fs::read(&path) {
-            Ok(bytes) => self.add(&path.display().to_string(), &bytes, Origin::Disk(path.clone()), stack),
+            Ok(bytes) => self.add(
+                &path.display().to_string(),
+                &bytes,
+                Origin::Disk(path.clone()),
+                stack,
+            ),
             Err(e) => self.diagnostics.push(
-                Diagnostic::new(Code::UnreadableFile, span, format!("cannot read imported file `{}`: {e}", path.display()))
-                    .label("unreadable")
-                    .help("check the file's permissions, and that it is a file and not a directory"),
+                Diagnostic::new(
+                    Code::UnreadableFile,
+                    span,
+                    format!("cannot read imported file `{}`: {e}", path.display()),
+                )
+                .label("unreadable")
+                .help("check the file's permissions, and that it is a file and not a directory"),
             ),
         }
     }

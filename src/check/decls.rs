@@ -13,7 +13,11 @@ use super::expr::Scope;
 use super::{Checker, Kind};
 
 /// Distribution strategies a team may use, and whether they need state.
-pub(crate) const STRATEGIES: &[(&str, bool)] = &[("weighted", false), ("round_robin", true), ("least_loaded", true)];
+pub(crate) const STRATEGIES: &[(&str, bool)] = &[
+    ("weighted", false),
+    ("round_robin", true),
+    ("least_loaded", true),
+];
 /// Named formats for `require ... format NAME`.
 pub(crate) const FORMATS: &[&str] = &["email", "phone", "url", "domain"];
 
@@ -66,16 +70,22 @@ impl Checker {
 
     pub(crate) fn duplicate_entry(&mut self, span: Span, what: &str) {
         self.push(
-            Diagnostic::new(Code::DuplicateEntry, span, format!("`{what}` is given more than once"))
-                .label("second one")
-                .help(format!("keep a single `{what}`")),
+            Diagnostic::new(
+                Code::DuplicateEntry,
+                span,
+                format!("`{what}` is given more than once"),
+            )
+            .label("second one")
+            .help(format!("keep a single `{what}`")),
         );
     }
 
     // ------------------------------------------------------------ schema
 
     fn build_schema(&mut self) {
-        let Some(schema) = self.p.schema_decl.clone() else { return };
+        let Some(schema) = self.p.schema_decl.clone() else {
+            return;
+        };
         let rec = self.record_ty(&schema.fields);
         self.p.schema = Arc::new(rec);
         for pii in &schema.pii {
@@ -91,9 +101,13 @@ impl Checker {
                 if let Some(t) = self.field_path(path) {
                     if !t.is_stringy() && !matches!(&t, Ty::List(e) if e.is_stringy()) {
                         self.push(
-                            Diagnostic::new(Code::TypeMismatch, path.span, format!("placeholders are text, but `{}` is a {t}", path.dotted()))
-                                .label("not a text field")
-                                .help("list only string, email or enum fields after `in`"),
+                            Diagnostic::new(
+                                Code::TypeMismatch,
+                                path.span,
+                                format!("placeholders are text, but `{}` is a {t}", path.dotted()),
+                            )
+                            .label("not a text field")
+                            .help("list only string, email or enum fields after `in`"),
                         );
                     }
                 }
@@ -107,10 +121,14 @@ impl Checker {
         for f in fields {
             if let Some(first) = seen.get(f.name.name.as_str()) {
                 self.push(
-                    Diagnostic::new(Code::DuplicateField, f.name.span, format!("field `{}` is declared twice in this record", f.name.name))
-                        .label("second declaration")
-                        .with_secondary(*first, "first declared here")
-                        .help("remove one of them; a record has each field once"),
+                    Diagnostic::new(
+                        Code::DuplicateField,
+                        f.name.span,
+                        format!("field `{}` is declared twice in this record", f.name.name),
+                    )
+                    .label("second declaration")
+                    .with_secondary(*first, "first declared here")
+                    .help("remove one of them; a record has each field once"),
                 );
                 continue;
             }
@@ -139,14 +157,23 @@ impl Checker {
                 for v in vals {
                     if seen.contains(&v.value.as_str()) {
                         self.push(
-                            Diagnostic::new(Code::DuplicateField, v.span, format!("the value \"{}\" is listed twice", v.value))
-                                .label("repeated")
-                                .help("list each enum value once"),
+                            Diagnostic::new(
+                                Code::DuplicateField,
+                                v.span,
+                                format!("the value \"{}\" is listed twice", v.value),
+                            )
+                            .label("repeated")
+                            .help("list each enum value once"),
                         );
                     }
                     seen.push(&v.value);
                 }
-                Ty::Enum(vals.iter().map(|v| v.value.clone()).collect::<Vec<_>>().into())
+                Ty::Enum(
+                    vals.iter()
+                        .map(|v| v.value.clone())
+                        .collect::<Vec<_>>()
+                        .into(),
+                )
             }
             TypeKind::List(inner) => Ty::List(Box::new(self.ty(inner))),
             TypeKind::Record(fields) => Ty::Record(Arc::new(self.record_ty(fields))),
@@ -190,13 +217,24 @@ impl Checker {
     }
 
     /// A field path that must have type `want` (by a predicate).
-    fn typed_field(&mut self, path: &Path, ok: impl Fn(&Ty) -> bool, code: Code, need: &str, help: &str) -> Option<Ty> {
+    fn typed_field(
+        &mut self,
+        path: &Path,
+        ok: impl Fn(&Ty) -> bool,
+        code: Code,
+        need: &str,
+        help: &str,
+    ) -> Option<Ty> {
         let t = self.field_path(path)?;
         if !ok(&t) {
             self.push(
-                Diagnostic::new(code, path.span, format!("`{}` is a {t}, but {need} is needed here", path.dotted()))
-                    .label(format!("a {t}"))
-                    .help(help.to_string()),
+                Diagnostic::new(
+                    code,
+                    path.span,
+                    format!("`{}` is a {t}, but {need} is needed here", path.dotted()),
+                )
+                .label(format!("a {t}"))
+                .help(help.to_string()),
             );
         }
         Some(t)
@@ -215,13 +253,21 @@ impl Checker {
     // ------------------------------------------------------------ stages, teams, calendars
 
     fn check_stages(&mut self) {
-        let Some(field) = self.p.stage_field.clone() else { return };
-        let Some(t) = self.field_path(&field) else { return };
+        let Some(field) = self.p.stage_field.clone() else {
+            return;
+        };
+        let Some(t) = self.field_path(&field) else {
+            return;
+        };
         match &t {
             Ty::Enum(values) => {
                 for s in self.p.stages.clone() {
-                    if !values.iter().any(|v| *v == s.name) {
-                        let list = values.iter().map(|v| format!("\"{v}\"")).collect::<Vec<_>>().join(", ");
+                    if !values.contains(&s.name) {
+                        let list = values
+                            .iter()
+                            .map(|v| format!("\"{v}\""))
+                            .collect::<Vec<_>>()
+                            .join(", ");
                         self.push(
                             Diagnostic::new(Code::StageNotInField, s.span, format!("stage `{}` is not a value of `{}`", s.name, field.dotted()))
                                 .label("no lead can be in this stage")
@@ -248,10 +294,14 @@ impl Checker {
         for m in &t.members {
             if let Some(first) = ids.get(m.id.value.as_str()) {
                 self.push(
-                    Diagnostic::new(Code::Duplicate, m.id.span, format!("member \"{}\" is listed twice", m.id.value))
-                        .label("second listing")
-                        .with_secondary(*first, "first listed here")
-                        .help("list each member once; give a larger `weight` to send more leads"),
+                    Diagnostic::new(
+                        Code::Duplicate,
+                        m.id.span,
+                        format!("member \"{}\" is listed twice", m.id.value),
+                    )
+                    .label("second listing")
+                    .with_secondary(*first, "first listed here")
+                    .help("list each member once; give a larger `weight` to send more leads"),
                 );
             }
             ids.insert(&m.id.value, m.id.span);
@@ -259,9 +309,20 @@ impl Checker {
                 if let Some(n) = n {
                     if n.value <= 0.0 || (what == "capacity" && n.value.fract() != 0.0) {
                         self.push(
-                            Diagnostic::new(Code::NonPositive, n.span, format!("a {what} must be a positive {}", if what == "capacity" { "whole number" } else { "number" }))
-                                .label(format!("{what} {}", n.value))
-                                .help(format!("remove the member, or give it a {what} above zero")),
+                            Diagnostic::new(
+                                Code::NonPositive,
+                                n.span,
+                                format!(
+                                    "a {what} must be a positive {}",
+                                    if what == "capacity" {
+                                        "whole number"
+                                    } else {
+                                        "number"
+                                    }
+                                ),
+                            )
+                            .label(format!("{what} {}", n.value))
+                            .help(format!("remove the member, or give it a {what} above zero")),
                         );
                     }
                 }
@@ -273,27 +334,61 @@ impl Checker {
         if let Some(d) = t.distribute.first() {
             match STRATEGIES.iter().find(|(n, _)| *n == d.strategy.name) {
                 None => {
-                    let mut diag = Diagnostic::new(Code::UnknownStrategy, d.strategy.span, format!("unknown distribution strategy `{}`", d.strategy.name))
-                        .label("not a strategy");
-                    match crate::diag::did_you_mean(&d.strategy.name, STRATEGIES.iter().map(|(n, _)| *n)) {
-                        Some(s) => diag = diag.help(format!("did you mean `{s}`?")).suggest(d.strategy.span, s),
-                        None => diag = diag.help("the strategies are `weighted`, `round_robin` and `least_loaded`"),
+                    let mut diag = Diagnostic::new(
+                        Code::UnknownStrategy,
+                        d.strategy.span,
+                        format!("unknown distribution strategy `{}`", d.strategy.name),
+                    )
+                    .label("not a strategy");
+                    match crate::diag::did_you_mean(
+                        &d.strategy.name,
+                        STRATEGIES.iter().map(|(n, _)| *n),
+                    ) {
+                        Some(s) => {
+                            diag = diag
+                                .help(format!("did you mean `{s}`?"))
+                                .suggest(d.strategy.span, s)
+                        }
+                        None => {
+                            diag = diag.help(
+                                "the strategies are `weighted`, `round_robin` and `least_loaded`",
+                            )
+                        }
                     }
                     self.push(diag);
                 }
                 Some((name, needs_state)) => {
                     if *needs_state && d.state.is_none() {
                         self.push(
-                            Diagnostic::new(Code::MissingState, d.span, format!("`{name}` needs state that says where the rotation stands"))
-                                .label("no `state` named")
-                                .help(format!("add `state \"{}_{}\"` and pass the state file with `--state`", t.name.name, if *name == "round_robin" { "cursor" } else { "load" })),
+                            Diagnostic::new(
+                                Code::MissingState,
+                                d.span,
+                                format!("`{name}` needs state that says where the rotation stands"),
+                            )
+                            .label("no `state` named")
+                            .help(format!(
+                                "add `state \"{}_{}\"` and pass the state file with `--state`",
+                                t.name.name,
+                                if *name == "round_robin" {
+                                    "cursor"
+                                } else {
+                                    "load"
+                                }
+                            )),
                         );
                     }
                     if t.members.is_empty() {
                         self.push(
-                            Diagnostic::new(Code::NoMembers, d.span, format!("team `{}` distributes leads but lists no members", t.name.name))
-                                .label("nobody to distribute to")
-                                .help("add `members \"id\", \"id\"` to the team"),
+                            Diagnostic::new(
+                                Code::NoMembers,
+                                d.span,
+                                format!(
+                                    "team `{}` distributes leads but lists no members",
+                                    t.name.name
+                                ),
+                            )
+                            .label("nobody to distribute to")
+                            .help("add `members \"id\", \"id\"` to the team"),
                         );
                     }
                 }
@@ -304,18 +399,29 @@ impl Checker {
     fn check_calendar(&mut self, c: &Calendar) {
         match c.timezone.as_slice() {
             [] => self.push(
-                Diagnostic::new(Code::MissingEntry, c.name.span, format!("calendar `{}` has no time zone", c.name.name))
-                    .label("business hours need a time zone")
-                    .help("add `timezone \"Europe/Berlin\"` (an IANA time zone name)"),
+                Diagnostic::new(
+                    Code::MissingEntry,
+                    c.name.span,
+                    format!("calendar `{}` has no time zone", c.name.name),
+                )
+                .label("business hours need a time zone")
+                .help("add `timezone \"Europe/Berlin\"` (an IANA time zone name)"),
             ),
             [tz, rest @ ..] => {
                 if let Some(second) = rest.first() {
                     self.duplicate_entry(second.span, "timezone");
                 }
                 if jiff::tz::TimeZone::get(&tz.value).is_err() {
-                    let mut d = Diagnostic::new(Code::InvalidTimeZone, tz.span, format!("`{}` is not an IANA time zone", tz.value))
-                        .label("unknown time zone");
-                    let candidates = jiff::tz::db().available().map(|n| n.to_string()).collect::<Vec<_>>();
+                    let mut d = Diagnostic::new(
+                        Code::InvalidTimeZone,
+                        tz.span,
+                        format!("`{}` is not an IANA time zone", tz.value),
+                    )
+                    .label("unknown time zone");
+                    let candidates = jiff::tz::db()
+                        .available()
+                        .map(|n| n.to_string())
+                        .collect::<Vec<_>>();
                     match crate::diag::did_you_mean(&tz.value, candidates.iter().map(String::as_str)) {
                         Some(s) => d = d.help(format!("did you mean \"{s}\"?")).suggest(tz.span, format!("\"{s}\"")),
                         None => d = d.help("use a name from the IANA database such as \"Europe/Berlin\" or \"America/New_York\""),
@@ -326,9 +432,13 @@ impl Checker {
         }
         if c.hours.is_empty() {
             self.push(
-                Diagnostic::new(Code::NoBusinessHours, c.name.span, format!("calendar `{}` has no opening hours", c.name.name))
-                    .label("no business hours to count")
-                    .help("add a line such as `mon-fri 09:00-17:30`"),
+                Diagnostic::new(
+                    Code::NoBusinessHours,
+                    c.name.span,
+                    format!("calendar `{}` has no opening hours", c.name.name),
+                )
+                .label("no business hours to count")
+                .help("add a line such as `mon-fri 09:00-17:30`"),
             );
         }
         let mut per_day: Vec<Vec<(u16, u16, Span)>> = vec![Vec::new(); 7];
@@ -368,9 +478,15 @@ impl Checker {
                 let ty = self.type_of(&t.expr, &mut scope);
                 if !ty.is_numeric() {
                     self.push(
-                        Diagnostic::new(Code::TypeMismatch, t.expr.span, format!("`points ... per` needs a number, but this is a {ty}"))
-                            .label(format!("a {ty}"))
-                            .help("use `per` with a count or a number field, and `when` with a condition"),
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            t.expr.span,
+                            format!("`points ... per` needs a number, but this is a {ty}"),
+                        )
+                        .label(format!("a {ty}"))
+                        .help(
+                            "use `per` with a count or a number field, and `when` with a condition",
+                        ),
                     );
                 }
             } else {
@@ -380,9 +496,13 @@ impl Checker {
         if let Some(cap) = s.cap.first() {
             if cap.value <= 0.0 {
                 self.push(
-                    Diagnostic::new(Code::NonPositive, cap.span, "a score cap must be above zero")
-                        .label("no score could reach it")
-                        .help("set the cap to the highest score that should count, e.g. `cap 100`"),
+                    Diagnostic::new(
+                        Code::NonPositive,
+                        cap.span,
+                        "a score cap must be above zero",
+                    )
+                    .label("no score could reach it")
+                    .help("set the cap to the highest score that should count, e.g. `cap 100`"),
                 );
             }
         }
@@ -395,9 +515,13 @@ impl Checker {
         if let Some(d) = s.decay.first() {
             if d.half_life.seconds <= 0 {
                 self.push(
-                    Diagnostic::new(Code::DelayNotPositive, d.half_life.span, "a half-life must be longer than zero")
-                        .label("zero")
-                        .help("give the time after which the score counts half, e.g. `half_life 30d`"),
+                    Diagnostic::new(
+                        Code::DelayNotPositive,
+                        d.half_life.span,
+                        "a half-life must be longer than zero",
+                    )
+                    .label("zero")
+                    .help("give the time after which the score counts half, e.g. `half_life 30d`"),
                 );
             }
             self.timestamp_field(&d.since, "decay");
@@ -411,7 +535,11 @@ impl Checker {
         for stage in [&h.from, &h.to] {
             self.reference(Kind::Stage, stage);
         }
-        let roles: [(&[Ident], &str); 3] = [(&h.initiated_by, "initiated_by"), (&h.validated_by, "validated_by"), (&h.owned_by, "owned_by")];
+        let roles: [(&[Ident], &str); 3] = [
+            (&h.initiated_by, "initiated_by"),
+            (&h.validated_by, "validated_by"),
+            (&h.owned_by, "owned_by"),
+        ];
         for (list, what) in roles {
             match list {
                 [] => self.push(
@@ -430,9 +558,16 @@ impl Checker {
         let mut scope = Scope::default();
         if h.ready.is_empty() {
             self.push(
-                Diagnostic::new(Code::MissingEntry, h.head_span, format!("the handoff `{} -> {}` never says when a lead is ready", h.from.name, h.to.name))
-                    .label("no `ready when`")
-                    .help("add `ready when <condition>`, e.g. `ready when all { engaged, recent }`"),
+                Diagnostic::new(
+                    Code::MissingEntry,
+                    h.head_span,
+                    format!(
+                        "the handoff `{} -> {}` never says when a lead is ready",
+                        h.from.name, h.to.name
+                    ),
+                )
+                .label("no `ready when`")
+                .help("add `ready when <condition>`, e.g. `ready when all { engaged, recent }`"),
             );
         }
         for r in &h.ready {
@@ -459,13 +594,26 @@ impl Checker {
         }
         match h.routes.as_slice() {
             [] => self.push(
-                Diagnostic::new(Code::MissingEntry, h.head_span, format!("the handoff `{} -> {}` has no `route`", h.from.name, h.to.name))
-                    .label("leads would land nowhere")
-                    .help("add `route { when <condition> -> team <name>  otherwise -> queue <name> }`"),
+                Diagnostic::new(
+                    Code::MissingEntry,
+                    h.head_span,
+                    format!(
+                        "the handoff `{} -> {}` has no `route`",
+                        h.from.name, h.to.name
+                    ),
+                )
+                .label("leads would land nowhere")
+                .help("add `route { when <condition> -> team <name>  otherwise -> queue <name> }`"),
             ),
             [route, rest @ ..] => {
                 if let Some(second) = rest.first() {
-                    self.duplicate_entry(Span { end: second.span.start + 5, ..second.span }, "route");
+                    self.duplicate_entry(
+                        Span {
+                            end: second.span.start + 5,
+                            ..second.span
+                        },
+                        "route",
+                    );
                 }
                 for rule in &route.rules {
                     if let Some(w) = &rule.when {
@@ -476,7 +624,10 @@ impl Checker {
             }
         }
         if h.escalations.len() > 1 {
-            let s = h.escalations[1].first().map(|e| e.span).unwrap_or(h.head_span);
+            let s = h.escalations[1]
+                .first()
+                .map(|e| e.span)
+                .unwrap_or(h.head_span);
             self.duplicate_entry(s, "escalate");
         }
         for steps in h.escalations.iter().take(1) {
@@ -487,10 +638,14 @@ impl Checker {
             self.reference(Kind::Playbook, &sel.name);
             if let Some(o) = otherwise_seen {
                 self.push(
-                    Diagnostic::new(Code::RuleAfterOtherwise, sel.span, "this playbook choice comes after `otherwise`, so it is never chosen")
-                        .label("never reached")
-                        .with_secondary(o, "`otherwise` already chose")
-                        .help("keep `playbook <name> otherwise` as the last playbook line"),
+                    Diagnostic::new(
+                        Code::RuleAfterOtherwise,
+                        sel.span,
+                        "this playbook choice comes after `otherwise`, so it is never chosen",
+                    )
+                    .label("never reached")
+                    .with_secondary(o, "`otherwise` already chose")
+                    .help("keep `playbook <name> otherwise` as the last playbook line"),
                 );
             }
             match &sel.when {
@@ -501,9 +656,13 @@ impl Checker {
         for d in &h.debrief {
             if d.within.seconds <= 0 {
                 self.push(
-                    Diagnostic::new(Code::DelayNotPositive, d.within.span, "a debrief deadline must be longer than zero")
-                        .label("zero")
-                        .help("give the time allowed for the debrief, e.g. `within 2d`"),
+                    Diagnostic::new(
+                        Code::DelayNotPositive,
+                        d.within.span,
+                        "a debrief deadline must be longer than zero",
+                    )
+                    .label("zero")
+                    .help("give the time allowed for the debrief, e.g. `within 2d`"),
                 );
             }
             self.timestamp_field(&d.since, "a debrief deadline");
@@ -523,23 +682,47 @@ impl Checker {
     }
 
     fn check_requirement(&mut self, req: &Requirement, owner: Option<&str>, h: &Handoff) {
-        let Some(t) = self.field_path(&req.path) else { return };
+        let Some(t) = self.field_path(&req.path) else {
+            return;
+        };
         let bad = |cx: &mut Checker, span: Span, msg: String, help: &str| {
-            cx.push(Diagnostic::new(Code::RequireConstraint, span, msg).label("does not fit this field").help(help.to_string()));
+            cx.push(
+                Diagnostic::new(Code::RequireConstraint, span, msg)
+                    .label("does not fit this field")
+                    .help(help.to_string()),
+            );
         };
         if let Some((_, span)) = req.at_least {
             if !matches!(t, Ty::List(_)) {
-                bad(self, span, format!("`at least` counts list items, but `{}` is a {t}", req.path.dotted()), "remove `at least`; a single field only needs to be present");
+                bad(
+                    self,
+                    span,
+                    format!(
+                        "`at least` counts list items, but `{}` is a {t}",
+                        req.path.dotted()
+                    ),
+                    "remove `at least`; a single field only needs to be present",
+                );
             }
         }
         if let Some(f) = &req.format {
             if !t.is_stringy() {
-                bad(self, req.path.span, format!("`format` checks text, but `{}` is a {t}", req.path.dotted()), "use `format` on string or email fields");
+                bad(
+                    self,
+                    req.path.span,
+                    format!("`format` checks text, but `{}` is a {t}", req.path.dotted()),
+                    "use `format` on string or email fields",
+                );
             }
             match f {
                 Format::Named(n) => {
                     if !FORMATS.contains(&n.name.as_str()) {
-                        let mut d = Diagnostic::new(Code::UnknownFormat, n.span, format!("unknown format `{}`", n.name)).label("not a named format");
+                        let mut d = Diagnostic::new(
+                            Code::UnknownFormat,
+                            n.span,
+                            format!("unknown format `{}`", n.name),
+                        )
+                        .label("not a named format");
                         match crate::diag::did_you_mean(&n.name, FORMATS.iter().copied()) {
                             Some(s) => d = d.help(format!("did you mean `{s}`?")).suggest(n.span, s),
                             None => d = d.help("the named formats are email, phone, url and domain; or give a regular expression in quotes"),
@@ -550,9 +733,20 @@ impl Checker {
                 Format::Regex(s) => {
                     if let Err(e) = regex::Regex::new(&s.value) {
                         self.push(
-                            Diagnostic::new(Code::InvalidRegex, s.span, "this regular expression is not valid")
-                                .label(e.to_string().lines().last().unwrap_or("invalid").trim().to_string())
-                                .help("fix the pattern; a backslash is written `\\\\` inside a string"),
+                            Diagnostic::new(
+                                Code::InvalidRegex,
+                                s.span,
+                                "this regular expression is not valid",
+                            )
+                            .label(
+                                e.to_string()
+                                    .lines()
+                                    .last()
+                                    .unwrap_or("invalid")
+                                    .trim()
+                                    .to_string(),
+                            )
+                            .help("fix the pattern; a backslash is written `\\\\` inside a string"),
                         );
                     }
                 }
@@ -560,25 +754,45 @@ impl Checker {
         }
         if let Some(w) = &req.within {
             if t != Ty::Timestamp {
-                bad(self, w.span, format!("`within` checks how recent a timestamp is, but `{}` is a {t}", req.path.dotted()), "use `within` on a timestamp field such as `contact.updated_at`");
+                bad(
+                    self,
+                    w.span,
+                    format!(
+                        "`within` checks how recent a timestamp is, but `{}` is a {t}",
+                        req.path.dotted()
+                    ),
+                    "use `within` on a timestamp field such as `contact.updated_at`",
+                );
             } else if w.seconds <= 0 {
                 self.push(
-                    Diagnostic::new(Code::DelayNotPositive, w.span, "a freshness window must be longer than zero")
-                        .label("zero")
-                        .help("give the maximum age, e.g. `within 180d`"),
+                    Diagnostic::new(
+                        Code::DelayNotPositive,
+                        w.span,
+                        "a freshness window must be longer than zero",
+                    )
+                    .label("zero")
+                    .help("give the maximum age, e.g. `within 180d`"),
                 );
             }
         }
         // PII in the packet must be visible to the next owner
         let Some(owner) = owner else { return };
-        let Some(schema) = self.p.schema_decl.clone() else { return };
+        let Some(schema) = self.p.schema_decl.clone() else {
+            return;
+        };
         let dotted = req.path.dotted();
         for pii in &schema.pii {
-            if pii.paths.iter().any(|p| p.dotted() == dotted) && !pii.visible_to.iter().any(|r| r.name == owner) {
+            if pii.paths.iter().any(|p| p.dotted() == dotted)
+                && !pii.visible_to.iter().any(|r| r.name == owner)
+            {
                 let seen_by = if pii.visible_to.is_empty() {
                     "no role".to_string()
                 } else {
-                    pii.visible_to.iter().map(|r| format!("`{}`", r.name)).collect::<Vec<_>>().join(", ")
+                    pii.visible_to
+                        .iter()
+                        .map(|r| format!("`{}`", r.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 };
                 self.push(
                     Diagnostic::new(Code::PiiNotVisible, req.path.span, format!("`{dotted}` is personal data that `{owner}` may not see, but it is required in the handoff packet"))
@@ -616,9 +830,13 @@ impl Checker {
         for e in steps {
             if e.after.seconds <= 0 {
                 self.push(
-                    Diagnostic::new(Code::DelayNotPositive, e.after.span, "an escalation delay must be longer than zero")
-                        .label("fires at once")
-                        .help("give the time a lead may wait before escalating, e.g. `after 4h`"),
+                    Diagnostic::new(
+                        Code::DelayNotPositive,
+                        e.after.span,
+                        "an escalation delay must be longer than zero",
+                    )
+                    .label("fires at once")
+                    .help("give the time a lead may wait before escalating, e.g. `after 4h`"),
                 );
             }
             if let Some(c) = &e.calendar {
@@ -654,14 +872,22 @@ impl Checker {
     // ------------------------------------------------------------ playbooks, metrics
 
     fn check_playbook(&mut self, pb: &Playbook) {
-        for (items, what) in [(&pb.persona, "persona"), (&pb.segment, "segment"), (&pb.outcome, "outcome")] {
+        for (items, what) in [
+            (&pb.persona, "persona"),
+            (&pb.segment, "segment"),
+            (&pb.outcome, "outcome"),
+        ] {
             self.at_most_one(items, what);
         }
         if pb.touches.is_empty() {
             self.push(
-                Diagnostic::new(Code::MissingEntry, pb.name.span, format!("playbook `{}` has no touches", pb.name.name))
-                    .label("nothing for the owner to do")
-                    .help("add `touches email \"template-id\", call \"script-id\" after 1d`"),
+                Diagnostic::new(
+                    Code::MissingEntry,
+                    pb.name.span,
+                    format!("playbook `{}` has no touches", pb.name.name),
+                )
+                .label("nothing for the owner to do")
+                .help("add `touches email \"template-id\", call \"script-id\" after 1d`"),
             );
         }
         let mut last = 0;
@@ -669,9 +895,13 @@ impl Checker {
             if let Some(a) = t.after {
                 if a.seconds < last {
                     self.push(
-                        Diagnostic::new(Code::DelayNotIncreasing, a.span, "touches must be listed in the order they happen")
-                            .label("earlier than the touch before")
-                            .help("order touches by their `after` delay"),
+                        Diagnostic::new(
+                            Code::DelayNotIncreasing,
+                            a.span,
+                            "touches must be listed in the order they happen",
+                        )
+                        .label("earlier than the touch before")
+                        .help("order touches by their `after` delay"),
                     );
                 }
                 last = a.seconds;
@@ -715,8 +945,12 @@ impl Checker {
                 _ => false,
             };
             if !fits {
-                let mut d = Diagnostic::new(Code::MetricType, target.value.span, format!("the target is a {tt}, but the metric is a {value_ty}"))
-                    .label(format!("a {tt}"));
+                let mut d = Diagnostic::new(
+                    Code::MetricType,
+                    target.value.span,
+                    format!("the target is a {tt}, but the metric is a {value_ty}"),
+                )
+                .label(format!("a {tt}"));
                 if value_ty == Ty::Duration {
                     if let ExprKind::Number(v) = target.value.kind {
                         d = d.suggest(target.value.span, format!("{}h", v as i64));

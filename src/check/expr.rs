@@ -46,8 +46,12 @@ impl Checker {
     pub(crate) fn condition(&mut self, e: &Expr, scope: &mut Scope, what: &str) {
         let t = self.type_of(e, scope);
         if t != Ty::Bool && t != Ty::Unknown {
-            let mut d = Diagnostic::new(Code::NotACondition, e.span, format!("{what} must be a condition, but this is a {t}"))
-                .label(format!("a {t}, not true or false"));
+            let mut d = Diagnostic::new(
+                Code::NotACondition,
+                e.span,
+                format!("{what} must be a condition, but this is a {t}"),
+            )
+            .label(format!("a {t}, not true or false"));
             d = match &t {
                 Ty::Timestamp | Ty::String | Ty::Email | Ty::Enum(_) | Ty::List(_) => d
                     .help("to test that the field has a value, write `present(...)`")
@@ -88,9 +92,13 @@ impl Checker {
                         elem = t;
                     } else if !elem.comparable(&t) {
                         self.push(
-                            Diagnostic::new(Code::TypeMismatch, it.span, format!("this list mixes {elem} and {t} values"))
-                                .label(format!("a {t}"))
-                                .help("put values of one type in a list"),
+                            Diagnostic::new(
+                                Code::TypeMismatch,
+                                it.span,
+                                format!("this list mixes {elem} and {t} values"),
+                            )
+                            .label(format!("a {t}"))
+                            .help("put values of one type in a list"),
                         );
                     }
                 }
@@ -117,9 +125,16 @@ impl Checker {
             ExprKind::Call(name, args) => self.call(e, name, args, scope),
             ExprKind::Lambda(param, _) => {
                 self.push(
-                    Diagnostic::new(Code::MisplacedLambda, e.span, format!("`{} -> ...` can only be an argument of count, any or all", param.name))
-                        .label("a condition over list items, outside a list function")
-                        .help("write it inside `any(list, x -> ...)`, `all(...)` or `count(...)`"),
+                    Diagnostic::new(
+                        Code::MisplacedLambda,
+                        e.span,
+                        format!(
+                            "`{} -> ...` can only be an argument of count, any or all",
+                            param.name
+                        ),
+                    )
+                    .label("a condition over list items, outside a list function")
+                    .help("write it inside `any(list, x -> ...)`, `all(...)` or `count(...)`"),
                 );
                 Ty::Unknown
             }
@@ -157,16 +172,22 @@ impl Checker {
                 Ty::Record(r) => match resolve_in(r, &p.segments[1..]) {
                     Ok(fields) => fields.last().map(|f| f.ty.clone()).unwrap_or(Ty::Unknown),
                     Err(i) => {
-                        let rec_names: Vec<String> = record_at(r, &p.segments[1..], i).map(|r| r.names().map(String::from).collect()).unwrap_or_default();
+                        let rec_names: Vec<String> = record_at(r, &p.segments[1..], i)
+                            .map(|r| r.names().map(String::from).collect())
+                            .unwrap_or_default();
                         self.unknown_field(p, i + 1, &rec_names);
                         Ty::Unknown
                     }
                 },
                 other => {
                     self.push(
-                        Diagnostic::new(Code::UnknownField, p.span, format!("`{}` is a {other}, which has no fields", first.name))
-                            .label("no fields here")
-                            .help(format!("use `{}` itself", first.name)),
+                        Diagnostic::new(
+                            Code::UnknownField,
+                            p.span,
+                            format!("`{}` is a {other}, which has no fields", first.name),
+                        )
+                        .label("no fields here")
+                        .help(format!("use `{}` itself", first.name)),
                     );
                     Ty::Unknown
                 }
@@ -210,7 +231,11 @@ impl Checker {
             // no schema: one diagnostic says so; do not repeat it per path
             return;
         }
-        let (code, what) = if p.segments.len() == 1 { (Code::UnknownName, "name") } else { (Code::UnknownField, "field") };
+        let (code, what) = if p.segments.len() == 1 {
+            (Code::UnknownName, "name")
+        } else {
+            (Code::UnknownField, "field")
+        };
         let mut d = Diagnostic::new(code, p.span, format!("unknown {what} `{written}`"));
         if i >= p.segments.len() {
             d = d.label("not a record, so it has no fields");
@@ -225,7 +250,9 @@ impl Checker {
                 }
                 let fixed = fixed.join(".");
                 d.message = format!("{}; did you mean `{fixed}`?", d.message);
-                d = d.help(format!("replace it with `{fixed}`")).suggest(p.span, fixed);
+                d = d
+                    .help(format!("replace it with `{fixed}`"))
+                    .suggest(p.span, fixed);
             }
             None => {
                 let mut c: Vec<&str> = candidates.iter().map(String::as_str).collect();
@@ -252,7 +279,11 @@ impl Checker {
             BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
                 let lt = self.type_of(l, scope);
                 let rt = self.type_of(r, scope);
-                let ok = if matches!(op, BinOp::Eq | BinOp::Ne) { lt.comparable(&rt) } else { lt.orderable(&rt) };
+                let ok = if matches!(op, BinOp::Eq | BinOp::Ne) {
+                    lt.comparable(&rt)
+                } else {
+                    lt.orderable(&rt)
+                };
                 if !ok {
                     self.mismatch(e, op, l, &lt, r, &rt);
                 } else {
@@ -268,9 +299,16 @@ impl Checker {
                     Ty::List(elem) => {
                         if !lt.comparable(elem) {
                             self.push(
-                                Diagnostic::new(Code::TypeMismatch, e.span, format!("cannot look for a {lt} in a list of {elem}"))
-                                    .label(format!("`{}` compares a {lt} with {elem} items", op.symbol()))
-                                    .help("the value and the list items must have the same type"),
+                                Diagnostic::new(
+                                    Code::TypeMismatch,
+                                    e.span,
+                                    format!("cannot look for a {lt} in a list of {elem}"),
+                                )
+                                .label(format!(
+                                    "`{}` compares a {lt} with {elem} items",
+                                    op.symbol()
+                                ))
+                                .help("the value and the list items must have the same type"),
                             );
                         } else if let ExprKind::List(items) = &r.kind {
                             for it in items {
@@ -304,9 +342,13 @@ impl Checker {
                             _ => "arithmetic works on numbers, durations and timestamps (timestamp - timestamp, timestamp + duration)",
                         };
                         self.push(
-                            Diagnostic::new(Code::TypeMismatch, e.span, format!("cannot apply `{}` to a {lt} and a {rt}", op.symbol()))
-                                .label(format!("{lt} {} {rt}", op.symbol()))
-                                .help(hint),
+                            Diagnostic::new(
+                                Code::TypeMismatch,
+                                e.span,
+                                format!("cannot apply `{}` to a {lt} and a {rt}", op.symbol()),
+                            )
+                            .label(format!("{lt} {} {rt}", op.symbol()))
+                            .help(hint),
                         );
                         Ty::Unknown
                     }
@@ -327,10 +369,20 @@ impl Checker {
                 if let ExprKind::Number(v) = n.kind {
                     let fixed = format!("{}d", v as i64);
                     self.push(
-                        Diagnostic::new(Code::NumberForDuration, n.span, format!("`{}` is a plain number, but it is compared with a duration", v))
-                            .label("no unit")
-                            .help(format!("give it a unit: `{fixed}` for days, or `{}h` for hours", v as i64))
-                            .suggest(n.span, fixed),
+                        Diagnostic::new(
+                            Code::NumberForDuration,
+                            n.span,
+                            format!(
+                                "`{}` is a plain number, but it is compared with a duration",
+                                v
+                            ),
+                        )
+                        .label("no unit")
+                        .help(format!(
+                            "give it a unit: `{fixed}` for days, or `{}h` for hours",
+                            v as i64
+                        ))
+                        .suggest(n.span, fixed),
                     );
                     return;
                 }
@@ -345,32 +397,48 @@ impl Checker {
             _ => format!("both sides of `{}` must have the same type", op.symbol()),
         };
         self.push(
-            Diagnostic::new(Code::TypeMismatch, e.span, format!("cannot compare a {lt} with a {rt}"))
-                .label(format!("{lt} {} {rt}", op.symbol()))
-                .with_secondary(l.span, format!("a {lt}"))
-                .with_secondary(r.span, format!("a {rt}"))
-                .help(help),
+            Diagnostic::new(
+                Code::TypeMismatch,
+                e.span,
+                format!("cannot compare a {lt} with a {rt}"),
+            )
+            .label(format!("{lt} {} {rt}", op.symbol()))
+            .with_secondary(l.span, format!("a {lt}"))
+            .with_secondary(r.span, format!("a {rt}"))
+            .help(help),
         );
     }
 
     /// A string literal compared with an enum must be one of its values.
     pub(crate) fn enum_literal(&mut self, ty: &Ty, field: &Expr, lit: &Expr) {
-        let (Ty::Enum(values), ExprKind::Str(s)) = (ty, &lit.kind) else { return };
+        let (Ty::Enum(values), ExprKind::Str(s)) = (ty, &lit.kind) else {
+            return;
+        };
         if values.iter().any(|v| v == s) {
             return;
         }
-        let list = values.iter().map(|v| format!("\"{v}\"")).collect::<Vec<_>>().join(", ");
+        let list = values
+            .iter()
+            .map(|v| format!("\"{v}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
         let name = match &field.kind {
             ExprKind::Path(p) => format!("`{}`", p.dotted()),
             _ => "this field".to_string(),
         };
-        let mut d = Diagnostic::new(Code::UnknownEnumValue, lit.span, format!("\"{s}\" is not a value of {name}"))
-            .label("not a value of the enum")
-            .with_secondary(field.span, format!("takes {list}"));
+        let mut d = Diagnostic::new(
+            Code::UnknownEnumValue,
+            lit.span,
+            format!("\"{s}\" is not a value of {name}"),
+        )
+        .label("not a value of the enum")
+        .with_secondary(field.span, format!("takes {list}"));
         match diag::did_you_mean(s, values.iter().map(String::as_str)) {
             Some(v) => {
                 d.message = format!("{}; did you mean \"{v}\"?", d.message);
-                d = d.help(format!("the values are {list}")).suggest(lit.span, format!("\"{v}\""));
+                d = d
+                    .help(format!("the values are {list}"))
+                    .suggest(lit.span, format!("\"{v}\""));
             }
             None => d = d.help(format!("the values are {list}")),
         }
@@ -384,8 +452,12 @@ impl Checker {
                     self.type_of(a, scope);
                 }
             }
-            let mut d = Diagnostic::new(Code::UnknownFunction, name.span, format!("unknown function `{}`", name.name))
-                .label("not a function of the language");
+            let mut d = Diagnostic::new(
+                Code::UnknownFunction,
+                name.span,
+                format!("unknown function `{}`", name.name),
+            )
+            .label("not a function of the language");
             match diag::did_you_mean(&name.name, FUNCTIONS.iter().map(|(n, _)| *n)) {
                 Some(s) => d = d.help(format!("did you mean `{s}`?")).suggest(name.span, s),
                 None => {
@@ -398,21 +470,39 @@ impl Checker {
         };
         let fname = name.name.as_str();
         let bad = |cx: &mut Checker, span, msg: String| {
-            cx.push(Diagnostic::new(Code::BadArguments, span, msg).label("wrong arguments").help(format!("write `{sig}`")));
+            cx.push(
+                Diagnostic::new(Code::BadArguments, span, msg)
+                    .label("wrong arguments")
+                    .help(format!("write `{sig}`")),
+            );
         };
         let arity: &[usize] = match fname {
             "count" => &[1, 2],
-            "any" | "all" | "matches" | "contains" | "starts_with" | "ends_with" | "min" | "max" => &[2],
+            "any" | "all" | "matches" | "contains" | "starts_with" | "ends_with" | "min"
+            | "max" => &[2],
             _ => &[1],
         };
         if !arity.contains(&args.len()) {
-            bad(self, e.span, format!("`{fname}` takes {} argument{}, not {}", arity[arity.len() - 1], if arity[arity.len() - 1] == 1 { "" } else { "s" }, args.len()));
+            bad(
+                self,
+                e.span,
+                format!(
+                    "`{fname}` takes {} argument{}, not {}",
+                    arity[arity.len() - 1],
+                    if arity[arity.len() - 1] == 1 { "" } else { "s" },
+                    args.len()
+                ),
+            );
             return Ty::Unknown;
         }
         match fname {
             "present" => {
                 if !matches!(args[0].kind, ExprKind::Path(_)) {
-                    bad(self, args[0].span, "`present` tests a field, so its argument must be a field path".into());
+                    bad(
+                        self,
+                        args[0].span,
+                        "`present` tests a field, so its argument must be a field path".into(),
+                    );
                 }
                 self.value(&args[0], scope);
                 Ty::Bool
@@ -424,9 +514,17 @@ impl Checker {
                     Ty::Unknown => Ty::Unknown,
                     other => {
                         self.push(
-                            Diagnostic::new(Code::NotAList, args[0].span, format!("`{fname}` needs a list, but this is a {other}"))
-                                .label("not a list")
-                                .help(if fname == "count" { "to test that a single field has a value, use `present(...)`" } else { "these functions look at the items of a list field" }),
+                            Diagnostic::new(
+                                Code::NotAList,
+                                args[0].span,
+                                format!("`{fname}` needs a list, but this is a {other}"),
+                            )
+                            .label("not a list")
+                            .help(if fname == "count" {
+                                "to test that a single field has a value, use `present(...)`"
+                            } else {
+                                "these functions look at the items of a list field"
+                            }),
                         );
                         Ty::Unknown
                     }
@@ -441,24 +539,40 @@ impl Checker {
                         _ => bad(self, pred.span, format!("the second argument of `{fname}` is a condition on each item, like `x -> x.kind == \"demo_request\"`")),
                     }
                 } else if fname != "count" {
-                    bad(self, e.span, format!("`{fname}` needs a condition on each item"));
+                    bad(
+                        self,
+                        e.span,
+                        format!("`{fname}` needs a condition on each item"),
+                    );
                 }
-                if fname == "count" { Ty::Int } else { Ty::Bool }
+                if fname == "count" {
+                    Ty::Int
+                } else {
+                    Ty::Bool
+                }
             }
             "since" => {
                 let t = self.value(&args[0], scope);
                 if t != Ty::Timestamp && t != Ty::Unknown {
                     self.push(
-                        Diagnostic::new(Code::NotATimestamp, args[0].span, format!("`since` needs a timestamp, but this is a {t}"))
-                            .label(format!("a {t}"))
-                            .help("`since(x)` is the time elapsed from the timestamp `x` until now"),
+                        Diagnostic::new(
+                            Code::NotATimestamp,
+                            args[0].span,
+                            format!("`since` needs a timestamp, but this is a {t}"),
+                        )
+                        .label(format!("a {t}"))
+                        .help("`since(x)` is the time elapsed from the timestamp `x` until now"),
                     );
                 }
                 Ty::Duration
             }
             "lower" | "upper" | "trim" | "length" => {
                 self.stringy(fname, &args[0], scope);
-                if fname == "length" { Ty::Int } else { Ty::String }
+                if fname == "length" {
+                    Ty::Int
+                } else {
+                    Ty::String
+                }
             }
             "matches" | "contains" | "starts_with" | "ends_with" => {
                 self.stringy(fname, &args[0], scope);
@@ -474,7 +588,11 @@ impl Checker {
                                 );
                             }
                         }
-                        _ => bad(self, args[1].span, "the pattern of `matches` must be a string literal".into()),
+                        _ => bad(
+                            self,
+                            args[1].span,
+                            "the pattern of `matches` must be a string literal".into(),
+                        ),
                     }
                 }
                 Ty::Bool
@@ -482,7 +600,11 @@ impl Checker {
             "days" | "hours" | "minutes" => {
                 let t = self.value(&args[0], scope);
                 if t != Ty::Duration && t != Ty::Unknown {
-                    bad(self, args[0].span, format!("`{fname}` converts a duration to a number, but this is a {t}"));
+                    bad(
+                        self,
+                        args[0].span,
+                        format!("`{fname}` converts a duration to a number, but this is a {t}"),
+                    );
                 }
                 Ty::Number
             }
@@ -493,7 +615,11 @@ impl Checker {
                     bad(self, e.span, format!("`{fname}` needs two numbers, durations or timestamps, not a {a} and a {b}"));
                     return Ty::Unknown;
                 }
-                if a == Ty::Unknown { b } else if a == Ty::Int && b == Ty::Number { b } else { a }
+                if a == Ty::Unknown || (a == Ty::Int && b == Ty::Number) {
+                    b
+                } else {
+                    a
+                }
             }
             _ => unreachable!("function table and match agree"),
         }
@@ -508,9 +634,13 @@ impl Checker {
         let t = self.value(e, scope);
         if !t.is_stringy() {
             self.push(
-                Diagnostic::new(Code::BadArguments, e.span, format!("`{fname}` works on text, but this is a {t}"))
-                    .label(format!("a {t}"))
-                    .help("pass a string, email or enum field"),
+                Diagnostic::new(
+                    Code::BadArguments,
+                    e.span,
+                    format!("`{fname}` works on text, but this is a {t}"),
+                )
+                .label(format!("a {t}"))
+                .help("pass a string, email or enum field"),
             );
         }
     }
@@ -518,12 +648,16 @@ impl Checker {
     /// `not (x > 5)` on an optional `x` is not met when `x` is missing,
     /// which authors rarely expect.
     fn lint_negated_optional(&mut self, inner: &Expr, scope: &Scope) {
-        let ExprKind::Binary(op, l, r) = &inner.kind else { return };
+        let ExprKind::Binary(op, l, r) = &inner.kind else {
+            return;
+        };
         if !op.is_comparison() {
             return;
         }
         for side in [l, r] {
-            let ExprKind::Path(p) = &side.kind else { continue };
+            let ExprKind::Path(p) = &side.kind else {
+                continue;
+            };
             if scope.vars.iter().any(|(n, _)| *n == p.segments[0].name) {
                 continue;
             }
@@ -543,7 +677,11 @@ impl Checker {
 }
 
 /// The record reached after `segments[..i]`, to suggest names from it.
-fn record_at<'a>(root: &'a crate::types::RecordTy, segments: &[Ident], i: usize) -> Option<&'a crate::types::RecordTy> {
+fn record_at<'a>(
+    root: &'a crate::types::RecordTy,
+    segments: &[Ident],
+    i: usize,
+) -> Option<&'a crate::types::RecordTy> {
     let mut rec = root;
     for seg in &segments[..i.min(segments.len())] {
         match rec.field(&seg.name).map(|(_, f)| &f.ty) {
@@ -566,7 +704,11 @@ fn arith(op: BinOp, l: &Ty, r: &Ty) -> Option<Ty> {
     }
     match (op, l, r) {
         (_, a, b) if a.is_numeric() && b.is_numeric() => {
-            if *a == Int && *b == Int && op != BinOp::Div { Some(Int) } else { Some(Number) }
+            if *a == Int && *b == Int && op != BinOp::Div {
+                Some(Int)
+            } else {
+                Some(Number)
+            }
         }
         (BinOp::Sub, Timestamp, Timestamp) => Some(Duration),
         (BinOp::Add | BinOp::Sub, Timestamp, Duration) => Some(Timestamp),

@@ -18,14 +18,22 @@ pub(super) fn run(cx: &mut Checker) {
             unreachable_routes(cx, route);
         }
         for r in &h.ready {
-            never_true(cx, r, "this `ready when` can never be true, so no lead is ever ready");
+            never_true(
+                cx,
+                r,
+                "this `ready when` can never be true, so no lead is ever ready",
+            );
         }
         for q in &h.quality {
             never_true(cx, &q.when, "this quality rule can never fire");
         }
     }
     for s in cx.p.signals.clone() {
-        never_true(cx, &s.expr, &format!("signal `{}` can never be true", s.name.name));
+        never_true(
+            cx,
+            &s.expr,
+            &format!("signal `{}` can never be true", s.name.name),
+        );
     }
 }
 
@@ -84,33 +92,46 @@ fn signal_cycles(cx: &mut Checker) {
 fn report_cycle(cx: &mut Checker, from: &str, to: &str, span: Span, cycle: &[String]) {
     if from == to && cycle.len() == 2 {
         cx.push(
-            Diagnostic::new(Code::SelfReference, span, format!("`{from}` is defined in terms of itself"))
-                .label("refers to the definition it is part of")
-                .help("define it from lead fields and other signals, not from itself"),
+            Diagnostic::new(
+                Code::SelfReference,
+                span,
+                format!("`{from}` is defined in terms of itself"),
+            )
+            .label("refers to the definition it is part of")
+            .help("define it from lead fields and other signals, not from itself"),
         );
         return;
     }
     cx.push(
-        Diagnostic::new(Code::SignalCycle, span, format!("these definitions form a loop: {}", cycle.join(" -> ")))
-            .label(format!("`{from}` uses `{to}`, which leads back to `{from}`"))
-            .help("break the loop: one of these must be defined from lead fields only"),
+        Diagnostic::new(
+            Code::SignalCycle,
+            span,
+            format!("these definitions form a loop: {}", cycle.join(" -> ")),
+        )
+        .label(format!(
+            "`{from}` uses `{to}`, which leads back to `{from}`"
+        ))
+        .help("break the loop: one of these must be defined from lead fields only"),
     );
 }
 
 /// Handoffs whose stages lead back to where they started.
 fn stage_cycles(cx: &mut Checker) {
-    let edges: Vec<(String, String, Span)> = cx
-        .p
-        .handoffs
-        .iter()
-        .map(|h| (h.from.name.clone(), h.to.name.clone(), h.head_span))
-        .collect();
+    let edges: Vec<(String, String, Span)> =
+        cx.p.handoffs
+            .iter()
+            .map(|h| (h.from.name.clone(), h.to.name.clone(), h.head_span))
+            .collect();
     for (from, to, span) in &edges {
         if from == to {
             cx.push(
-                Diagnostic::new(Code::StageCycle, *span, format!("the handoff `{from} -> {to}` leads back to the stage it starts from"))
-                    .label("a lead would never move on")
-                    .help("a handoff moves a lead to a later stage; name a different target stage"),
+                Diagnostic::new(
+                    Code::StageCycle,
+                    *span,
+                    format!("the handoff `{from} -> {to}` leads back to the stage it starts from"),
+                )
+                .label("a lead would never move on")
+                .help("a handoff moves a lead to a later stage; name a different target stage"),
             );
             continue;
         }
@@ -164,11 +185,17 @@ pub(crate) fn same(a: &Expr, b: &Expr) -> bool {
         (Timestamp(x), Timestamp(y)) => x == y,
         (Now, Now) => true,
         (Path(x), Path(y)) => x.dotted() == y.dotted(),
-        (List(x), List(y)) | (All(x), All(y)) | (Any(x), Any(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b)),
-        (AtLeast(n, x), AtLeast(m, y)) => n == m && x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b)),
+        (List(x), List(y)) | (All(x), All(y)) | (Any(x), Any(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        (AtLeast(n, x), AtLeast(m, y)) => {
+            n == m && x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
         (Unary(o, x), Unary(p, y)) => o == p && same(x, y),
         (Binary(o, a1, b1), Binary(p, a2, b2)) => o == p && same(a1, a2) && same(b1, b2),
-        (Call(f, x), Call(g, y)) => f.name == g.name && x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b)),
+        (Call(f, x), Call(g, y)) => {
+            f.name == g.name && x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
         (Lambda(p, x), Lambda(q, y)) => p.name == q.name && same(x, y),
         _ => false,
     }
@@ -208,7 +235,12 @@ struct Bound {
 
 impl Bound {
     fn all() -> Bound {
-        Bound { lo: f64::NEG_INFINITY, lo_open: true, hi: f64::INFINITY, hi_open: true }
+        Bound {
+            lo: f64::NEG_INFINITY,
+            lo_open: true,
+            hi: f64::INFINITY,
+            hi_open: true,
+        }
     }
     fn empty(&self) -> bool {
         self.lo > self.hi || (self.lo == self.hi && (self.lo_open || self.hi_open))
@@ -227,7 +259,9 @@ fn constant(e: &Expr) -> Option<f64> {
 fn key_of(e: &Expr) -> Option<String> {
     match &e.kind {
         ExprKind::Path(p) => Some(p.dotted()),
-        ExprKind::Call(f, args) if args.len() == 1 => key_of(&args[0]).map(|k| format!("{}({k})", f.name)),
+        ExprKind::Call(f, args) if args.len() == 1 => {
+            key_of(&args[0]).map(|k| format!("{}({k})", f.name))
+        }
         _ => None,
     }
 }
@@ -316,7 +350,9 @@ fn never_true(cx: &mut Checker, e: &Expr, message: &str) {
     }
     if contradiction.is_none() {
         for (k, s) in &absent {
-            let hit = used.iter().find(|(u, _)| u == &k || u.contains(&format!("({k})")));
+            let hit = used
+                .iter()
+                .find(|(u, _)| u == &k || u.contains(&format!("({k})")));
             if let Some((_, us)) = hit {
                 contradiction = Some((*s, *us));
             }

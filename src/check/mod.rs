@@ -176,10 +176,17 @@ impl Checker {
         if let Some(first) = self.defined_at.get(&key) {
             let first = *first;
             self.push(
-                Diagnostic::new(Code::Duplicate, name.span, format!("{} `{}` is defined twice", kind.word(), name.name))
-                    .label("second definition")
-                    .with_secondary(first, "first defined here")
-                    .help(format!("rename one of them or remove the duplicate; each {} name must be unique", kind.word())),
+                Diagnostic::new(
+                    Code::Duplicate,
+                    name.span,
+                    format!("{} `{}` is defined twice", kind.word(), name.name),
+                )
+                .label("second definition")
+                .with_secondary(first, "first defined here")
+                .help(format!(
+                    "rename one of them or remove the duplicate; each {} name must be unique",
+                    kind.word()
+                )),
             );
             return false;
         }
@@ -205,21 +212,34 @@ impl Checker {
             .filter(|(k, _)| *k == kind)
             .map(|(_, n)| n.clone())
             .collect();
-        let mut d = Diagnostic::new(kind.unknown_code(), name.span, format!("unknown {} `{}`", kind.word(), name.name))
-            .label(format!("no {} has this name", kind.word()));
+        let mut d = Diagnostic::new(
+            kind.unknown_code(),
+            name.span,
+            format!("unknown {} `{}`", kind.word(), name.name),
+        )
+        .label(format!("no {} has this name", kind.word()));
         match diag::did_you_mean(&name.name, candidates.iter().map(String::as_str)) {
             Some(s) => {
                 d.message = format!("{}; did you mean `{s}`?", d.message);
-                d = d.help(format!("replace it with `{s}`")).suggest(name.span, s);
+                d = d
+                    .help(format!("replace it with `{s}`"))
+                    .suggest(name.span, s);
             }
             None if candidates.is_empty() => {
-                d = d.help(format!("declare it first, e.g. `{}`", declare_example(kind, &name.name)));
+                d = d.help(format!(
+                    "declare it first, e.g. `{}`",
+                    declare_example(kind, &name.name)
+                ));
             }
             None => {
                 let mut c = candidates.clone();
                 c.sort();
                 c.truncate(8);
-                d = d.help(format!("the {}s declared are: {}", kind.word(), c.join(", ")));
+                d = d.help(format!(
+                    "the {}s declared are: {}",
+                    kind.word(),
+                    c.join(", ")
+                ));
             }
         }
         self.push(d);
@@ -261,7 +281,10 @@ impl Checker {
                                     .help("keep one `lead { }` block; put it in a shared file and import it"),
                             );
                         } else {
-                            schema_span = Some(Span { end: s.span.start + 4, ..s.span });
+                            schema_span = Some(Span {
+                                end: s.span.start + 4,
+                                ..s.span
+                            });
                             self.p.schema_decl = Some(s.clone());
                         }
                     }
@@ -281,9 +304,13 @@ impl Checker {
                         if let Some(t) = &st.tracked_by {
                             if self.p.stage_field.is_some() {
                                 self.push(
-                                    Diagnostic::new(Code::DuplicateEntry, t.span, "the stage field is named twice")
-                                        .label("second `tracked by`")
-                                        .help("name the field that holds a lead's stage once"),
+                                    Diagnostic::new(
+                                        Code::DuplicateEntry,
+                                        t.span,
+                                        "the stage field is named twice",
+                                    )
+                                    .label("second `tracked by`")
+                                    .help("name the field that holds a lead's stage once"),
                                 );
                             } else {
                                 self.p.stage_field = Some(t.clone());
@@ -310,7 +337,10 @@ impl Checker {
                             let mut s = s.clone();
                             if s.description.is_none() {
                                 if let Some(doc) = &item.doc {
-                                    s.description = Some(StrLit { value: doc.clone(), span: s.name.span });
+                                    s.description = Some(StrLit {
+                                        value: doc.clone(),
+                                        span: s.name.span,
+                                    });
                                 }
                             }
                             self.p.signals.push(s);
@@ -325,10 +355,17 @@ impl Checker {
                         let key = (h.from.name.clone(), h.to.name.clone());
                         if let Some(first) = handoff_heads.get(&key) {
                             self.push(
-                                Diagnostic::new(Code::Duplicate, h.head_span, format!("the handoff `{} -> {}` is defined twice", key.0, key.1))
-                                    .label("second definition")
-                                    .with_secondary(*first, "first defined here")
-                                    .help("merge the two blocks into one"),
+                                Diagnostic::new(
+                                    Code::Duplicate,
+                                    h.head_span,
+                                    format!(
+                                        "the handoff `{} -> {}` is defined twice",
+                                        key.0, key.1
+                                    ),
+                                )
+                                .label("second definition")
+                                .with_secondary(*first, "first defined here")
+                                .help("merge the two blocks into one"),
                             );
                         } else {
                             handoff_heads.insert(key, h.head_span);
@@ -351,9 +388,15 @@ impl Checker {
         let root = modules.first().map(|m| m.file).unwrap_or_default();
         if self.p.header.is_none() && !modules.is_empty() {
             self.push(
-                Diagnostic::new(Code::MissingHeader, Span::new(root, 0, 0), "the policy has no `policy` header")
-                    .label("expected `policy \"Name\" { ... }` in this file")
-                    .help("add `policy \"Name\" { version \"1\" owner \"team@example.com\" }` at the top"),
+                Diagnostic::new(
+                    Code::MissingHeader,
+                    Span::new(root, 0, 0),
+                    "the policy has no `policy` header",
+                )
+                .label("expected `policy \"Name\" { ... }` in this file")
+                .help(
+                    "add `policy \"Name\" { version \"1\" owner \"team@example.com\" }` at the top",
+                ),
             );
         }
         if self.p.schema_decl.is_none() && !modules.is_empty() {
@@ -371,10 +414,14 @@ impl Checker {
             if let Some(first) = self.defined_at.get(&(kind, name.name.clone())) {
                 let first = *first;
                 self.push(
-                    Diagnostic::new(Code::Duplicate, name.span, format!("`{}` is already defined as a {}", name.name, kind.word()))
-                        .label("second definition")
-                        .with_secondary(first, "first defined here")
-                        .help("signals and scores share one set of names; rename one of them"),
+                    Diagnostic::new(
+                        Code::Duplicate,
+                        name.span,
+                        format!("`{}` is already defined as a {}", name.name, kind.word()),
+                    )
+                    .label("second definition")
+                    .with_secondary(first, "first defined here")
+                    .help("signals and scores share one set of names; rename one of them"),
                 );
                 return false;
             }
@@ -392,9 +439,16 @@ impl Checker {
         unused.sort_by_key(|u| u.2);
         for (kind, name, span) in unused {
             self.push(
-                Diagnostic::new(Code::Unused, span, format!("{} `{}` is never used", kind.word(), name))
-                    .label("defined here, referenced nowhere")
-                    .help(format!("use it, or remove it so readers do not wonder what this {} does", kind.word())),
+                Diagnostic::new(
+                    Code::Unused,
+                    span,
+                    format!("{} `{}` is never used", kind.word(), name),
+                )
+                .label("defined here, referenced nowhere")
+                .help(format!(
+                    "use it, or remove it so readers do not wonder what this {} does",
+                    kind.word()
+                )),
             );
         }
     }
@@ -406,7 +460,9 @@ fn declare_example(kind: Kind, name: &str) -> String {
         Kind::Stage => format!("stages {name}"),
         Kind::Team => format!("team {name} of <role>"),
         Kind::Queue => format!("queue {name}"),
-        Kind::Calendar => format!("calendar {name} {{ timezone \"Europe/Berlin\" mon-fri 09:00-17:00 }}"),
+        Kind::Calendar => {
+            format!("calendar {name} {{ timezone \"Europe/Berlin\" mon-fri 09:00-17:00 }}")
+        }
         Kind::Playbook => format!("playbook {name} {{ ... }}"),
         Kind::Signal => format!("signal {name} = <condition>"),
         Kind::Score => format!("score {name} {{ ... }}"),

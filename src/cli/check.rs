@@ -60,12 +60,16 @@ pub(crate) fn run(args: CheckArgs) -> i32 {
         render::Format::Json | render::Format::Sarif if all.len() > 1 => {
             let docs: Vec<serde_json::Value> = all
                 .iter()
-                .map(|c| serde_json::from_str(&render::render(format, &c.sources, &c.diagnostics, false)).unwrap_or_default())
+                .map(|c| {
+                    serde_json::from_str(&render::render(format, &c.sources, &c.diagnostics, false))
+                        .unwrap_or_default()
+                })
                 .collect();
             merge_documents(format, docs)
         }
         _ => {
-            let color = format == render::Format::Human && use_color(std::io::stdout().is_terminal());
+            let color =
+                format == render::Format::Human && use_color(std::io::stdout().is_terminal());
             let mut s = String::new();
             for c in &all {
                 s.push_str(&render::render(format, &c.sources, &c.diagnostics, color));
@@ -84,13 +88,27 @@ pub(crate) fn run(args: CheckArgs) -> i32 {
 
 fn summary(all: &[crate::Checked]) -> String {
     let files = all.len();
-    let errors: usize = all.iter().map(|c| c.diagnostics.iter().filter(|d| d.is_error()).count()).sum();
+    let errors: usize = all
+        .iter()
+        .map(|c| c.diagnostics.iter().filter(|d| d.is_error()).count())
+        .sum();
     let warnings: usize = all.iter().map(|c| c.diagnostics.len()).sum::<usize>() - errors;
-    let plural = |n: usize, w: &str| if n == 1 { format!("{n} {w}") } else { format!("{n} {w}s") };
+    let plural = |n: usize, w: &str| {
+        if n == 1 {
+            format!("{n} {w}")
+        } else {
+            format!("{n} {w}s")
+        }
+    };
     if errors == 0 && warnings == 0 {
         format!("{}: no problems found\n", plural(files, "file"))
     } else {
-        format!("{}: {}, {}\n", plural(files, "file"), plural(errors, "error"), plural(warnings, "warning"))
+        format!(
+            "{}: {}, {}\n",
+            plural(files, "file"),
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        )
     }
 }
 
@@ -100,7 +118,10 @@ fn merge_documents(format: render::Format, docs: Vec<serde_json::Value>) -> Stri
     let mut first = iter.next().unwrap_or_default();
     for doc in iter {
         if format == render::Format::Sarif {
-            let results = doc["runs"][0]["results"].as_array().cloned().unwrap_or_default();
+            let results = doc["runs"][0]["results"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             if let Some(arr) = first["runs"][0]["results"].as_array_mut() {
                 arr.extend(results);
             }

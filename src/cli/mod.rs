@@ -2,6 +2,7 @@
 //! Every command calls the library's public API.
 
 mod check;
+mod eval;
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
@@ -25,7 +26,11 @@ pub mod exit {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "handoff", version, about = "Lead handoff policies: check them, evaluate leads against them, explain the decisions")]
+#[command(
+    name = "handoff",
+    version,
+    about = "Lead handoff policies: check them, evaluate leads against them, explain the decisions"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -35,6 +40,10 @@ struct Cli {
 enum Command {
     /// Parse and check policy files; print every problem found.
     Check(check::CheckArgs),
+    /// Evaluate leads against a policy and print one decision per lead.
+    Eval(eval::EvalArgs),
+    /// Explain the decision for one lead in words.
+    Explain(eval::ExplainArgs),
     /// Print the documentation of a diagnostic code, e.g. `handoff explain-code H101`.
     ExplainCode {
         /// A code such as H101, or its name such as unknown-field.
@@ -74,11 +83,17 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { exit::USAGE } else { exit::OK };
+            return if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
         }
     };
     match cli.command {
         Command::Check(a) => check::run(a),
+        Command::Eval(a) => eval::run_eval(a),
+        Command::Explain(a) => eval::run_explain(a),
         Command::ExplainCode { code } => explain_code(&code),
     }
 }

@@ -50,8 +50,18 @@ const ITEM_WORDS: &[&str] = &[
 ];
 /// Keywords that start an entry inside `handoff { }`.
 const HANDOFF_WORDS: &[&str] = &[
-    "initiated_by", "validated_by", "owned_by", "ready", "require", "quality", "consent", "route",
-    "escalate", "playbook", "debrief", "overrides",
+    "initiated_by",
+    "validated_by",
+    "owned_by",
+    "ready",
+    "require",
+    "quality",
+    "consent",
+    "route",
+    "escalate",
+    "playbook",
+    "debrief",
+    "overrides",
 ];
 /// Binary operators, reported together as one phrase.
 const OPERATORS: &[&str] = &[
@@ -65,9 +75,13 @@ pub(super) fn convert(file: FileId, src: &str, err: &pest::error::Error<Rule>) -
     };
     if let ErrorVariant::CustomError { message } = &err.variant {
         // pest's own resource guards: "call limit reached", "stack limit reached"
-        return Diagnostic::new(Code::TooDeep, Span::new(file, start, end), "the policy is too complex to parse")
-            .label(message.clone())
-            .help("split long or deeply nested conditions into named signals");
+        return Diagnostic::new(
+            Code::TooDeep,
+            Span::new(file, start, end),
+            "the policy is too complex to parse",
+        )
+        .label(message.clone())
+        .help("split long or deeply nested conditions into named signals");
     }
 
     let mut expected: BTreeSet<String> = BTreeSet::new();
@@ -101,7 +115,10 @@ pub(super) fn convert(file: FileId, src: &str, err: &pest::error::Error<Rule>) -
     let at = Span::new(file, start, next_char_end(src, start));
 
     // An unclosed block: the parser ran into the end looking for `}`.
-    if start >= src.trim_end().len() && (words.contains("}") || words.is_empty()) {
+    let closers = ["}", ")", "]"];
+    if start >= src.trim_end().len()
+        && (closers.iter().any(|c| words.contains(*c)) || words.is_empty())
+    {
         if let Some(open) = unmatched_open(src) {
             let open_span = Span::new(file, open, open + 1);
             let closer = match src.as_bytes()[open] {
@@ -118,17 +135,61 @@ pub(super) fn convert(file: FileId, src: &str, err: &pest::error::Error<Rule>) -
             )
             .label(format!("opened here, but no `{closer}` closes it"))
             .with_secondary(end_span, "the file ends here")
-            .help(format!("add the missing `{closer}`; every opening bracket needs its closing partner"));
+            .help(format!(
+                "add the missing `{closer}`; every opening bracket needs its closing partner"
+            ));
         }
     }
     if let Some(c) = src[start.min(src.len())..].chars().next() {
         if matches!(c, '\u{201C}' | '\u{201D}' | '\u{2018}' | '\u{2019}') {
-            return Diagnostic::new(Code::SmartQuote, at, format!("`{c}` is a typographic quote"))
-                .label("not a string quote")
-                .help("use straight double quotes `\"`; word processors replace them when text is pasted");
+            return Diagnostic::new(
+                Code::SmartQuote,
+                at,
+                format!("`{c}` is a typographic quote"),
+            )
+            .label("not a string quote")
+            .help(
+                "use straight double quotes `\"`; word processors replace them when text is pasted",
+            );
         }
         if c == '\t' {
             // tabs are white space; reaching one means the line before is off
+        }
+    }
+
+    // a string left open on an earlier line swallowed what followed it
+    if let Some((qs, qe)) = open_string_before(src, start) {
+        return Diagnostic::new(
+            Code::UnterminatedString,
+            Span::new(file, qs, qe),
+            "this string is never closed",
+        )
+        .label("the closing `\"` is missing before the end of the line")
+        .with_secondary(at, "the parser got lost here")
+        .help("add a `\"` where the text ends; strings cannot span several lines");
+    }
+    // a block left open before the next declaration
+    let found_word: String = src[start.min(src.len())..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    let at_line_start = src[..start.min(src.len())]
+        .rsplit('\n')
+        .next()
+        .is_some_and(|l| l.trim().is_empty());
+    if words.contains("}") && at_line_start && ITEM_WORDS.contains(&found_word.as_str()) {
+        if let Some(open) = unmatched_open(&src[..start]) {
+            return Diagnostic::new(
+                Code::UnclosedBlock,
+                Span::new(file, open, open + 1),
+                format!("this `{}` is never closed", &src[open..open + 1]),
+            )
+            .label("opened here")
+            .with_secondary(
+                Span::new(file, start, start + found_word.len()),
+                "the next declaration starts before the block is closed",
+            )
+            .help("add the missing `}` at the end of the block");
         }
     }
 
@@ -142,7 +203,8 @@ pub(super) fn convert(file: FileId, src: &str, err: &pest::error::Error<Rule>) -
         }
     }
     if handoff_count >= 4 {
-        phrases.push("a handoff entry such as `ready when`, `require`, `route` or `escalate`".into());
+        phrases
+            .push("a handoff entry such as `ready when`, `require`, `route` or `escalate`".into());
         for w in HANDOFF_WORDS {
             words.remove(*w);
         }
@@ -187,13 +249,25 @@ pub(super) fn convert(file: FileId, src: &str, err: &pest::error::Error<Rule>) -
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
         .collect();
-    let at = if word.is_empty() { at } else { Span::new(file, start, start + word.len()) };
+    let at = if word.is_empty() {
+        at
+    } else {
+        Span::new(file, start, start + word.len())
+    };
     let mut d = Diagnostic::new(Code::Syntax, at, message).label(format!("unexpected {found}"));
     let keywords: Vec<&str> = words
         .iter()
         .map(String::as_str)
-        .chain(if item_count >= 4 { ITEM_WORDS.to_vec() } else { vec![] })
-        .chain(if handoff_count >= 4 { HANDOFF_WORDS.to_vec() } else { vec![] })
+        .chain(if item_count >= 4 {
+            ITEM_WORDS.to_vec()
+        } else {
+            vec![]
+        })
+        .chain(if handoff_count >= 4 {
+            HANDOFF_WORDS.to_vec()
+        } else {
+            vec![]
+        })
         .filter(|w| w.chars().all(|c| c.is_ascii_alphabetic() || c == '_'))
         .collect();
     if !word.is_empty() {
@@ -206,14 +280,25 @@ pub(super) fn convert(file: FileId, src: &str, err: &pest::error::Error<Rule>) -
 }
 
 /// Tokens that never help an author: comments, white space, quote pieces.
-const NOISE: &[&str] = &["//", "\u{FEFF}", "\"", "\\", "\u{201C}", "\u{201D}", "\u{201E}", "_"];
+const NOISE: &[&str] = &[
+    "//", "\u{FEFF}", "\"", "\\", "\u{201C}", "\u{201D}", "\u{201E}", "_",
+];
 /// Tokens that start an expression, covered by "an expression".
-const EXPRESSION_STARTS: &[&str] = &["(", "[", "-", "not", "all", "any", "at", "true", "false", "now"];
+const EXPRESSION_STARTS: &[&str] = &[
+    "(", "[", "-", "not", "all", "any", "at", "true", "false", "now",
+];
 
 /// Phrases for literals and names, dropped when "an expression" covers them.
 const LITERAL_PHRASES: &[&str] = &[
-    "`true`", "a date", "a duration", "a name", "a number", "a percentage", "a quoted string",
-    "a timestamp", "a field path",
+    "`true`",
+    "a date",
+    "a duration",
+    "a name",
+    "a number",
+    "a percentage",
+    "a quoted string",
+    "a timestamp",
+    "a field path",
 ];
 
 fn join_or(items: &[String]) -> String {
@@ -260,8 +345,11 @@ fn help_for(src: &str, at: usize, phrases: &[String]) -> String {
     if rest.starts_with('=') && !rest.starts_with("==") {
         return "to compare two values write `==`; a single `=` only defines a name".into();
     }
-    if phrases.iter().any(|p| p.contains("duration")) && !phrases.iter().any(|p| p == "an expression") {
-        return "durations need a unit: `w` weeks, `d` days, `h` hours, `m` minutes, `s` seconds".into();
+    if phrases.iter().any(|p| p.contains("duration"))
+        && !phrases.iter().any(|p| p == "an expression")
+    {
+        return "durations need a unit: `w` weeks, `d` days, `h` hours, `m` minutes, `s` seconds"
+            .into();
     }
     if phrases.iter().any(|p| p.contains("declaration")) {
         return "each top-level declaration starts with a keyword such as `signal`, `handoff` or `playbook`; see docs/language.md".into();
@@ -273,6 +361,34 @@ fn help_for(src: &str, at: usize, phrases: &[String]) -> String {
         return "strings use double quotes `\"`, not single quotes".into();
     }
     "check the line against the syntax in docs/language.md".into()
+}
+
+/// A string opened on a line before `limit` and not closed on that line.
+fn open_string_before(src: &str, limit: usize) -> Option<(usize, usize)> {
+    let mut offset = 0;
+    for line in src[..limit.min(src.len())].split_inclusive('\n') {
+        let line_end = offset + line.len();
+        if line_end > limit {
+            break;
+        }
+        let bytes = line.as_bytes();
+        let mut i = 0;
+        let mut open: Option<usize> = None;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'/' if open.is_none() && bytes.get(i + 1) == Some(&b'/') => break,
+                b'\\' if open.is_some() => i += 1,
+                b'"' => open = if open.is_some() { None } else { Some(i) },
+                _ => {}
+            }
+            i += 1;
+        }
+        if let Some(o) = open {
+            return Some((offset + o, offset + line.trim_end().len()));
+        }
+        offset = line_end;
+    }
+    None
 }
 
 /// The last bracket that is never closed, skipping strings and comments.

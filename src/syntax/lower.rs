@@ -115,7 +115,12 @@ impl<'a> Lower<'a> {
     fn ident(&mut self, p: P<'_>) -> Ident {
         debug_assert!(matches!(
             p.as_rule(),
-            Rule::ident | Rule::field_name | Rule::fn_name | Rule::channel | Rule::strategy | Rule::format_name
+            Rule::ident
+                | Rule::field_name
+                | Rule::fn_name
+                | Rule::channel
+                | Rule::strategy
+                | Rule::format_name
         ));
         Ident {
             name: p.as_str().to_string(),
@@ -175,10 +180,14 @@ impl<'a> Lower<'a> {
             Rule::string_open_err => {
                 let body = inner.as_str()[1..].to_string();
                 self.error(
-                    Diagnostic::new(Code::UnterminatedString, span, "this string is never closed")
-                        .label("the closing `\"` is missing before the end of the line")
-                        .help("add a `\"` where the text ends; strings cannot span several lines")
-                        .suggest(span, format!("\"{}\"", body.trim_end())),
+                    Diagnostic::new(
+                        Code::UnterminatedString,
+                        span,
+                        "this string is never closed",
+                    )
+                    .label("the closing `\"` is missing before the end of the line")
+                    .help("add a `\"` where the text ends; strings cannot span several lines")
+                    .suggest(span, format!("\"{}\"", body.trim_end())),
                 );
                 StrLit { value: body, span }
             }
@@ -307,9 +316,13 @@ impl<'a> Lower<'a> {
         // jiff spans cap out near 20,000 years; stay well inside
         if overflow || total > 100 * 365 * 86_400 {
             self.error(
-                Diagnostic::new(Code::InvalidLiteral, span, format!("the duration `{text}` is too long"))
-                    .label("more than 100 years")
-                    .help("durations must be at most 100 years (`5200w`)"),
+                Diagnostic::new(
+                    Code::InvalidLiteral,
+                    span,
+                    format!("the duration `{text}` is too long"),
+                )
+                .label("more than 100 years")
+                .help("durations must be at most 100 years (`5200w`)"),
             );
             return 0;
         }
@@ -404,7 +417,9 @@ impl<'a> Lower<'a> {
             match rule {
                 Rule::version_entry => h.version.push(self.string(next(&mut ei, Rule::string))),
                 Rule::owner_entry => h.owner.push(self.string(next(&mut ei, Rule::string))),
-                Rule::description_entry => h.description.push(self.string(next(&mut ei, Rule::string))),
+                Rule::description_entry => {
+                    h.description.push(self.string(next(&mut ei, Rule::string)))
+                }
                 Rule::applies_entry => h.applies_to.push(self.expr(next(&mut ei, Rule::expr))),
                 r => unreachable!("policy entry {r:?}"),
             }
@@ -442,7 +457,11 @@ impl<'a> Lower<'a> {
                 Rule::field_decl => fields.push(self.field_decl(e)),
                 _ => {
                     let span = self.span(&e);
-                    let what = if e.as_rule() == Rule::pii_decl { "pii" } else { "treat" };
+                    let what = if e.as_rule() == Rule::pii_decl {
+                        "pii"
+                    } else {
+                        "treat"
+                    };
                     self.error(
                         Diagnostic::new(
                             Code::Syntax,
@@ -496,9 +515,7 @@ impl<'a> Lower<'a> {
                 "email" => TypeKind::Email,
                 s => unreachable!("scalar type {s}"),
             },
-            Rule::enum_type => {
-                TypeKind::Enum(t.into_inner().map(|s| self.string(s)).collect())
-            }
+            Rule::enum_type => TypeKind::Enum(t.into_inner().map(|s| self.string(s)).collect()),
             Rule::list_type => {
                 let elem = t.into_inner().next().expect("list element type");
                 TypeKind::List(Box::new(self.type_expr(elem)))
@@ -508,7 +525,15 @@ impl<'a> Lower<'a> {
                 let word = t.as_str();
                 let tspan = self.span(&t);
                 const TYPES: [&str; 9] = [
-                    "string", "int", "number", "bool", "timestamp", "duration", "email", "enum", "list",
+                    "string",
+                    "int",
+                    "number",
+                    "bool",
+                    "timestamp",
+                    "duration",
+                    "email",
+                    "enum",
+                    "list",
                 ];
                 let alias = match word.to_ascii_lowercase().as_str() {
                     "integer" => Some("int"),
@@ -520,8 +545,9 @@ impl<'a> Lower<'a> {
                 }
                 .map(str::to_string)
                 .or_else(|| crate::diag::did_you_mean(word, TYPES));
-                let mut d = Diagnostic::new(Code::UnknownType, tspan, format!("unknown type `{word}`"))
-                    .label("not a type");
+                let mut d =
+                    Diagnostic::new(Code::UnknownType, tspan, format!("unknown type `{word}`"))
+                        .label("not a type");
                 match alias {
                     Some(a) => {
                         d = d
@@ -757,10 +783,14 @@ impl<'a> Lower<'a> {
         if p.as_str() == "==" {
             let span = self.span(&p);
             self.error(
-                Diagnostic::new(Code::DefineWithEquals, span, "a definition uses `=`, not `==`")
-                    .label("`==` compares two values")
-                    .help("write `=` between the name and its definition")
-                    .suggest(span, "="),
+                Diagnostic::new(
+                    Code::DefineWithEquals,
+                    span,
+                    "a definition uses `=`, not `==`",
+                )
+                .label("`==` compares two values")
+                .help("write `=` between the name and its definition")
+                .suggest(span, "="),
             );
         }
     }
@@ -796,7 +826,9 @@ impl<'a> Lower<'a> {
                 }
                 Rule::cap_entry => {
                     let mut ci = e.into_inner();
-                    score.cap.push(self.num_lit(next(&mut ci, Rule::signed_number)));
+                    score
+                        .cap
+                        .push(self.num_lit(next(&mut ci, Rule::signed_number)));
                 }
                 Rule::decay_entry => {
                     let mut di = e.into_inner();
@@ -1045,7 +1077,10 @@ impl<'a> Lower<'a> {
                 "this route has no `otherwise` rule",
             )
             .label("add `otherwise -> ...` before this brace")
-            .with_secondary(Span::new(self.file, span.start as usize, span.start as usize + 5), "route starts here")
+            .with_secondary(
+                Span::new(self.file, span.start as usize, span.start as usize + 5),
+                "route starts here",
+            )
             .help("add `otherwise -> queue <name>` as the last rule so that no lead lands nowhere");
             if let Some(last) = rules.last() {
                 d = d.with_secondary(last.span, "a lead that matches no rule stops here");
@@ -1058,10 +1093,14 @@ impl<'a> Lower<'a> {
     fn wrong_arrow(&mut self, a: &P<'_>) {
         let span = self.span(a);
         self.error(
-            Diagnostic::new(Code::WrongArrow, span, format!("`{}` is not an arrow here", a.as_str()))
-                .label("write `->`")
-                .help("routes, escalations and handoffs use `->`, a hyphen and a greater-than sign")
-                .suggest(span, "->"),
+            Diagnostic::new(
+                Code::WrongArrow,
+                span,
+                format!("`{}` is not an arrow here", a.as_str()),
+            )
+            .label("write `->`")
+            .help("routes, escalations and handoffs use `->`, a hyphen and a greater-than sign")
+            .suggest(span, "->"),
         );
     }
 
@@ -1215,7 +1254,11 @@ impl<'a> Lower<'a> {
             .map_prefix(|op, rhs| {
                 let rhs = rhs?;
                 let span = this.borrow().span(&op).to(rhs.0.span);
-                let o = if op.as_rule() == Rule::not_op { UnOp::Not } else { UnOp::Neg };
+                let o = if op.as_rule() == Rule::not_op {
+                    UnOp::Not
+                } else {
+                    UnOp::Neg
+                };
                 deeper(span, rhs.1 + 1, |_| ExprKind::Unary(o, Box::new(rhs.0)))
             })
             .map_infix(|lhs, op, rhs| {
@@ -1223,7 +1266,9 @@ impl<'a> Lower<'a> {
                 let depth = lhs.1.max(rhs.1) + 1;
                 let span = lhs.0.span.to(rhs.0.span);
                 let o = this.borrow_mut().bin_op(&op);
-                deeper(span, depth, |_| ExprKind::Binary(o, Box::new(lhs.0), Box::new(rhs.0)))
+                deeper(span, depth, |_| {
+                    ExprKind::Binary(o, Box::new(lhs.0), Box::new(rhs.0))
+                })
             })
             .parse(p.into_inner());
         match result {
@@ -1236,7 +1281,9 @@ impl<'a> Lower<'a> {
                         format!("this expression nests more than {MAX_EXPR_DEPTH} operators deep"),
                     )
                     .label("too deep here")
-                    .help("split the condition into named signals; each can use the others by name"),
+                    .help(
+                        "split the condition into named signals; each can use the others by name",
+                    ),
                 );
                 (
                     Expr {
@@ -1369,7 +1416,13 @@ fn deeper(
     if depth > MAX_EXPR_DEPTH {
         return Err(span);
     }
-    Ok((Expr { kind: make(()), span }, depth))
+    Ok((
+        Expr {
+            kind: make(()),
+            span,
+        },
+        depth,
+    ))
 }
 
 fn weekday_index(s: &str) -> u8 {

@@ -85,7 +85,9 @@ pub fn parse_module(file: FileId, text: &str) -> Parsed {
     pest::set_error_detail(true);
     match <HandoffParser as pest::Parser<Rule>>::parse(Rule::file, text) {
         Ok(mut pairs) => {
-            let pair = pairs.next().expect("the `file` rule always yields one pair");
+            let pair = pairs
+                .next()
+                .expect("the `file` rule always yields one pair");
             let (module, mut diagnostics) = lower::lower_file(file, text, pair);
             if module.items.is_empty() && diagnostics.is_empty() {
                 diagnostics.push(
@@ -95,7 +97,9 @@ pub fn parse_module(file: FileId, text: &str) -> Parsed {
                         "the policy file declares nothing",
                     )
                     .label("empty file")
-                    .help("start with a `policy \"Name\" { ... }` header and a `lead { ... }` schema"),
+                    .help(
+                        "start with a `policy \"Name\" { ... }` header and a `lead { ... }` schema",
+                    ),
                 );
             }
             crate::diag::sort(&mut diagnostics);

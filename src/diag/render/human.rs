@@ -31,7 +31,11 @@ impl std::error::Error for View<'_> {}
 
 impl miette::Diagnostic for View<'_> {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(format!("{}({})", self.diag.code.as_str(), self.diag.code.name())))
+        Some(Box::new(format!(
+            "{}({})",
+            self.diag.code.as_str(),
+            self.diag.code.name()
+        )))
     }
 
     fn severity(&self) -> Option<miette::Severity> {
@@ -42,7 +46,9 @@ impl miette::Diagnostic for View<'_> {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -74,11 +80,17 @@ pub fn render_human(sources: &SourceMap, diags: &[Diagnostic], color: bool) -> S
         )];
         for s in &d.secondary {
             if s.span.file == d.primary.span.file {
-                labels.push(LabeledSpan::new_with_span(Some(s.message.clone()), to_miette(s.span)));
+                labels.push(LabeledSpan::new_with_span(
+                    Some(s.message.clone()),
+                    to_miette(s.span),
+                ));
             } else {
                 let other = sources.get(s.span.file);
                 let lc = other.line_col(s.span.start);
-                help_lines.push(format!("{} at {}:{}:{}", s.message, other.name, lc.line, lc.column));
+                help_lines.push(format!(
+                    "{} at {}:{}:{}",
+                    s.message, other.name, lc.line, lc.column
+                ));
             }
         }
         if let Some(h) = &d.help {

@@ -39,7 +39,12 @@ pub enum Format {
 }
 
 /// Renders `diags` in `format`. `color` only affects [`Format::Human`].
-pub fn render(format: Format, sources: &SourceMap, diags: &[crate::diag::Diagnostic], color: bool) -> String {
+pub fn render(
+    format: Format,
+    sources: &SourceMap,
+    diags: &[crate::diag::Diagnostic],
+    color: bool,
+) -> String {
     match format {
         Format::Human => render_human(sources, diags, color),
         Format::Short => render_short(sources, diags),

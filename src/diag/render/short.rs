@@ -27,7 +27,11 @@ impl<'a> Files<'a> for SourceMap {
         Ok(self.get(id).line_col(byte_index as u32).line - 1)
     }
 
-    fn line_range(&'a self, id: Self::FileId, line_index: usize) -> Result<std::ops::Range<usize>, FilesError> {
+    fn line_range(
+        &'a self,
+        id: Self::FileId,
+        line_index: usize,
+    ) -> Result<std::ops::Range<usize>, FilesError> {
         let f = self.get(id);
         let start = f.line_start(line_index).ok_or(FilesError::LineTooLarge {
             given: line_index,
@@ -53,7 +57,10 @@ pub fn render_short(sources: &SourceMap, diags: &[Diagnostic]) -> String {
         let diag = cs::Diagnostic::new(sev)
             .with_code(d.code.as_str())
             .with_message(&d.message)
-            .with_labels(vec![cs::Label::primary(d.primary.span.file, d.primary.span.range())]);
+            .with_labels(vec![cs::Label::primary(
+                d.primary.span.file,
+                d.primary.span.range(),
+            )]);
         // writing into a Vec cannot fail
         let _ = term::emit(&mut out, &config, sources, &diag);
     }

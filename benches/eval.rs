@@ -1,0 +1,45 @@
+//! Evaluation latency: one already-parsed lead through the flagship policy.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+
+fn bench(c: &mut Criterion) {
+    let checked =
+        handoff::Checked::from_file(std::path::Path::new("examples/inbound/policy.handoff"))
+            .unwrap();
+    let engine = checked.compile().unwrap();
+    let now: jiff::Timestamp = "2025-06-01T12:00:00Z".parse().unwrap();
+    let ready =
+        handoff::parse_lead(&std::fs::read("examples/inbound/lead-ready.json").unwrap()).unwrap();
+    let lines = std::fs::read_to_string("examples/inbound/leads.ndjson").unwrap();
+    let batch: Vec<_> = lines
+        .lines()
+        .take(200)
+        .map(|l| handoff::parse_lead(l.as_bytes()).unwrap())
+        .collect();
+    let mut g = c.benchmark_group("evaluate");
+    g.bench_function("one parsed lead (ready)", |b| {
+        b.iter(|| engine.evaluate(&ready, now))
+    });
+    g.bench_function("one parsed lead, serialized", |b| {
+        b.iter(|| serde_json::to_string(&engine.evaluate(&ready, now)).unwrap())
+    });
+    g.bench_function("200 generated leads", |b| {
+        b.iter(|| {
+            batch
+                .iter()
+                .map(|l| engine.evaluate(l, now).verdict as u8 as usize)
+                .sum::<usize>()
+        })
+    });
+    g.bench_function("one raw NDJSON line: parse + evaluate + serialize", |b| {
+        let line = lines.lines().next().unwrap().as_bytes();
+        b.iter(|| {
+            serde_json::to_string(&engine.evaluate(&handoff::parse_lead(line).unwrap(), now))
+                .unwrap()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,423 @@
+//! `handoff eval` and `handoff explain`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+
+use clap::Args;
+use serde_json::{json, Value};
+
+use super::{exit, fail};
+use crate::decision::{Decision, Verdict};
+use crate::eval::Engine;
+
+#[derive(Args, Debug)]
+pub(crate) struct EvalArgs {
+    /// The policy file.
+    policy: PathBuf,
+    /// One lead as a JSON object (a file, or `-` for standard input).
+    #[arg(long, conflicts_with = "leads")]
+    lead: Option<PathBuf>,
+    /// Leads as NDJSON, one JSON object per line (a file, or `-`).
+    #[arg(long)]
+    leads: Option<PathBuf>,
+    /// The evaluation time (RFC 3339); default: the clock, recorded in each decision.
+    #[arg(long)]
+    now: Option<String>,
+    /// State for distribution strategies: a JSON object file.
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Pretty-print decisions (one lead only, or every line of a batch).
+    #[arg(long)]
+    pretty: bool,
+    /// Include the fields each signal read.
+    #[arg(long)]
+    explain: bool,
+    /// Worker threads for batches (default: the number of cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ExplainArgs {
+    /// The policy file.
+    policy: PathBuf,
+    /// One lead as a JSON object (a file, or `-`).
+    #[arg(long)]
+    lead: PathBuf,
+    /// The evaluation time (RFC 3339); default: the clock.
+    #[arg(long)]
+    now: Option<String>,
+    /// State for distribution strategies: a JSON object file.
+    #[arg(long)]
+    state: Option<PathBuf>,
+}
+
+/// Loads, checks and compiles the policy; prints diagnostics on failure.
+pub(crate) fn load_engine(path: &Path, state: Option<&PathBuf>) -> Result<Engine, i32> {
+    let checked = crate::Checked::from_file(path)
+        .map_err(|e| fail(format!("cannot read policy `{}`: {e}", path.display())))?;
+    let Some(engine) = checked.compile() else {
+        let errors: Vec<_> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .cloned()
+            .collect();
+        let text = crate::diag::render::render_short(&checked.sources, &errors);
+        eprint!("{text}");
+        eprintln!(
+            "error: the policy has {} error(s); run `handoff check {}` for details",
+            errors.len(),
+            path.display()
+        );
+        return Err(exit::DIAGNOSTICS);
+    };
+    let state = match state {
+        None => serde_json::Map::new(),
+        Some(p) => {
+            let bytes = std::fs::read(p)
+                .map_err(|e| fail(format!("cannot read state file `{}`: {e}", p.display())))?;
+            match serde_json::from_slice::<Value>(&bytes) {
+                Ok(Value::Object(m)) => m,
+                Ok(_) => {
+                    return Err(fail(format!(
+                        "state file `{}` must hold a JSON object",
+                        p.display()
+                    )))
+                }
+                Err(e) => {
+                    return Err(fail(format!(
+                        "state file `{}` is not valid JSON: {e}",
+                        p.display()
+                    )))
+                }
+            }
+        }
+    };
+    Ok(engine.with_state(state))
+}
+
+pub(crate) fn parse_now(now: Option<&str>) -> Result<jiff::Timestamp, i32> {
+    match now {
+        None => Ok(jiff::Timestamp::now()),
+        Some(s) => s.parse::<jiff::Timestamp>().map_err(|e| {
+            fail(format!(
+                "`--now {s}` is not an RFC 3339 timestamp such as 2025-06-01T12:00:00Z: {e}"
+            ))
+        }),
+    }
+}
+
+fn read_input(path: &Path) -> std::io::Result<Vec<u8>> {
+    if path.as_os_str() == "-" {
+        let mut b = Vec::new();
+        std::io::stdin().read_to_end(&mut b)?;
+        Ok(b)
+    } else {
+        std::fs::read(path)
+    }
+}
+
+pub(crate) fn run_eval(a: EvalArgs) -> i32 {
+    let now = match parse_now(a.now.as_deref()) {
+        Ok(n) => n,
+        Err(code) => return code,
+    };
+    let mut engine = match load_engine(&a.policy, a.state.as_ref()) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    engine.explain = a.explain;
+    match (&a.lead, &a.leads) {
+        (Some(lead), _) => {
+            let bytes = match read_input(lead) {
+                Ok(b) => b,
+                Err(e) => return fail(format!("cannot read lead `{}`: {e}", lead.display())),
+            };
+            let obj = match crate::parse_lead(&bytes) {
+                Ok(o) => o,
+                Err(e) => {
+                    eprintln!("error: {}: {}", lead.display(), e.message);
+                    return exit::RECORD_ERRORS;
+                }
+            };
+            let mut d = engine.evaluate(&obj, now);
+            engine.assign_round_robin(&mut d, &mut HashMap::new());
+            let text = if a.pretty { serde_json::to_string_pretty(&d) } else { serde_json::to_string(&d) }.unwrap_or_default();
+            println!("{text}");
+            exit::OK
+        }
+        (None, Some(leads)) => batch(&engine, leads, now, a.pretty, a.jobs),
+        (None, None) => fail("give the leads to evaluate: `--lead FILE` for one JSON object or `--leads FILE` for NDJSON (`-` reads standard input)"),
+    }
+}
+
+/// The outcome of one input line.
+enum Outcome {
+    Line(String, Option<Verdict>),
+    /// A decision whose round-robin member is assigned in input order.
+    Pending(Box<Decision>),
+    Error(String),
+}
+
+const BATCH: usize = 512;
+
+fn batch(
+    engine: &Engine,
+    path: &Path,
+    now: jiff::Timestamp,
+    pretty: bool,
+    jobs: Option<usize>,
+) -> i32 {
+    let input: Box<dyn BufRead + Send> = if path.as_os_str() == "-" {
+        Box::new(std::io::BufReader::with_capacity(1 << 20, std::io::stdin()))
+    } else {
+        match std::fs::File::open(path) {
+            Ok(f) => Box::new(std::io::BufReader::with_capacity(1 << 20, f)),
+            Err(e) => return fail(format!("cannot read leads `{}`: {e}", path.display())),
+        }
+    };
+    let jobs = jobs
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+        .max(1);
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
+    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut errors = 0usize;
+    let mut io_error: Option<String> = None;
+    let mut rr: HashMap<String, usize> = HashMap::new();
+
+    std::thread::scope(|s| {
+        // reader -> workers: numbered batches of lines; bounded for flat memory
+        let (line_tx, line_rx) = mpsc::sync_channel::<(usize, usize, Vec<Vec<u8>>)>(jobs * 2);
+        let line_rx = std::sync::Arc::new(std::sync::Mutex::new(line_rx));
+        let (out_tx, out_rx) = mpsc::sync_channel::<(usize, Vec<Outcome>)>(jobs * 2);
+        let reader = s.spawn(move || read_batches(input, line_tx));
+        for _ in 0..jobs {
+            let rx = line_rx.clone();
+            let tx = out_tx.clone();
+            s.spawn(move || loop {
+                let msg = rx.lock().map(|r| r.recv());
+                let Ok(Ok((seq, first_line, lines))) = msg else {
+                    break;
+                };
+                let outcomes = lines
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| evaluate_line(engine, l, first_line + i, now, pretty))
+                    .collect();
+                if tx.send((seq, outcomes)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(out_tx);
+        // write in input order
+        let mut pending: BTreeMap<usize, Vec<Outcome>> = BTreeMap::new();
+        let mut next = 0usize;
+        for (seq, outcomes) in out_rx {
+            pending.insert(seq, outcomes);
+            while let Some(batch) = pending.remove(&next) {
+                for o in batch {
+                    let line = match o {
+                        Outcome::Line(l, v) => {
+                            if let Some(v) = v {
+                                *counts.entry(v.as_str()).or_default() += 1;
+                            }
+                            l
+                        }
+                        Outcome::Pending(mut d) => {
+                            engine.assign_round_robin(&mut d, &mut rr);
+                            *counts.entry(d.verdict.as_str()).or_default() += 1;
+                            to_line(&d, pretty)
+                        }
+                        Outcome::Error(l) => {
+                            errors += 1;
+                            l
+                        }
+                    };
+                    if io_error.is_none() {
+                        if let Err(e) = out
+                            .write_all(line.as_bytes())
+                            .and_then(|_| out.write_all(b"\n"))
+                        {
+                            io_error = Some(e.to_string());
+                        }
+                    }
+                }
+                next += 1;
+            }
+        }
+        if let Ok(Err(e)) = reader.join() {
+            io_error.get_or_insert(e);
+        }
+    });
+    let _ = out.flush();
+    let total: usize = counts.values().sum::<usize>() + errors;
+    let by_verdict: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    eprintln!(
+        "{total} lead(s): {}{}",
+        if by_verdict.is_empty() {
+            "none evaluated".to_string()
+        } else {
+            by_verdict.join(", ")
+        },
+        if errors > 0 {
+            format!("; {errors} record(s) could not be evaluated (see the error lines)")
+        } else {
+            String::new()
+        }
+    );
+    if let Some(e) = io_error {
+        return fail(format!("reading or writing failed: {e}"));
+    }
+    if errors > 0 {
+        exit::RECORD_ERRORS
+    } else {
+        exit::OK
+    }
+}
+
+fn to_line(d: &Decision, pretty: bool) -> String {
+    if pretty {
+        serde_json::to_string_pretty(d)
+    } else {
+        serde_json::to_string(d)
+    }
+    .unwrap_or_default()
+}
+
+fn evaluate_line(
+    engine: &Engine,
+    bytes: &[u8],
+    line_no: usize,
+    now: jiff::Timestamp,
+    pretty: bool,
+) -> Outcome {
+    let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+    match crate::parse_lead(bytes) {
+        Ok(obj) => {
+            let d = engine.evaluate(&obj, now);
+            if engine.needs_round_robin(&d) {
+                Outcome::Pending(Box::new(d))
+            } else {
+                Outcome::Line(to_line(&d, pretty), Some(d.verdict))
+            }
+        }
+        Err(e) => {
+            let lead_id = lead_id_guess(bytes);
+            let rec = json!({ "error": { "line": line_no, "lead_id": lead_id, "kind": e.kind, "message": e.message } });
+            Outcome::Error(rec.to_string())
+        }
+    }
+}
+
+/// The `"id"` of a record that did not parse, when it can be read.
+fn lead_id_guess(bytes: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
+    for key in ["\"id\"", "\"Id\"", "\"lead_id\""] {
+        if let Some(i) = text.find(key) {
+            let rest = text[i + key.len()..]
+                .trim_start()
+                .strip_prefix(':')?
+                .trim_start();
+            let rest = rest.strip_prefix('"')?;
+            let end = rest.find('"')?;
+            return Some(rest[..end].to_string());
+        }
+    }
+    None
+}
+
+/// Reads lines (without the newline) in numbered batches. Overlong lines
+/// are cut to the limit plus one byte, so `parse_lead` reports them as too
+/// large while memory stays bounded.
+fn read_batches(
+    mut input: Box<dyn BufRead + Send>,
+    tx: mpsc::SyncSender<(usize, usize, Vec<Vec<u8>>)>,
+) -> Result<(), String> {
+    let mut seq = 0;
+    let mut line_no = 1;
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut first = 1;
+    loop {
+        let mut line = Vec::new();
+        let mut truncated = false;
+        let mut got_any = false;
+        loop {
+            let buf = input.fill_buf().map_err(|e| e.to_string())?;
+            if buf.is_empty() {
+                break;
+            }
+            got_any = true;
+            let (chunk, done) = match memchr(buf) {
+                Some(i) => (&buf[..i], Some(i + 1)),
+                None => (buf, None),
+            };
+            if !truncated {
+                let room =
+                    crate::MAX_RECORD_BYTES + 1 - line.len().min(crate::MAX_RECORD_BYTES + 1);
+                line.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                truncated = line.len() > crate::MAX_RECORD_BYTES;
+            }
+            let used = done.unwrap_or(buf.len());
+            input.consume(used);
+            if done.is_some() {
+                break;
+            }
+        }
+        if !got_any {
+            break;
+        }
+        batch.push(line);
+        line_no += 1;
+        if batch.len() == BATCH {
+            if tx.send((seq, first, std::mem::take(&mut batch))).is_err() {
+                return Ok(());
+            }
+            seq += 1;
+            first = line_no;
+        }
+    }
+    if !batch.is_empty() {
+        let _ = tx.send((seq, first, batch));
+    }
+    Ok(())
+}
+
+fn memchr(buf: &[u8]) -> Option<usize> {
+    buf.iter().position(|&b| b == b'\n')
+}
+
+pub(crate) fn run_explain(a: ExplainArgs) -> i32 {
+    let now = match parse_now(a.now.as_deref()) {
+        Ok(n) => n,
+        Err(code) => return code,
+    };
+    let mut engine = match load_engine(&a.policy, a.state.as_ref()) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    engine.explain = true;
+    let bytes = match read_input(&a.lead) {
+        Ok(b) => b,
+        Err(e) => return fail(format!("cannot read lead `{}`: {e}", a.lead.display())),
+    };
+    let obj = match crate::parse_lead(&bytes) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {}: {}", a.lead.display(), e.message);
+            return exit::RECORD_ERRORS;
+        }
+    };
+    let mut d = engine.evaluate(&obj, now);
+    engine.assign_round_robin(&mut d, &mut HashMap::new());
+    print!("{}", crate::explain::explain(&engine, &obj, &d, now));
+    exit::OK
+}

@@ -1,0 +1,284 @@
+//! Evaluating compiled expressions with three-valued logic.
+
+use super::value::Val;
+use super::Cx;
+use crate::ir::{ArithOp, CmpOp, Ex, Func};
+
+impl Cx<'_> {
+    pub(crate) fn eval(&mut self, e: &Ex) -> Val {
+        match e {
+            Ex::Const(v) => v.clone(),
+            Ex::Now => Val::Ts(self.now),
+            Ex::Slot(s) => self.slots[*s as usize].clone(),
+            Ex::Var(depth, field) => {
+                let idx = self.vars.len() - 1 - *depth as usize;
+                match (&self.vars[idx], field) {
+                    (v, None) => v.clone(),
+                    (Val::Rec(fields), Some(f)) => {
+                        fields.get(*f as usize).cloned().unwrap_or(Val::Missing)
+                    }
+                    _ => Val::Missing,
+                }
+            }
+            Ex::Signal(i) => self.signal(*i as usize),
+            Ex::Score(i) => Val::Num(self.score(*i as usize)),
+            Ex::Not(x) => match self.eval(x) {
+                Val::Bool(b) => Val::Bool(!b),
+                _ => Val::Missing,
+            },
+            Ex::Neg(x) => match self.eval(x) {
+                Val::Num(n) => Val::Num(-n),
+                Val::Dur(d) => Val::Dur(-d),
+                _ => Val::Missing,
+            },
+            Ex::And(a, b) => {
+                let l = self.eval(a);
+                if l == Val::Bool(false) {
+                    return l;
+                }
+                let r = self.eval(b);
+                match (l, r) {
+                    (_, Val::Bool(false)) => Val::Bool(false),
+                    (Val::Bool(true), Val::Bool(true)) => Val::Bool(true),
+                    _ => Val::Missing,
+                }
+            }
+            Ex::Or(a, b) => {
+                let l = self.eval(a);
+                if l == Val::Bool(true) {
+                    return l;
+                }
+                let r = self.eval(b);
+                match (l, r) {
+                    (_, Val::Bool(true)) => Val::Bool(true),
+                    (Val::Bool(false), Val::Bool(false)) => Val::Bool(false),
+                    _ => Val::Missing,
+                }
+            }
+            Ex::AllOf(items) => {
+                let mut missing = false;
+                for i in items {
+                    match self.eval(i) {
+                        Val::Bool(false) => return Val::Bool(false),
+                        Val::Bool(true) => {}
+                        _ => missing = true,
+                    }
+                }
+                if missing {
+                    Val::Missing
+                } else {
+                    Val::Bool(true)
+                }
+            }
+            Ex::AnyOf(items) => {
+                let mut missing = false;
+                for i in items {
+                    match self.eval(i) {
+                        Val::Bool(true) => return Val::Bool(true),
+                        Val::Bool(false) => {}
+                        _ => missing = true,
+                    }
+                }
+                if missing {
+                    Val::Missing
+                } else {
+                    Val::Bool(false)
+                }
+            }
+            Ex::AtLeast(n, items) => {
+                let (mut yes, mut unknown) = (0u32, 0u32);
+                for i in items {
+                    match self.eval(i) {
+                        Val::Bool(true) => yes += 1,
+                        Val::Bool(false) => {}
+                        _ => unknown += 1,
+                    }
+                }
+                if yes >= *n {
+                    Val::Bool(true)
+                } else if yes + unknown >= *n {
+                    Val::Missing
+                } else {
+                    Val::Bool(false)
+                }
+            }
+            Ex::Cmp(op, a, b) => {
+                let (l, r) = (self.eval(a), self.eval(b));
+                compare(*op, &l, &r)
+            }
+            Ex::In(negated, a, b) => {
+                let (l, r) = (self.eval(a), self.eval(b));
+                match (&l, &r) {
+                    (Val::Missing, _) | (_, Val::Missing) => Val::Missing,
+                    (_, Val::List(items)) => {
+                        let found = items
+                            .iter()
+                            .any(|i| compare(CmpOp::Eq, &l, i) == Val::Bool(true));
+                        Val::Bool(found != *negated)
+                    }
+                    _ => Val::Missing,
+                }
+            }
+            Ex::Arith(op, a, b) => {
+                let (l, r) = (self.eval(a), self.eval(b));
+                super::arith(*op, &l, &r).unwrap_or(Val::Missing)
+            }
+            Ex::Present(x) => Val::Bool(!self.eval(x).is_missing()),
+            Ex::Count(list, pred) => match self.eval(list) {
+                Val::List(items) => match pred {
+                    None => Val::Num(items.iter().filter(|i| !i.is_missing()).count() as f64),
+                    Some(p) => {
+                        let mut n = 0;
+                        for item in items.iter() {
+                            self.vars.push(item.clone());
+                            let v = self.eval(p);
+                            self.vars.pop();
+                            if v.is_true() {
+                                n += 1;
+                            }
+                        }
+                        Val::Num(n as f64)
+                    }
+                },
+                _ => Val::Missing,
+            },
+            Ex::AnyItem(list, pred) | Ex::AllItems(list, pred) => {
+                let want_any = matches!(e, Ex::AnyItem(..));
+                let Val::List(items) = self.eval(list) else {
+                    return Val::Missing;
+                };
+                let mut missing = false;
+                for item in items.iter() {
+                    self.vars.push(item.clone());
+                    let v = self.eval(pred);
+                    self.vars.pop();
+                    match (v, want_any) {
+                        (Val::Bool(true), true) => return Val::Bool(true),
+                        (Val::Bool(false), false) => return Val::Bool(false),
+                        (Val::Bool(_), _) => {}
+                        _ => missing = true,
+                    }
+                }
+                if missing {
+                    Val::Missing
+                } else {
+                    Val::Bool(!want_any)
+                }
+            }
+            Ex::Matches(x, re) => match self.eval(x) {
+                Val::Str(s) => Val::Bool(re.is_match(&s)),
+                _ => Val::Missing,
+            },
+            Ex::Call(f, args) => {
+                let a = self.eval(&args[0]);
+                let b = args.get(1).map(|x| self.eval(x));
+                call(*f, a, b, self.now)
+            }
+        }
+    }
+}
+
+fn call(f: Func, a: Val, b: Option<Val>, now: jiff::Timestamp) -> Val {
+    match (f, a, b) {
+        (_, Val::Missing, _) | (_, _, Some(Val::Missing)) => Val::Missing,
+        (Func::Since, Val::Ts(t), _) => {
+            Val::Dur((now.as_millisecond() - t.as_millisecond()) as f64 / 1000.0)
+        }
+        (Func::Lower, Val::Str(s), _) => Val::Str(s.to_lowercase().into()),
+        (Func::Upper, Val::Str(s), _) => Val::Str(s.to_uppercase().into()),
+        (Func::Trim, Val::Str(s), _) => Val::Str(s.trim().into()),
+        (Func::Length, Val::Str(s), _) => Val::Num(s.chars().count() as f64),
+        (Func::Contains, Val::Str(s), Some(Val::Str(p))) => Val::Bool(s.contains(&*p)),
+        (Func::StartsWith, Val::Str(s), Some(Val::Str(p))) => Val::Bool(s.starts_with(&*p)),
+        (Func::EndsWith, Val::Str(s), Some(Val::Str(p))) => Val::Bool(s.ends_with(&*p)),
+        (Func::Days, Val::Dur(d), _) => Val::Num(d / 86_400.0),
+        (Func::Hours, Val::Dur(d), _) => Val::Num(d / 3_600.0),
+        (Func::Minutes, Val::Dur(d), _) => Val::Num(d / 60.0),
+        (Func::Min | Func::Max, a, Some(b)) => match compare(CmpOp::Le, &a, &b) {
+            Val::Bool(le) => {
+                if le == (f == Func::Min) {
+                    a
+                } else {
+                    b
+                }
+            }
+            _ => Val::Missing,
+        },
+        _ => Val::Missing,
+    }
+}
+
+/// Compares two values; `Missing` when either is missing or they do not compare.
+pub(crate) fn compare(op: CmpOp, l: &Val, r: &Val) -> Val {
+    use std::cmp::Ordering;
+    let ord: Option<Ordering> = match (l, r) {
+        (Val::Num(a), Val::Num(b)) | (Val::Dur(a), Val::Dur(b)) => a.partial_cmp(b),
+        (Val::Ts(a), Val::Ts(b)) => Some(a.cmp(b)),
+        (Val::Str(a), Val::Str(b)) => Some(a.cmp(b)),
+        (Val::Bool(a), Val::Bool(b)) => Some(a.cmp(b)),
+        (Val::List(a), Val::List(b)) => {
+            if matches!(op, CmpOp::Eq | CmpOp::Ne) {
+                let eq = a.len() == b.len()
+                    && a.iter()
+                        .zip(b.iter())
+                        .all(|(x, y)| compare(CmpOp::Eq, x, y) == Val::Bool(true));
+                return Val::Bool(eq == (op == CmpOp::Eq));
+            }
+            None
+        }
+        _ => None,
+    };
+    let Some(o) = ord else { return Val::Missing };
+    Val::Bool(match op {
+        CmpOp::Eq => o == Ordering::Equal,
+        CmpOp::Ne => o != Ordering::Equal,
+        CmpOp::Lt => o == Ordering::Less,
+        CmpOp::Le => o != Ordering::Greater,
+        CmpOp::Gt => o == Ordering::Greater,
+        CmpOp::Ge => o != Ordering::Less,
+    })
+}
+
+/// Arithmetic on values; `None` when the operation does not apply.
+pub fn arith(op: ArithOp, l: &Val, r: &Val) -> Option<Val> {
+    use Val::*;
+    let ms = |d: f64| jiff::SignedDuration::from_millis((d * 1000.0).round() as i64);
+    Some(match (op, l, r) {
+        (_, Missing, _) | (_, _, Missing) => Missing,
+        (ArithOp::Add, Num(a), Num(b)) => Num(a + b),
+        (ArithOp::Sub, Num(a), Num(b)) => Num(a - b),
+        (ArithOp::Mul, Num(a), Num(b)) => Num(a * b),
+        (ArithOp::Div, Num(a), Num(b)) => {
+            if *b == 0.0 {
+                Missing
+            } else {
+                Num(a / b)
+            }
+        }
+        (ArithOp::Sub, Ts(a), Ts(b)) => {
+            Dur((a.as_millisecond() - b.as_millisecond()) as f64 / 1000.0)
+        }
+        (ArithOp::Add, Ts(a), Dur(d)) | (ArithOp::Add, Dur(d), Ts(a)) => {
+            a.checked_add(ms(*d)).map(Ts).unwrap_or(Missing)
+        }
+        (ArithOp::Sub, Ts(a), Dur(d)) => a.checked_sub(ms(*d)).map(Ts).unwrap_or(Missing),
+        (ArithOp::Add, Dur(a), Dur(b)) => Dur(a + b),
+        (ArithOp::Sub, Dur(a), Dur(b)) => Dur(a - b),
+        (ArithOp::Mul, Dur(a), Num(b)) | (ArithOp::Mul, Num(b), Dur(a)) => Dur(a * b),
+        (ArithOp::Div, Dur(a), Num(b)) => {
+            if *b == 0.0 {
+                Missing
+            } else {
+                Dur(a / b)
+            }
+        }
+        (ArithOp::Div, Dur(a), Dur(b)) => {
+            if *b == 0.0 {
+                Missing
+            } else {
+                Num(a / b)
+            }
+        }
+        _ => return None,
+    })
+}

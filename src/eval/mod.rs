@@ -1,0 +1,847 @@
+//! Evaluation: a compiled policy and a lead record -> a [`Decision`].
+//!
+//! [`Engine::evaluate`] reads only the fields the policy needs (the
+//! projection), evaluates signals and scores once each, and builds the
+//! decision. It never fails: bad field values become schema issues.
+
+mod calendar;
+mod expr;
+mod extract;
+pub mod value;
+
+pub use calendar::add_business;
+pub use expr::arith;
+pub use extract::parse_timestamp;
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::compile::ElemFrames;
+use crate::decision::*;
+use crate::ir::*;
+use value::{format_duration, Val};
+
+/// A compiled policy ready to evaluate leads, plus the explicit state
+/// (round-robin cursors, member loads) given by the caller.
+#[derive(Debug)]
+pub struct Engine {
+    pub policy: Policy,
+    frames: ElemFrames,
+    state: serde_json::Map<String, Value>,
+    /// Include the fields each signal read (for `--explain` and `explain`).
+    pub explain: bool,
+}
+
+/// The per-lead evaluation context.
+pub(crate) struct Cx<'a> {
+    engine: &'a Engine,
+    slots: Vec<Val>,
+    now: jiff::Timestamp,
+    signals: Vec<Option<Val>>,
+    scores: Vec<Option<f64>>,
+    vars: Vec<Val>,
+    /// The lead id, or empty: the key of weighted distribution.
+    lead_key: String,
+}
+
+impl Engine {
+    pub fn new(policy: Policy, frames: ElemFrames) -> Engine {
+        Engine {
+            policy,
+            frames,
+            state: serde_json::Map::new(),
+            explain: false,
+        }
+    }
+
+    /// Sets the state file's content: `{"cursor_key": 3, "load_key": {"member": 12}}`.
+    pub fn with_state(mut self, state: serde_json::Map<String, Value>) -> Engine {
+        self.state = state;
+        self
+    }
+
+    /// Evaluates one lead (a JSON object) at `now`.
+    pub fn evaluate(
+        &self,
+        lead: &serde_json::Map<String, Value>,
+        now: jiff::Timestamp,
+    ) -> Decision {
+        let mut slots = vec![Val::Missing; self.policy.slots.len()];
+        let mut ex = extract::Extractor {
+            frames: &self.frames,
+            issues: Vec::new(),
+        };
+        let elems = &self.frames.frames[0].2;
+        ex.object(
+            &self.policy.projection,
+            &self.policy.slots,
+            elems,
+            lead,
+            &mut slots,
+        );
+        let issues = ex.issues;
+        let id = lead_id(lead);
+        let mut cx = Cx {
+            engine: self,
+            slots,
+            now,
+            signals: vec![None; self.policy.signals.len()],
+            scores: vec![None; self.policy.scores.len()],
+            vars: Vec::new(),
+            lead_key: id.clone().unwrap_or_default(),
+        };
+        let mut d = cx.decide(id, issues);
+        d.evaluated_at = now.to_string();
+        d
+    }
+}
+
+/// The lead's id: `id`, `Id`, `lead_id` or `LeadId`, a string or number.
+pub fn lead_id(lead: &serde_json::Map<String, Value>) -> Option<String> {
+    for k in ["id", "Id", "ID", "lead_id", "LeadId"] {
+        match lead.get(k) {
+            Some(Value::String(s)) => return Some(s.clone()),
+            Some(Value::Number(n)) => return Some(n.to_string()),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn result_word(v: &Val) -> &'static str {
+    if v.is_missing() {
+        "missing"
+    } else {
+        "false"
+    }
+}
+
+fn ts_string(t: jiff::Timestamp) -> String {
+    t.to_string()
+}
+
+impl Cx<'_> {
+    fn signal(&mut self, i: usize) -> Val {
+        if let Some(v) = &self.signals[i] {
+            return v.clone();
+        }
+        let policy = &self.engine.policy;
+        let v = self.eval(&policy.signals[i].expr);
+        self.signals[i] = Some(v.clone());
+        v
+    }
+
+    fn score(&mut self, i: usize) -> f64 {
+        if let Some(v) = self.scores[i] {
+            return v;
+        }
+        let s = &self.engine.policy.scores[i];
+        let mut total = 0.0;
+        for t in &s.terms {
+            let v = self.eval(&t.expr);
+            total += match (t.per, v) {
+                (false, Val::Bool(true)) => t.points,
+                (true, Val::Num(n)) => t.points * n,
+                _ => 0.0,
+            };
+        }
+        if let Some(cap) = s.cap {
+            total = total.min(cap);
+        }
+        total = total.max(0.0);
+        if let Some((half_life, slot)) = s.decay {
+            if let Val::Ts(t) = &self.slots[slot as usize] {
+                let age = (self.now.as_millisecond() - t.as_millisecond()) as f64 / 1000.0;
+                if age > 0.0 && half_life > 0.0 {
+                    total *= 0.5f64.powf(age / half_life);
+                }
+            }
+        }
+        let total = (total * 100.0).round() / 100.0;
+        self.scores[i] = Some(total);
+        total
+    }
+
+    fn cond(&mut self, c: &Cond) -> Val {
+        self.eval(&c.expr)
+    }
+
+    fn decide(&mut self, lead_id: Option<String>, schema_issues: Vec<SchemaIssue>) -> Decision {
+        let engine = self.engine;
+        let p = &engine.policy;
+        let mut d = Decision {
+            policy: PolicyRef {
+                name: p.name.clone(),
+                version: p.version.clone(),
+                hash: p.hash.clone(),
+            },
+            evaluated_at: String::new(),
+            lead_id,
+            verdict: Verdict::Hold,
+            reasons: Vec::new(),
+            handoff: None,
+            stages: Vec::new(),
+            signals: BTreeMap::new(),
+            scores: BTreeMap::new(),
+            missing_context: Vec::new(),
+            quality: Vec::new(),
+            consent: Consent::default(),
+            route: None,
+            escalations: Vec::new(),
+            next_escalation: None,
+            playbook: None,
+            packet: None,
+            debrief: None,
+            overrides: None,
+            metrics: BTreeMap::new(),
+            schema_issues,
+        };
+        if let Some(a) = &p.applies_to {
+            let v = self.eval(a);
+            if !v.is_true() {
+                d.verdict = Verdict::OutOfScope;
+                d.reasons.push(format!(
+                    "outside the policy's scope (`applies_to` is {})",
+                    result_word(&v)
+                ));
+                return d;
+            }
+        }
+        for (i, s) in p.signals.iter().enumerate() {
+            let v = self.signal(i);
+            let reads = engine.explain.then(|| {
+                s.reads
+                    .iter()
+                    .map(|&slot| {
+                        (
+                            p.slots[slot as usize].path.clone(),
+                            self.slots[slot as usize].to_json(),
+                        )
+                    })
+                    .collect()
+            });
+            d.signals.insert(
+                s.name.clone(),
+                SignalValue {
+                    value: v.as_bool(),
+                    reads,
+                },
+            );
+        }
+        for (i, s) in p.scores.iter().enumerate() {
+            let v = self.score(i);
+            d.scores.insert(s.name.clone(), value::num_json(v));
+        }
+        for (hi, h) in p.handoffs.iter().enumerate() {
+            let (ready, unmet) = self.readiness(h);
+            d.stages.push(StageReadiness {
+                from: h.from.clone(),
+                to: h.to.clone(),
+                ready,
+                unmet,
+            });
+            let _ = hi;
+        }
+        for m in &p.metrics {
+            let mv = self.metric(m);
+            d.metrics.insert(m.name.clone(), mv);
+        }
+        // which handoff applies
+        let active = match p.stage_slot {
+            Some(slot) => match &self.slots[slot as usize] {
+                Val::Str(stage) => match p.handoffs.iter().position(|h| *h.from == **stage) {
+                    Some(i) => Some(i),
+                    None => {
+                        d.reasons.push(format!("no handoff leaves stage `{stage}`"));
+                        None
+                    }
+                },
+                _ => {
+                    d.reasons.push(format!(
+                        "the stage field `{}` is missing",
+                        p.slots[slot as usize].path
+                    ));
+                    None
+                }
+            },
+            None => (!p.handoffs.is_empty()).then_some(0),
+        };
+        let Some(ai) = active else {
+            d.verdict = Verdict::Hold;
+            return d;
+        };
+        let h = &p.handoffs[ai];
+        d.handoff = Some(HandoffRef {
+            from: h.from.clone(),
+            to: h.to.clone(),
+            label: h.label.clone(),
+            initiated_by: h.initiated_by.clone(),
+            validated_by: h.validated_by.clone(),
+            owned_by: h.owned_by.clone(),
+        });
+        let ready = d.stages[ai].ready;
+        self.requirements(h, &mut d);
+        for q in &h.quality {
+            if self.cond(&q.when).is_true() {
+                d.quality.push(QualityFlag {
+                    severity: q.severity,
+                    message: q.message.clone(),
+                    line: q.when.origin.line,
+                });
+            }
+        }
+        for c in &h.consent {
+            let applies = match &c.when {
+                None => true,
+                Some(w) => self.eval(w).is_true(),
+            };
+            if !applies {
+                continue;
+            }
+            let v = &self.slots[c.slot as usize];
+            if !v.is_true() {
+                d.consent.blocked_channels.push(ConsentBlock {
+                    channel: c.channel.clone(),
+                    field: c.path.clone(),
+                    found: result_word(v),
+                    line: c.origin.line,
+                });
+            }
+        }
+        d.route = self.route(h);
+        self.escalations(h, &mut d);
+        self.playbook(h, &mut d);
+        if let Some(db) = &h.debrief {
+            d.debrief = Some(self.debrief(db));
+        }
+        d.overrides = h.overrides.as_ref().map(|(roles, reason)| OverrideRule {
+            allowed_by: roles.clone(),
+            reason_required: *reason,
+        });
+
+        // the verdict
+        let blocks: Vec<String> = d
+            .quality
+            .iter()
+            .filter(|q| q.severity == crate::ast::QualitySeverity::Block)
+            .map(|q| q.message.clone())
+            .collect();
+        let reviews: Vec<String> = d
+            .quality
+            .iter()
+            .filter(|q| q.severity == crate::ast::QualitySeverity::Review)
+            .map(|q| q.message.clone())
+            .collect();
+        let no_channel = d
+            .playbook
+            .as_ref()
+            .is_some_and(|pb| !pb.touches.is_empty() && pb.touches.iter().all(|t| !t.allowed));
+        if !blocks.is_empty() || no_channel {
+            d.verdict = Verdict::Blocked;
+            d.reasons
+                .extend(blocks.into_iter().map(|m| format!("blocked: {m}")));
+            if no_channel {
+                d.reasons
+                    .push("blocked: no channel of the playbook has consent".into());
+            }
+        } else if !ready {
+            d.verdict = Verdict::Hold;
+            d.reasons
+                .push(format!("not ready for {} -> {}", h.from, h.to));
+        } else {
+            let at_capacity = d.route.as_ref().is_some_and(|r| r.at_capacity);
+            if !reviews.is_empty() || !d.missing_context.is_empty() || at_capacity {
+                d.verdict = Verdict::Review;
+                d.reasons
+                    .extend(reviews.into_iter().map(|m| format!("review: {m}")));
+                for m in &d.missing_context {
+                    d.reasons.push(format!(
+                        "missing context: {} ({})",
+                        m.label.clone().unwrap_or_else(|| m.field.clone()),
+                        m.problem.replace('_', " ")
+                    ));
+                }
+                if at_capacity {
+                    d.reasons
+                        .push("every member of the routed team is at capacity".into());
+                }
+            } else {
+                d.verdict = Verdict::Handoff;
+                d.reasons.push(format!("ready for {} -> {}", h.from, h.to));
+            }
+        }
+        d
+    }
+
+    fn readiness(&mut self, h: &HandoffIr) -> (bool, Vec<Unmet>) {
+        let mut ready = true;
+        let mut unmet = Vec::new();
+        for c in &h.ready {
+            let v = self.cond(c);
+            if v.is_true() {
+                continue;
+            }
+            ready = false;
+            if c.parts.is_empty() {
+                unmet.push(Unmet {
+                    line: c.origin.line,
+                    condition: c.origin.text.clone(),
+                    result: result_word(&v),
+                });
+            } else {
+                for (part, origin) in &c.parts {
+                    let pv = self.eval(part);
+                    if !pv.is_true() {
+                        unmet.push(Unmet {
+                            line: origin.line,
+                            condition: origin.text.clone(),
+                            result: result_word(&pv),
+                        });
+                    }
+                }
+            }
+        }
+        (ready, unmet)
+    }
+
+    fn requirements(&mut self, h: &HandoffIr, d: &mut Decision) {
+        let p = &self.engine.policy;
+        let mut fields = Vec::new();
+        for r in &h.require {
+            let v = &self.slots[r.slot as usize];
+            let problem = match v {
+                Val::Missing => Some("missing"),
+                Val::Str(s) if s.trim().is_empty() => Some("missing"),
+                Val::List(items) => {
+                    let n = items.iter().filter(|i| !i.is_missing()).count() as u32;
+                    if n < r.at_least.unwrap_or(1) {
+                        Some(if n == 0 { "missing" } else { "too_few" })
+                    } else {
+                        None
+                    }
+                }
+                _ => None,
+            }
+            .or_else(|| match (&r.format, v) {
+                (Some(FormatIr::Named(_, re) | FormatIr::Regex(_, re)), Val::Str(s))
+                    if !re.is_match(s) =>
+                {
+                    Some("bad_format")
+                }
+                _ => None,
+            })
+            .or_else(|| match (r.within, v) {
+                (Some(w), Val::Ts(t))
+                    if (self.now.as_millisecond() - t.as_millisecond()) / 1000 > w =>
+                {
+                    Some("stale")
+                }
+                _ => None,
+            });
+            if let Some(problem) = problem {
+                d.missing_context.push(MissingContext {
+                    field: r.path.clone(),
+                    label: r.label.clone(),
+                    problem,
+                    line: r.origin.line,
+                });
+            }
+            let info = &p.slots[r.slot as usize];
+            let masked = info
+                .pii_visible_to
+                .as_ref()
+                .is_some_and(|roles| !roles.contains(&h.owned_by));
+            fields.push(PacketField {
+                field: r.path.clone(),
+                label: r.label.clone(),
+                value: if masked && !v.is_missing() {
+                    Value::String("•••".into())
+                } else {
+                    v.to_json()
+                },
+                masked,
+            });
+        }
+        d.packet = Some(Packet {
+            owner_role: h.owned_by.clone(),
+            fields,
+        });
+    }
+
+    fn route(&mut self, h: &HandoffIr) -> Option<RouteChoice> {
+        let mut tried = Vec::new();
+        for (i, r) in h.routes.iter().enumerate() {
+            let matched = match &r.when {
+                None => true,
+                Some(w) => {
+                    let v = self.eval(w);
+                    if !v.is_true() {
+                        tried.push(TriedRule {
+                            rule: i + 1,
+                            line: r.origin.line,
+                            condition: r.origin.text.clone(),
+                            result: result_word(&v),
+                        });
+                        false
+                    } else {
+                        true
+                    }
+                }
+            };
+            if matched {
+                let (target, member, at_capacity) = self.target(&r.target);
+                return Some(RouteChoice {
+                    rule: i + 1,
+                    line: r.origin.line,
+                    condition: r.origin.text.clone(),
+                    target,
+                    member,
+                    at_capacity,
+                    tried,
+                });
+            }
+        }
+        None
+    }
+
+    /// The target, and the member the team's distribution picks.
+    fn target(&self, t: &TargetIr) -> (Target, Option<String>, bool) {
+        let p = &self.engine.policy;
+        match t {
+            TargetIr::Queue(q) => (
+                Target {
+                    kind: "queue",
+                    name: p.queues[*q as usize].clone(),
+                },
+                None,
+                false,
+            ),
+            TargetIr::Owner(o) => (
+                Target {
+                    kind: "owner",
+                    name: o.clone(),
+                },
+                Some(o.clone()),
+                false,
+            ),
+            TargetIr::Team(ti) => {
+                let team = &p.teams[*ti as usize];
+                let target = Target {
+                    kind: "team",
+                    name: team.name.clone(),
+                };
+                let (member, full) = self.pick_member(team);
+                (target, member, full)
+            }
+        }
+    }
+
+    fn pick_member(&self, team: &TeamIr) -> (Option<String>, bool) {
+        if team.members.is_empty() {
+            return (None, false);
+        }
+        match &team.strategy {
+            None => (None, false),
+            Some(Strategy::Weighted) => {
+                let total: f64 = team.members.iter().map(|m| m.weight).sum();
+                let key = self.slots_id();
+                let x = (fnv1a(key.as_bytes()) as f64 / u64::MAX as f64) * total;
+                let mut acc = 0.0;
+                for m in &team.members {
+                    acc += m.weight;
+                    if x < acc {
+                        return (Some(m.id.clone()), false);
+                    }
+                }
+                (team.members.last().map(|m| m.id.clone()), false)
+            }
+            Some(Strategy::RoundRobin { state }) => {
+                let cursor = self
+                    .engine
+                    .state
+                    .get(state)
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0) as usize;
+                (
+                    Some(team.members[cursor % team.members.len()].id.clone()),
+                    false,
+                )
+            }
+            Some(Strategy::LeastLoaded { state }) => {
+                let loads = self.engine.state.get(state).and_then(Value::as_object);
+                let mut best: Option<(f64, &MemberIr)> = None;
+                for m in &team.members {
+                    let load = loads
+                        .and_then(|l| l.get(&m.id))
+                        .and_then(Value::as_f64)
+                        .unwrap_or(0.0);
+                    let cap = m.capacity.map(f64::from).unwrap_or(f64::INFINITY);
+                    if load >= cap {
+                        continue;
+                    }
+                    let ratio = if cap.is_finite() { load / cap } else { 0.0 };
+                    if best.is_none_or(|(b, _)| ratio < b) {
+                        best = Some((ratio, m));
+                    }
+                }
+                match best {
+                    Some((_, m)) => (Some(m.id.clone()), false),
+                    None => (None, true),
+                }
+            }
+        }
+    }
+
+    /// A stable key for hashing: the lead id is not in the slots, so the
+    /// projected values stand in for it.
+    fn slots_id(&self) -> String {
+        self.lead_key.clone()
+    }
+
+    fn escalations(&mut self, h: &HandoffIr, d: &mut Decision) {
+        let p = &self.engine.policy;
+        for (i, e) in h.escalations.iter().enumerate() {
+            let since = &self.slots[e.since as usize];
+            let cal = e.calendar.map(|c| &p.calendars[c as usize]);
+            let stopped = e
+                .unless
+                .is_some_and(|u| !self.slots[u as usize].is_missing());
+            let (status, due) = match since {
+                Val::Ts(t) => {
+                    let due = match cal {
+                        Some(c) => add_business(c, *t, e.after),
+                        None => t.checked_add(jiff::SignedDuration::from_secs(e.after)).ok(),
+                    };
+                    let status = if stopped {
+                        "stopped"
+                    } else {
+                        match due {
+                            Some(due) if self.now >= due => "overdue",
+                            _ => "pending",
+                        }
+                    };
+                    (status, due)
+                }
+                _ => ("not_started", None),
+            };
+            let actions = e
+                .actions
+                .iter()
+                .map(|a| match a {
+                    ActionIr::Notify { role, message } => match message {
+                        Some(m) => format!("notify {role}: {m}"),
+                        None => format!("notify {role}"),
+                    },
+                    ActionIr::Reassign(t) => {
+                        let (t, _, _) = self.target(t);
+                        format!("reassign to {} {}", t.kind, t.name)
+                    }
+                })
+                .collect();
+            let st = EscalationStatus {
+                step: i + 1,
+                line: e.origin.line,
+                // business time reads as hours: `24h`, not `1d`
+                after: if cal.is_some() && e.after % 3600 == 0 {
+                    format!("{}h", e.after / 3600)
+                } else {
+                    format_duration(e.after as f64)
+                },
+                business_hours: cal.map(|c| c.name.clone()),
+                since: e.since_path.clone(),
+                status,
+                due_at: due.map(ts_string),
+                actions,
+            };
+            if status == "pending" && d.next_escalation.is_none() {
+                d.next_escalation = Some(st.clone());
+            }
+            d.escalations.push(st);
+        }
+    }
+
+    fn playbook(&mut self, h: &HandoffIr, d: &mut Decision) {
+        let p = &self.engine.policy;
+        for (when, idx) in &h.playbooks {
+            let chosen = match when {
+                None => true,
+                Some(c) => self.cond(c).is_true(),
+            };
+            if !chosen {
+                continue;
+            }
+            let pb = &p.playbooks[*idx as usize];
+            let blocked: Vec<&str> = d
+                .consent
+                .blocked_channels
+                .iter()
+                .map(|b| b.channel.as_str())
+                .collect();
+            d.playbook = Some(PlaybookChoice {
+                name: pb.name.clone(),
+                persona: pb.persona.clone(),
+                outcome: pb.outcome.clone(),
+                touches: pb
+                    .touches
+                    .iter()
+                    .map(|(ch, tpl, after)| Touch {
+                        channel: ch.clone(),
+                        template: tpl.clone(),
+                        after: after.map(|a| format_duration(a as f64)),
+                        allowed: !blocked.contains(&ch.as_str()),
+                    })
+                    .collect(),
+                collect: pb.collect.clone(),
+            });
+            return;
+        }
+    }
+
+    fn debrief(&self, db: &DebriefIr) -> DebriefStatus {
+        let field = db.field_path.clone();
+        if !self.slots[db.field as usize].is_missing() {
+            return DebriefStatus {
+                field,
+                status: "done",
+                due_at: None,
+            };
+        }
+        match &self.slots[db.since as usize] {
+            Val::Ts(t) => {
+                let due = t
+                    .checked_add(jiff::SignedDuration::from_secs(db.within))
+                    .ok();
+                let status = match due {
+                    Some(due) if self.now >= due => "overdue",
+                    _ => "pending",
+                };
+                DebriefStatus {
+                    field,
+                    status,
+                    due_at: due.map(ts_string),
+                }
+            }
+            _ => DebriefStatus {
+                field,
+                status: "not_started",
+                due_at: None,
+            },
+        }
+    }
+
+    fn metric(&mut self, m: &MetricIr) -> MetricValue {
+        match &m.body {
+            MetricBodyIr::Value(e) => {
+                let v = self.eval(e);
+                let meets = m.target.as_ref().and_then(|(op, t)| {
+                    if v.is_missing() {
+                        None
+                    } else {
+                        expr::compare(*op, &v, t).as_bool()
+                    }
+                });
+                MetricValue {
+                    value: v.to_json(),
+                    meets_target: meets,
+                    share: None,
+                }
+            }
+            MetricBodyIr::Share { of, among } => {
+                let o = self.eval(of).as_bool();
+                let a = among
+                    .as_ref()
+                    .map(|a| self.eval(a).as_bool())
+                    .unwrap_or(Some(true));
+                MetricValue {
+                    value: Value::Null,
+                    meets_target: None,
+                    share: Some(ShareCounts { of: o, among: a }),
+                }
+            }
+        }
+    }
+}
+
+/// FNV-1a: a stable hash for weighted distribution (same on every machine).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+impl Engine {
+    fn round_robin_team(&self, d: &Decision) -> Option<&TeamIr> {
+        let r = d.route.as_ref()?;
+        if r.target.kind != "team" {
+            return None;
+        }
+        let team = self.policy.teams.iter().find(|t| t.name == r.target.name)?;
+        matches!(team.strategy, Some(Strategy::RoundRobin { .. })).then_some(team)
+    }
+
+    /// Whether the decision's member must be assigned in input order
+    /// (round robin), by [`Engine::assign_round_robin`].
+    pub fn needs_round_robin(&self, d: &Decision) -> bool {
+        self.round_robin_team(d).is_some()
+    }
+
+    /// Assigns the round-robin member: the team's cursor from the state
+    /// file, advanced by the leads already given to the team in this run.
+    pub fn assign_round_robin(
+        &self,
+        d: &mut Decision,
+        counters: &mut std::collections::HashMap<String, usize>,
+    ) {
+        let Some(team) = self.round_robin_team(d) else {
+            return;
+        };
+        let Some(Strategy::RoundRobin { state }) = &team.strategy else {
+            return;
+        };
+        let start = self.state.get(state).and_then(Value::as_u64).unwrap_or(0) as usize;
+        let n = counters.entry(team.name.clone()).or_insert(0);
+        let member = team.members[(start + *n) % team.members.len()].id.clone();
+        *n += 1;
+        if let Some(r) = d.route.as_mut() {
+            r.member = Some(member);
+        }
+    }
+}
+
+impl Engine {
+    /// Evaluates one compiled expression against a lead (used by `explain`
+    /// to test parts of conditions; not on the per-lead hot path).
+    pub fn check_expr(
+        &self,
+        lead: &serde_json::Map<String, Value>,
+        e: &Ex,
+        now: jiff::Timestamp,
+    ) -> Val {
+        let mut slots = vec![Val::Missing; self.policy.slots.len()];
+        let mut ex = extract::Extractor {
+            frames: &self.frames,
+            issues: Vec::new(),
+        };
+        ex.object(
+            &self.policy.projection,
+            &self.policy.slots,
+            &self.frames.frames[0].2,
+            lead,
+            &mut slots,
+        );
+        let mut cx = Cx {
+            engine: self,
+            slots,
+            now,
+            signals: vec![None; self.policy.signals.len()],
+            scores: vec![None; self.policy.scores.len()],
+            vars: Vec::new(),
+            lead_key: String::new(),
+        };
+        cx.eval(e)
+    }
+}

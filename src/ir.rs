@@ -1,0 +1,336 @@
+//! The compiled policy: what the evaluator runs.
+//!
+//! No names are looked up here at evaluation time: every field path is a
+//! slot index into the projected lead, every signal, score, team and
+//! calendar an index into a vector. Spans survive as line numbers, for the
+//! explanations.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use crate::ast::QualitySeverity;
+use crate::eval::value::Val;
+
+/// A compiled policy. Build it with [`crate::compile::compile`].
+#[derive(Debug)]
+pub struct Policy {
+    pub name: String,
+    pub version: Option<String>,
+    pub owner: Option<String>,
+    /// SHA-256 of the policy's source files, hex.
+    pub hash: String,
+    /// The lead fields the policy reads, as a tree of JSON keys.
+    pub projection: Projection,
+    /// One entry per top-level slot.
+    pub slots: Vec<SlotInfo>,
+    pub applies_to: Option<Ex>,
+    pub signals: Vec<SignalIr>,
+    pub scores: Vec<ScoreIr>,
+    pub stage_slot: Option<u32>,
+    pub handoffs: Vec<HandoffIr>,
+    pub teams: Vec<TeamIr>,
+    pub queues: Vec<String>,
+    pub calendars: Vec<Calendar>,
+    pub playbooks: Vec<PlaybookIr>,
+    pub metrics: Vec<MetricIr>,
+}
+
+/// What a slot holds: the field path, its type and how to read it.
+#[derive(Debug, Clone)]
+pub struct SlotInfo {
+    pub path: String,
+    pub ty: crate::types::Ty,
+    /// Values that read as missing (lowercased, trimmed).
+    pub placeholders: Arc<HashSet<String>>,
+    /// `Some(roles)` when the field is PII, visible to those roles only.
+    pub pii_visible_to: Option<Vec<String>>,
+}
+
+/// A tree of JSON object keys to read. Leaves store into slots.
+#[derive(Debug, Clone, Default)]
+pub struct Projection {
+    pub keys: Vec<(String, ProjNode)>,
+}
+
+#[derive(Debug, Clone)]
+pub enum ProjNode {
+    /// A value stored in `slot` (of the lead, or of a list element).
+    Leaf(u32),
+    /// A nested object: read its keys too.
+    Record(Projection),
+    /// A value in `slot` that is also an object some of whose keys are read
+    /// (a record used whole and by field): rare, kept for `present(x)`.
+    Both(u32, Projection),
+}
+
+/// A compiled expression. Evaluates to a [`Val`]; conditions to a
+/// three-valued bool (`Val::Missing` is "unknown").
+#[derive(Debug, Clone)]
+pub enum Ex {
+    /// `40`, `"EMEA"`, `4h`, a timestamp
+    Const(Val),
+    /// `now`
+    Now,
+    /// `company.employees`: a slot of the lead
+    Slot(u32),
+    /// `a.kind` inside a lambda: variable `depth` (0 = innermost), then
+    /// element slot `field` (`None` for the element itself)
+    Var(u32, Option<u32>),
+    /// a signal by index
+    Signal(u32),
+    /// a score by index
+    Score(u32),
+    Not(Box<Ex>),
+    Neg(Box<Ex>),
+    And(Box<Ex>, Box<Ex>),
+    Or(Box<Ex>, Box<Ex>),
+    Cmp(CmpOp, Box<Ex>, Box<Ex>),
+    In(bool, Box<Ex>, Box<Ex>),
+    Arith(ArithOp, Box<Ex>, Box<Ex>),
+    AllOf(Vec<Ex>),
+    AnyOf(Vec<Ex>),
+    AtLeast(u32, Vec<Ex>),
+    Present(Box<Ex>),
+    /// `count(list)` / `count(list, x -> cond)`
+    Count(Box<Ex>, Option<Box<Ex>>),
+    /// `any(list, x -> cond)`
+    AnyItem(Box<Ex>, Box<Ex>),
+    /// `all(list, x -> cond)`
+    AllItems(Box<Ex>, Box<Ex>),
+    /// other functions of one or two arguments
+    Call(Func, Vec<Ex>),
+    /// `matches(s, "re")` with the regex compiled once
+    Matches(Box<Ex>, Arc<regex::Regex>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Func {
+    Since,
+    Lower,
+    Upper,
+    Trim,
+    Contains,
+    StartsWith,
+    EndsWith,
+    Length,
+    Days,
+    Hours,
+    Minutes,
+    Min,
+    Max,
+}
+
+/// Where in the policy something was written, for explanations.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub line: usize,
+    /// The source text, as written (one line, trimmed).
+    pub text: String,
+}
+
+#[derive(Debug)]
+pub struct SignalIr {
+    pub name: String,
+    pub description: Option<String>,
+    pub expr: Ex,
+    /// Slots the signal reads (directly), for the explanation.
+    pub reads: Vec<u32>,
+    pub origin: Origin,
+}
+
+#[derive(Debug)]
+pub struct ScoreIr {
+    pub name: String,
+    pub label: Option<String>,
+    pub terms: Vec<ScoreTermIr>,
+    pub cap: Option<f64>,
+    /// half-life in seconds, and the timestamp slot it counts from
+    pub decay: Option<(f64, u32)>,
+}
+
+#[derive(Debug)]
+pub struct ScoreTermIr {
+    pub points: f64,
+    pub per: bool,
+    pub expr: Ex,
+    pub origin: Origin,
+}
+
+#[derive(Debug)]
+pub struct HandoffIr {
+    pub from: String,
+    pub to: String,
+    pub label: Option<String>,
+    pub initiated_by: String,
+    pub validated_by: String,
+    pub owned_by: String,
+    pub ready: Vec<Cond>,
+    pub require: Vec<RequireIr>,
+    pub quality: Vec<QualityIr>,
+    pub consent: Vec<ConsentIr>,
+    pub routes: Vec<RouteIr>,
+    pub escalations: Vec<EscalationIr>,
+    pub playbooks: Vec<(Option<Cond>, u32)>,
+    pub debrief: Option<DebriefIr>,
+    pub overrides: Option<(Vec<String>, bool)>,
+}
+
+/// A condition with where it was written.
+#[derive(Debug)]
+pub struct Cond {
+    pub expr: Ex,
+    pub origin: Origin,
+    /// Top-level conjuncts, each with its origin, for "what failed".
+    pub parts: Vec<(Ex, Origin)>,
+}
+
+#[derive(Debug)]
+pub struct RequireIr {
+    pub slot: u32,
+    pub path: String,
+    pub label: Option<String>,
+    pub at_least: Option<u32>,
+    pub format: Option<FormatIr>,
+    pub within: Option<i64>,
+    pub origin: Origin,
+}
+
+#[derive(Debug)]
+pub enum FormatIr {
+    Named(&'static str, Arc<regex::Regex>),
+    Regex(String, Arc<regex::Regex>),
+}
+
+#[derive(Debug)]
+pub struct QualityIr {
+    pub severity: QualitySeverity,
+    pub message: String,
+    pub when: Cond,
+}
+
+#[derive(Debug)]
+pub struct ConsentIr {
+    pub channel: String,
+    pub slot: u32,
+    pub path: String,
+    pub when: Option<Ex>,
+    pub origin: Origin,
+}
+
+#[derive(Debug)]
+pub struct RouteIr {
+    /// `None` for `otherwise`
+    pub when: Option<Ex>,
+    pub target: TargetIr,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub enum TargetIr {
+    Team(u32),
+    Queue(u32),
+    Owner(String),
+}
+
+#[derive(Debug)]
+pub struct EscalationIr {
+    pub after: i64,
+    pub calendar: Option<u32>,
+    pub since: u32,
+    pub since_path: String,
+    pub unless: Option<u32>,
+    pub unless_path: Option<String>,
+    pub actions: Vec<ActionIr>,
+    pub origin: Origin,
+}
+
+#[derive(Debug)]
+pub enum ActionIr {
+    Notify {
+        role: String,
+        message: Option<String>,
+    },
+    Reassign(TargetIr),
+}
+
+#[derive(Debug)]
+pub struct DebriefIr {
+    pub within: i64,
+    pub since: u32,
+    pub field: u32,
+    pub field_path: String,
+}
+
+#[derive(Debug)]
+pub struct TeamIr {
+    pub name: String,
+    pub role: String,
+    pub members: Vec<MemberIr>,
+    pub strategy: Option<Strategy>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MemberIr {
+    pub id: String,
+    pub weight: f64,
+    pub capacity: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Strategy {
+    Weighted,
+    RoundRobin { state: String },
+    LeastLoaded { state: String },
+}
+
+#[derive(Debug)]
+pub struct PlaybookIr {
+    pub name: String,
+    pub persona: Option<String>,
+    pub segment: Option<String>,
+    pub touches: Vec<(String, String, Option<i64>)>,
+    pub collect: Vec<String>,
+    pub outcome: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct MetricIr {
+    pub name: String,
+    pub label: Option<String>,
+    pub body: MetricBodyIr,
+    pub target: Option<(CmpOp, Val)>,
+}
+
+#[derive(Debug)]
+pub enum MetricBodyIr {
+    Value(Ex),
+    Share { of: Ex, among: Option<Ex> },
+}
+
+/// A business calendar: opening hours per weekday in a time zone.
+#[derive(Debug, Clone)]
+pub struct Calendar {
+    pub name: String,
+    pub tz: jiff::tz::TimeZone,
+    /// Opening ranges in minutes after midnight, Monday = 0, sorted.
+    pub week: [Vec<(u16, u16)>; 7],
+    pub holidays: HashSet<jiff::civil::Date>,
+}

@@ -1,0 +1,350 @@
+//! Evaluation tests: decisions for every example lead, explanations,
+//! semantics of missing values and time, and the batch CLI on broken input.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use handoff::decision::Verdict;
+use handoff::Checked;
+
+const NOW: &str = "2025-06-01T12:00:00Z";
+
+fn now() -> jiff::Timestamp {
+    NOW.parse().unwrap()
+}
+
+fn engine(policy: &str) -> handoff::eval::Engine {
+    let checked = Checked::from_file(std::path::Path::new(policy)).unwrap();
+    checked
+        .compile()
+        .unwrap_or_else(|| panic!("{policy} does not compile: {:?}", checked.diagnostics))
+}
+
+fn engine_from(src: &str) -> handoff::eval::Engine {
+    let checked = Checked::from_bytes("test.handoff", src.as_bytes());
+    let rendered = handoff::diag::render::render_short(&checked.sources, &checked.diagnostics);
+    checked
+        .compile()
+        .unwrap_or_else(|| panic!("does not compile:\n{rendered}"))
+}
+
+fn lead(json: &str) -> serde_json::Map<String, serde_json::Value> {
+    handoff::parse_lead(json.as_bytes()).unwrap()
+}
+
+#[test]
+fn decisions_for_example_leads() {
+    insta::glob!("..", "examples/*/lead*.json", |path| {
+        let policy = path.parent().unwrap().join("policy.handoff");
+        let e = engine(policy.to_str().unwrap());
+        let obj = handoff::parse_lead(&std::fs::read(path).unwrap()).unwrap();
+        let d = e.evaluate(&obj, now());
+        insta::assert_json_snapshot!(d);
+    });
+}
+
+#[test]
+fn explanations_for_example_leads() {
+    insta::glob!("..", "examples/inbound/lead*.json", |path| {
+        let mut e = engine("examples/inbound/policy.handoff");
+        e.explain = true;
+        let obj = handoff::parse_lead(&std::fs::read(path).unwrap()).unwrap();
+        let d = e.evaluate(&obj, now());
+        insta::assert_snapshot!(handoff::explain::explain(&e, &obj, &d, now()));
+    });
+}
+
+#[test]
+fn the_inbound_examples_reach_the_expected_verdicts() {
+    let e = engine("examples/inbound/policy.handoff");
+    for (file, verdict) in [
+        ("lead-ready.json", Verdict::Handoff),
+        ("lead-hold.json", Verdict::Hold),
+        ("lead-blocked.json", Verdict::Blocked),
+    ] {
+        let obj = handoff::parse_lead(&std::fs::read(format!("examples/inbound/{file}")).unwrap())
+            .unwrap();
+        assert_eq!(e.evaluate(&obj, now()).verdict, verdict, "{file}");
+    }
+}
+
+const MINI: &str = r#"
+policy "mini" { version "1" }
+lead {
+  id: string
+  stage: enum("new", "ready")
+  score: number?
+  region: enum("EMEA", "NA")?
+  seen_at: timestamp?
+  handed_at: timestamp?
+  contacted_at: timestamp?
+  consent_email: bool?
+  notes: string?
+  treat "N/A" as missing
+}
+roles mkt, sdr, mgr
+stages new, ready tracked by stage
+queue inbox
+calendar office { timezone "Europe/Berlin" mon-fri 10:00-18:00 }
+signal hot = score >= 50 "hot"
+signal not_hot = not hot
+signal emea = region == "EMEA"
+handoff new -> ready {
+  initiated_by mkt
+  validated_by sdr
+  owned_by sdr
+  ready when all { hot, present(notes) }
+  consent { email requires consent_email }
+  route {
+    when emea -> queue inbox
+    when not_hot -> queue inbox
+    otherwise -> owner "sdr.x"
+  }
+  escalate {
+    after 10h business hours of office since handed_at unless contacted_at -> notify mgr "late"
+    after 3d since handed_at -> notify mgr
+  }
+}
+"#;
+
+#[test]
+fn missing_values_are_not_met_and_say_so() {
+    let e = engine_from(MINI);
+    let d = e.evaluate(&lead(r#"{"id":"a","stage":"new","notes":"N/A"}"#), now());
+    assert_eq!(d.verdict, Verdict::Hold);
+    assert_eq!(
+        d.signals["hot"].value, None,
+        "a comparison on a missing field is unknown"
+    );
+    assert_eq!(
+        d.signals["not_hot"].value, None,
+        "`not` keeps unknown unknown"
+    );
+    let unmet = &d.stages[0].unmet;
+    assert!(unmet.iter().any(|u| u.result == "missing"), "{unmet:?}");
+    // the route explains the missing field rather than treating it as false
+    let r = d.route.unwrap();
+    assert_eq!(r.target.name, "sdr.x");
+    assert_eq!(r.tried[0].result, "missing");
+    assert_eq!(r.tried[1].result, "missing");
+}
+
+#[test]
+fn wrong_types_become_schema_issues_not_failures() {
+    let e = engine_from(MINI);
+    let d = e.evaluate(
+        &lead(r#"{"id":"a","stage":"new","score":"80","region":"Emea","seen_at":"yesterday"}"#),
+        now(),
+    );
+    let fields: Vec<&str> = d.schema_issues.iter().map(|i| i.field.as_str()).collect();
+    assert!(
+        fields.contains(&"score") && fields.contains(&"region"),
+        "{fields:?}"
+    );
+    assert_eq!(d.signals["hot"].value, None);
+}
+
+#[test]
+fn ready_leads_hand_off_and_consent_is_reported() {
+    let e = engine_from(MINI);
+    let d = e.evaluate(&lead(r#"{"id":"a","stage":"new","score":80,"notes":"asked for pricing","region":"NA","consent_email":false}"#), now());
+    assert_eq!(d.verdict, Verdict::Handoff, "{:?}", d.reasons);
+    assert_eq!(d.consent.blocked_channels[0].channel, "email");
+    assert_eq!(d.consent.blocked_channels[0].found, "false");
+}
+
+#[test]
+fn business_hours_escalations_follow_the_worked_example() {
+    let e = engine_from(MINI);
+    // Wednesday 15:00 Berlin (13:00 UTC) + 10 business hours of 10:00-18:00 -> Thursday 17:00 Berlin
+    let d = e.evaluate(
+        &lead(r#"{"id":"a","stage":"new","handed_at":"2025-06-04T13:00:00Z"}"#),
+        "2025-06-04T14:00:00Z".parse().unwrap(),
+    );
+    assert_eq!(
+        d.escalations[0].due_at.as_deref(),
+        Some("2025-06-05T15:00:00Z")
+    );
+    assert_eq!(d.escalations[0].status, "pending");
+    assert_eq!(d.next_escalation.as_ref().unwrap().step, 1);
+    // Wednesday 20:00 Berlin -> Friday 12:00 Berlin
+    let d = e.evaluate(
+        &lead(r#"{"id":"a","stage":"new","handed_at":"2025-06-04T18:00:00Z"}"#),
+        "2025-06-09T00:00:00Z".parse().unwrap(),
+    );
+    assert_eq!(
+        d.escalations[0].due_at.as_deref(),
+        Some("2025-06-06T10:00:00Z")
+    );
+    assert_eq!(d.escalations[0].status, "overdue");
+    // first contact stops the step; a missing clock has not started
+    let d = e.evaluate(&lead(r#"{"id":"a","stage":"new","handed_at":"2025-06-04T18:00:00Z","contacted_at":"2025-06-05T09:00:00Z"}"#), now());
+    assert_eq!(d.escalations[0].status, "stopped");
+    let d = e.evaluate(&lead(r#"{"id":"a","stage":"new"}"#), now());
+    assert_eq!(d.escalations[0].status, "not_started");
+}
+
+#[test]
+fn out_of_scope_and_unknown_stage() {
+    let e = engine("examples/inbound/policy.handoff");
+    let d = e.evaluate(
+        &lead(r#"{"id":"x","source":"list_import","lifecycle":{"stage":"mql"}}"#),
+        now(),
+    );
+    assert_eq!(d.verdict, Verdict::OutOfScope);
+    let d = e.evaluate(
+        &lead(r#"{"id":"x","source":"web_form","lifecycle":{"stage":"recycled"}}"#),
+        now(),
+    );
+    assert_eq!(d.verdict, Verdict::Hold);
+    assert!(d.reasons[0].contains("recycled"));
+}
+
+fn run_cli(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_handoff"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_broken_batch_answers_for_every_line_in_order() {
+    let good = std::fs::read_to_string("examples/inbound/lead-ready.json").unwrap();
+    let good: serde_json::Value = serde_json::from_str(&good).unwrap();
+    let good = good.to_string();
+    let mut input: Vec<u8> = Vec::new();
+    let mut push = |line: &[u8]| {
+        input.extend_from_slice(line);
+        input.push(b'\n');
+    };
+    push(good.as_bytes());
+    push(br#"{"id": "broken", "source": "web_form", "#);
+    push(b"[1, 2, 3]");
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    push(deep.as_bytes());
+    let big = format!(
+        r#"{{"id":"big","notes":"{}"}}"#,
+        "x".repeat(10 * 1024 * 1024)
+    );
+    push(big.as_bytes());
+    push(b"{\"id\": \"bad\xff\xfeutf8\"}");
+    push(b"");
+    push(good.as_bytes());
+    let (code, out, err) = run_cli(
+        &[
+            "eval",
+            "examples/inbound/policy.handoff",
+            "--leads",
+            "-",
+            "--now",
+            NOW,
+            "--jobs",
+            "2",
+        ],
+        &input,
+    );
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines.len(),
+        8,
+        "one output line per input line; stderr: {err}"
+    );
+    assert_eq!(code, 3, "records with errors give exit code 3");
+    assert_eq!(lines[0]["verdict"], "handoff");
+    assert_eq!(lines[7]["verdict"], "handoff");
+    let kinds: Vec<&str> = lines[1..7]
+        .iter()
+        .map(|l| l["error"]["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "invalid_json",
+            "not_an_object",
+            "too_deep",
+            "too_large",
+            "invalid_utf8",
+            "empty_line"
+        ]
+    );
+    assert_eq!(lines[1]["error"]["line"], 2);
+    assert_eq!(lines[1]["error"]["lead_id"], "broken");
+    assert!(err.contains("6 record(s) could not be evaluated"), "{err}");
+}
+
+#[test]
+fn batch_output_is_the_same_with_one_or_two_jobs() {
+    let input = std::fs::read("examples/inbound/leads.ndjson").unwrap();
+    let (c1, one, _) = run_cli(
+        &[
+            "eval",
+            "examples/inbound/policy.handoff",
+            "--leads",
+            "-",
+            "--now",
+            NOW,
+            "--jobs",
+            "1",
+        ],
+        &input,
+    );
+    let (c2, two, _) = run_cli(
+        &[
+            "eval",
+            "examples/inbound/policy.handoff",
+            "--leads",
+            "-",
+            "--now",
+            NOW,
+            "--jobs",
+            "2",
+        ],
+        &input,
+    );
+    assert_eq!(c1, c2);
+    assert_eq!(one, two);
+    assert_eq!(
+        one.lines().count(),
+        input
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count()
+    );
+}
+
+#[test]
+fn check_exit_codes() {
+    assert_eq!(
+        run_cli(&["check", "examples/inbound/policy.handoff"], b"").0,
+        0
+    );
+    assert_eq!(
+        run_cli(&["check", "tests/fixtures/multi-error.handoff"], b"").0,
+        1
+    );
+    let (code, _, err) = run_cli(&["check", "no/such/file.handoff"], b"");
+    assert_eq!(code, 2);
+    assert!(err.contains("no/such/file.handoff"), "{err}");
+    assert_eq!(run_cli(&["check", "-"], b"signal x = ").0, 1);
+    let (code, out, _) = run_cli(&["explain-code", "H101"], b"");
+    assert_eq!(code, 0);
+    assert!(out.contains("unknown-field"));
+}

@@ -1,0 +1,121 @@
+//! Fixture tests: every file under `tests/fixtures/ok/` checks clean, every
+//! file under `tests/fixtures/err/` produces the diagnostic its first line
+//! names (`// expect: H001`), with its rendering snapshotted.
+
+use std::path::Path;
+
+use handoff::diag::render;
+use handoff::Checked;
+
+fn expected_code(text: &str) -> Option<String> {
+    text.lines()
+        .next()?
+        .trim()
+        .strip_prefix("// expect:")
+        .map(|c| c.trim().to_string())
+}
+
+#[test]
+fn ok_fixtures_check_clean() {
+    insta::glob!("fixtures/ok/*.handoff", |path| {
+        let checked = Checked::from_file(path).expect("fixture is readable");
+        let rendered = render::render_short(&checked.sources, &checked.diagnostics);
+        assert!(
+            checked.diagnostics.is_empty(),
+            "{} has diagnostics:\n{rendered}",
+            path.display()
+        );
+    });
+}
+
+#[test]
+fn err_fixtures_produce_their_code() {
+    insta::glob!("fixtures/err/**/*.handoff", |path| {
+        let bytes = std::fs::read(path).expect("fixture is readable");
+        let checked = Checked::from_file(path).expect("fixture is readable");
+        let text = String::from_utf8_lossy(&bytes);
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let rendered = render::render_human(&checked.sources, &checked.diagnostics, false);
+        let rendered = rendered.replace(&path.display().to_string(), &name);
+        if let Some(code) = expected_code(&text) {
+            assert!(
+                checked.diagnostics.iter().any(|d| d.code.as_str() == code),
+                "{} should produce {code}, got:\n{rendered}",
+                path.display()
+            );
+        }
+        for d in &checked.diagnostics {
+            assert!(
+                d.help.is_some(),
+                "{}: diagnostic {} has no help",
+                path.display(),
+                d.code.as_str()
+            );
+        }
+        insta::assert_snapshot!(format!("{text}\n---- diagnostics ----\n{rendered}"));
+    });
+}
+
+#[test]
+fn examples_check_clean_with_deny_warnings() {
+    let mut n = 0;
+    for entry in std::fs::read_dir("examples").unwrap() {
+        let policy = entry.unwrap().path().join("policy.handoff");
+        if !policy.exists() {
+            continue;
+        }
+        n += 1;
+        let checked = Checked::from_file(&policy).unwrap();
+        let rendered = render::render_short(&checked.sources, &checked.diagnostics);
+        assert!(
+            checked.diagnostics.is_empty(),
+            "{}:\n{rendered}",
+            policy.display()
+        );
+    }
+    assert!(
+        n >= 3,
+        "expected at least three example policies, found {n}"
+    );
+}
+
+#[test]
+fn example_asts_are_stable() {
+    insta::glob!("..", "examples/*/policy.handoff", |path| {
+        let checked = Checked::from_file(path).unwrap();
+        insta::assert_debug_snapshot!(checked.modules[0].items);
+    });
+}
+
+#[test]
+fn machine_renderings_of_a_multi_error_policy() {
+    let path = Path::new("tests/fixtures/multi-error.handoff");
+    let checked = Checked::from_file(path).unwrap();
+    assert!(checked.diagnostics.len() >= 5);
+    insta::assert_snapshot!(
+        "json",
+        render::render_json(&checked.sources, &checked.diagnostics)
+    );
+    insta::assert_snapshot!(
+        "sarif",
+        render::render_sarif(&checked.sources, &checked.diagnostics)
+    );
+    insta::assert_snapshot!(
+        "github",
+        render::render_github(&checked.sources, &checked.diagnostics)
+    );
+    insta::assert_snapshot!(
+        "short",
+        render::render_short(&checked.sources, &checked.diagnostics)
+    );
+    let sarif: serde_json::Value = serde_json::from_str(&render::render_sarif(
+        &checked.sources,
+        &checked.diagnostics,
+    ))
+    .unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    assert_eq!(
+        sarif["runs"][0]["results"].as_array().unwrap().len(),
+        checked.diagnostics.len()
+    );
+}

@@ -1,0 +1,88 @@
+//! No policy text makes the front end panic, hang or overflow the stack.
+
+use proptest::prelude::*;
+
+fn examples() -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("examples").unwrap() {
+        let p = entry.unwrap().path().join("policy.handoff");
+        if let Ok(t) = std::fs::read_to_string(p) {
+            out.push(t);
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, .. ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_examples_never_panic(which in 0usize..3, edits in proptest::collection::vec((any::<prop::sample::Index>(), 0usize..4, any::<char>()), 1..8)) {
+        let ex = examples();
+        let mut text: Vec<char> = ex[which % ex.len()].chars().collect();
+        for (idx, op, c) in edits {
+            if text.is_empty() { break; }
+            let i = idx.index(text.len());
+            match op {
+                0 => { text.remove(i); }
+                1 => text.insert(i, c),
+                2 => text[i] = c,
+                _ => { let j = (i + 40).min(text.len()); text.drain(i..j); }
+            }
+        }
+        let src: String = text.into_iter().collect();
+        let checked = handoff::Checked::from_bytes("mutated.handoff", src.as_bytes());
+        let _ = handoff::diag::render::render_human(&checked.sources, &checked.diagnostics, false);
+        let _ = checked.compile();
+    }
+
+    #[test]
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let checked = handoff::Checked::from_bytes("random.handoff", &bytes);
+        prop_assert!(!checked.diagnostics.is_empty() || bytes.iter().all(|b| b.is_ascii_whitespace()) || checked.modules.iter().any(|m| !m.items.is_empty()));
+    }
+}
+
+#[test]
+fn hostile_inputs_get_diagnostics() {
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (Vec::new(), "H017"),
+        (b"// only a comment\n".to_vec(), "H017"),
+        (
+            format!("signal x = {}a{}", "(".repeat(10_000), ")".repeat(10_000)).into_bytes(),
+            "H004",
+        ),
+        (
+            format!("signal x = a{}", " + a".repeat(20_000)).into_bytes(),
+            "H004",
+        ),
+        (vec![0xff, 0xfe, 0x00, 0x41], "H002"),
+        (vec![b' '; 9 * 1024 * 1024], "H003"),
+    ];
+    for (bytes, code) in cases {
+        let checked = handoff::Checked::from_bytes("hostile.handoff", &bytes);
+        assert!(
+            checked.diagnostics.iter().any(|d| d.code.as_str() == code),
+            "expected {code}, got {:?}",
+            checked
+                .diagnostics
+                .iter()
+                .map(|d| d.code.as_str())
+                .collect::<Vec<_>>()
+        );
+    }
+}
+
+#[test]
+fn a_large_valid_policy_parses() {
+    let mut src =
+        String::from("policy \"big\" { version \"1\" }\nlead { id: string  score: number? }\n");
+    for i in 0..5_000 {
+        src.push_str(&format!("signal s{i} = score >= {i} \"threshold {i}\"\n"));
+    }
+    let checked = handoff::Checked::from_bytes("big.handoff", src.as_bytes());
+    assert!(checked
+        .diagnostics
+        .iter()
+        .all(|d| d.code.as_str() == "H111"));
+}
