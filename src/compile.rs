@@ -31,7 +31,8 @@ struct Compiler<'a> {
     sources: &'a SourceMap,
     frames: Vec<Frame>,
     /// lambda variables in scope: name, frame of the element, element type
-    vars: Vec<(String, usize, Ty)>,
+    /// lambda variables in scope: name, element frame, element type, list path
+    vars: Vec<(String, usize, Ty, String)>,
     placeholders_all: Arc<HashSet<String>>,
     placeholders_by_path: HashMap<String, Arc<HashSet<String>>>,
     pii: HashMap<String, Vec<String>>,
@@ -385,7 +386,8 @@ impl Compiler<'_> {
                 c
             }
         };
-        self.vars.push((param.name.clone(), child, elem_ty));
+        let list_path = self.frames[frame].slots[slot as usize].path.clone();
+        self.vars.push((param.name.clone(), child, elem_ty, list_path));
         let out = self.expr(body);
         self.vars.pop();
         out
@@ -393,7 +395,7 @@ impl Compiler<'_> {
 
     fn path(&mut self, p: &ast::Path) -> Ex {
         let first = &p.segments[0].name;
-        if let Some(pos) = self.vars.iter().rposition(|(n, _, _)| n == first) {
+        if let Some(pos) = self.vars.iter().rposition(|(n, _, _, _)| n == first) {
             let depth = (self.vars.len() - 1 - pos) as u32;
             if p.segments.len() == 1 {
                 return Ex::Var(depth, None);
@@ -407,7 +409,8 @@ impl Compiler<'_> {
                     .unwrap_or(Ty::Unknown),
                 _ => Ty::Unknown,
             };
-            let slot = self.slot_in(frame, &rest, field_ty, &p.dotted());
+            let full = format!("{}[].{}", self.vars[pos].3, rest.join("."));
+            let slot = self.slot_in(frame, &rest, field_ty, &full);
             return Ex::Var(depth, Some(slot));
         }
         if p.segments.len() == 1 {

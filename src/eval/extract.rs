@@ -35,11 +35,11 @@ impl Extractor<'_> {
                 ProjNode::Leaf(s) => {
                     out[*s as usize] = self.leaf(v, &slots[*s as usize], elems.get(s).copied())
                 }
-                ProjNode::Record(p) => {
-                    if let Some(Value::Object(o)) = v {
-                        self.object(p, slots, elems, o, out);
-                    }
-                }
+                ProjNode::Record(p) => match v {
+                    Some(Value::Object(o)) => self.object(p, slots, elems, o, out),
+                    None | Some(Value::Null) => {}
+                    Some(other) => self.not_a_record(p, slots, key, other),
+                },
                 ProjNode::Both(s, p) => {
                     out[*s as usize] = self.leaf(v, &slots[*s as usize], elems.get(s).copied());
                     if let Some(Value::Object(o)) = v {
@@ -50,6 +50,25 @@ impl Extractor<'_> {
         }
     }
 
+    /// A nested record given as something else: one issue, its fields missing.
+    fn not_a_record(&mut self, p: &Projection, slots: &[SlotInfo], key: &str, found: &Value) {
+        let path = first_leaf_path(p, slots).map(|full| {
+            let cut = full.rfind(&format!("{key}.")).map(|i| i + key.len()).unwrap_or(full.len());
+            full[..cut].to_string()
+        });
+        let info = SlotInfo {
+            path: path.unwrap_or_else(|| key.to_string()),
+            ty: Ty::Unknown,
+            placeholders: Default::default(),
+            pii_visible_to: None,
+        };
+        self.issues.push(SchemaIssue {
+            field: info.path,
+            expected: "record".into(),
+            found: describe(found),
+        });
+    }
+
     fn leaf(&mut self, v: Option<&Value>, info: &SlotInfo, elem_frame: Option<usize>) -> Val {
         match v {
             None | Some(Value::Null) => Val::Missing,
@@ -58,18 +77,10 @@ impl Extractor<'_> {
     }
 
     fn issue(&mut self, info: &SlotInfo, expected: &Ty, found: &Value) -> Val {
-        let found = match found {
-            Value::String(s) => format!("\"{}\"", truncate(s)),
-            Value::Number(n) => n.to_string(),
-            Value::Bool(b) => b.to_string(),
-            Value::Array(_) => "a list".into(),
-            Value::Object(_) => "an object".into(),
-            Value::Null => "null".into(),
-        };
         self.issues.push(SchemaIssue {
             field: info.path.clone(),
             expected: expected.to_string(),
-            found,
+            found: describe(found),
         });
         Val::Missing
     }
@@ -125,6 +136,33 @@ impl Extractor<'_> {
             _ => self.issue(info, ty, v),
         }
     }
+}
+
+/// How a JSON value that did not fit is shown in a schema issue.
+pub(crate) fn describe(found: &Value) -> String {
+    match found {
+        Value::String(s) => format!("\"{}\"", truncate(s)),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "an object".into(),
+        Value::Null => "null".into(),
+    }
+}
+
+/// The full path of some leaf under `p`, to name the record in an issue.
+fn first_leaf_path(p: &Projection, slots: &[SlotInfo]) -> Option<String> {
+    for (_, node) in &p.keys {
+        match node {
+            ProjNode::Leaf(s) | ProjNode::Both(s, _) => return Some(slots[*s as usize].path.clone()),
+            ProjNode::Record(inner) => {
+                if let Some(x) = first_leaf_path(inner, slots) {
+                    return Some(x);
+                }
+            }
+        }
+    }
+    None
 }
 
 fn truncate(s: &str) -> String {

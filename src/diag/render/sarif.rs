@@ -30,7 +30,7 @@ pub fn render_sarif(sources: &SourceMap, diags: &[Diagnostic]) -> String {
                 "id": c.as_str(),
                 "name": c.name(),
                 "shortDescription": { "text": c.name().replace('-', " ") },
-                "helpUri": format!("docs/diagnostics.md#{}", c.as_str().to_lowercase()),
+                "helpUri": format!("docs/diagnostics.md#{}-{}", c.as_str().to_lowercase(), c.name()),
                 "defaultConfiguration": { "level": level(c.severity()) },
             })
         })
