@@ -107,30 +107,7 @@ pub const MAX_RECORD_BYTES: usize = 8 * 1024 * 1024;
 /// assert_eq!(handoff::parse_lead(b"[1, 2]").unwrap_err().kind, "not_an_object");
 /// ```
 pub fn parse_lead(bytes: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, RecordError> {
-    if bytes.len() > MAX_RECORD_BYTES {
-        return Err(RecordError {
-            kind: "too_large",
-            message: format!(
-                "the record is {} bytes, more than the limit of {MAX_RECORD_BYTES}",
-                bytes.len()
-            ),
-        });
-    }
-    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(RecordError {
-            kind: "empty_line",
-            message: "the line is empty; each line must hold one lead as a JSON object".into(),
-        });
-    }
-    if let Err(e) = std::str::from_utf8(bytes) {
-        return Err(RecordError {
-            kind: "invalid_utf8",
-            message: format!(
-                "the record is not valid UTF-8 (byte {})",
-                e.valid_up_to() + 1
-            ),
-        });
-    }
+    check_record(bytes)?;
     match serde_json::from_slice::<serde_json::Value>(bytes) {
         Ok(serde_json::Value::Object(m)) => Ok(m),
         Ok(other) => Err(RecordError {
@@ -165,6 +142,26 @@ pub fn parse_lead(bytes: &[u8]) -> Result<serde_json::Map<String, serde_json::Va
             })
         }
     }
+}
+
+/// The checks every record passes before parsing: size, emptiness, UTF-8.
+pub(crate) fn check_record(bytes: &[u8]) -> Result<&str, RecordError> {
+    if bytes.len() > MAX_RECORD_BYTES {
+        return Err(RecordError {
+            kind: "too_large",
+            message: format!("the record is longer than the limit of {MAX_RECORD_BYTES} bytes"),
+        });
+    }
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(RecordError {
+            kind: "empty_line",
+            message: "the line is empty; each line must hold one lead as a JSON object".into(),
+        });
+    }
+    std::str::from_utf8(bytes).map_err(|e| RecordError {
+        kind: "invalid_utf8",
+        message: format!("the record is not valid UTF-8 (byte {})", e.valid_up_to() + 1),
+    })
 }
 
 fn strip_position(s: &str) -> String {

@@ -301,9 +301,8 @@ fn evaluate_line(
     pretty: bool,
 ) -> Outcome {
     let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
-    match crate::parse_lead(bytes) {
-        Ok(obj) => {
-            let d = engine.evaluate(&obj, now);
+    match engine.evaluate_bytes(bytes, now) {
+        Ok(d) => {
             if engine.needs_round_robin(&d) {
                 Outcome::Pending(Box::new(d))
             } else {

@@ -76,44 +76,54 @@ impl Extractor<'_> {
         }
     }
 
-    fn issue(&mut self, info: &SlotInfo, expected: &Ty, found: &Value) -> Val {
+    pub(crate) fn issue_found(&mut self, info: &SlotInfo, expected: &Ty, found: String) -> Val {
         self.issues.push(SchemaIssue {
             field: info.path.clone(),
             expected: expected.to_string(),
-            found: describe(found),
+            found,
         });
         Val::Missing
     }
 
-    fn convert(&mut self, v: &Value, ty: &Ty, info: &SlotInfo, elem_frame: Option<usize>) -> Val {
-        match (ty, v) {
-            (Ty::String | Ty::Email | Ty::Enum(_), Value::String(s)) => {
-                if !info.placeholders.is_empty()
-                    && info.placeholders.contains(&s.trim().to_lowercase())
-                {
+    /// Converts a JSON scalar to a value of type `ty` (shared by the
+    /// `Value` path and the streaming path, so both decide alike).
+    pub(crate) fn scalar(&mut self, sc: Scalar<'_>, ty: &Ty, info: &SlotInfo) -> Val {
+        match (ty, sc) {
+            (Ty::String | Ty::Email | Ty::Enum(_), Scalar::Str(s)) => {
+                if is_placeholder(&info.placeholders, s) {
                     return Val::Missing;
                 }
                 match ty {
-                    Ty::Email if !looks_like_email(s) => self.issue(info, ty, v),
-                    Ty::Enum(vals) if !vals.iter().any(|x| x == s) => self.issue(info, ty, v),
-                    _ => Val::Str(s.as_str().into()),
+                    Ty::Email if !looks_like_email(s) => self.issue_found(info, ty, sc.describe()),
+                    Ty::Enum(vals) if !vals.iter().any(|x| x == s) => self.issue_found(info, ty, sc.describe()),
+                    _ => Val::Str(s.into()),
                 }
             }
-            (Ty::Int, Value::Number(n)) => match n.as_f64() {
-                Some(f) if f.fract() == 0.0 => Val::Num(f),
-                _ => self.issue(info, ty, v),
-            },
-            (Ty::Number, Value::Number(n)) => n.as_f64().map(Val::Num).unwrap_or(Val::Missing),
-            (Ty::Bool, Value::Bool(b)) => Val::Bool(*b),
-            (Ty::Timestamp, Value::String(s)) => match parse_timestamp(s) {
+            (Ty::Int, Scalar::U64(n)) => Val::Num(n as f64),
+            (Ty::Int, Scalar::I64(n)) => Val::Num(n as f64),
+            (Ty::Int, Scalar::F64(f)) if f.fract() == 0.0 => Val::Num(f),
+            (Ty::Number | Ty::Duration, Scalar::U64(n)) => num_or_dur(ty, n as f64),
+            (Ty::Number | Ty::Duration, Scalar::I64(n)) => num_or_dur(ty, n as f64),
+            (Ty::Number | Ty::Duration, Scalar::F64(f)) => num_or_dur(ty, f),
+            (Ty::Bool, Scalar::Bool(b)) => Val::Bool(b),
+            (Ty::Timestamp, Scalar::Str(s)) => match parse_timestamp(s) {
                 Some(t) => Val::Ts(t),
-                None => self.issue(info, ty, v),
+                None => self.issue_found(info, ty, sc.describe()),
             },
-            (Ty::Duration, Value::Number(n)) => n.as_f64().map(Val::Dur).unwrap_or(Val::Missing),
-            (Ty::Duration, Value::String(s)) => match s.parse::<jiff::SignedDuration>() {
+            (Ty::Duration, Scalar::Str(s)) => match s.parse::<jiff::SignedDuration>() {
                 Ok(d) => Val::Dur(d.as_secs_f64()),
-                Err(_) => self.issue(info, ty, v),
+                Err(_) => self.issue_found(info, ty, sc.describe()),
             },
+            (Ty::Unknown, _) => Val::Missing,
+            _ => self.issue_found(info, ty, sc.describe()),
+        }
+    }
+
+    fn convert(&mut self, v: &Value, ty: &Ty, info: &SlotInfo, elem_frame: Option<usize>) -> Val {
+        match (ty, v) {
+            (_, Value::String(s)) => self.scalar(Scalar::Str(s), ty, info),
+            (_, Value::Bool(b)) => self.scalar(Scalar::Bool(*b), ty, info),
+            (_, Value::Number(n)) => self.scalar(Scalar::number(n), ty, info),
             (Ty::List(elem), Value::Array(items)) => {
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {
@@ -133,8 +143,59 @@ impl Extractor<'_> {
             }
             (Ty::Record(_), Value::Object(_)) => Val::Rec(Vec::new().into()),
             (Ty::Unknown, _) => Val::Missing,
-            _ => self.issue(info, ty, v),
+            _ => self.issue_found(info, ty, describe(v)),
         }
+    }
+}
+
+fn num_or_dur(ty: &Ty, f: f64) -> Val {
+    if *ty == Ty::Duration { Val::Dur(f) } else { Val::Num(f) }
+}
+
+/// A JSON scalar as either reader sees it.
+#[derive(Clone, Copy)]
+pub(crate) enum Scalar<'a> {
+    Str(&'a str),
+    U64(u64),
+    I64(i64),
+    F64(f64),
+    Bool(bool),
+}
+
+impl Scalar<'_> {
+    pub(crate) fn number(n: &serde_json::Number) -> Scalar<'static> {
+        if let Some(u) = n.as_u64() {
+            Scalar::U64(u)
+        } else if let Some(i) = n.as_i64() {
+            Scalar::I64(i)
+        } else {
+            Scalar::F64(n.as_f64().unwrap_or(f64::NAN))
+        }
+    }
+
+    /// The same text [`describe`] gives for the equivalent `Value`.
+    pub(crate) fn describe(self) -> String {
+        match self {
+            Scalar::Str(s) => format!("\"{}\"", truncate(s)),
+            Scalar::U64(n) => n.to_string(),
+            Scalar::I64(n) => n.to_string(),
+            Scalar::F64(f) => serde_json::Number::from_f64(f).map(|n| n.to_string()).unwrap_or_else(|| f.to_string()),
+            Scalar::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+/// Whether `s` is one of the placeholders (trimmed, case-insensitive),
+/// without allocating for ASCII text.
+fn is_placeholder(placeholders: &std::collections::HashSet<String>, s: &str) -> bool {
+    if placeholders.is_empty() {
+        return false;
+    }
+    let t = s.trim();
+    if t.is_ascii() {
+        placeholders.iter().any(|p| p.len() == t.len() && p.eq_ignore_ascii_case(t))
+    } else {
+        placeholders.contains(&t.to_lowercase())
     }
 }
 
@@ -175,6 +236,9 @@ fn truncate(s: &str) -> String {
 
 /// RFC 3339 timestamps, or a plain date (midnight UTC).
 pub fn parse_timestamp(s: &str) -> Option<jiff::Timestamp> {
+    if let Some(t) = fast_utc(s.as_bytes()) {
+        return Some(t);
+    }
     if let Ok(t) = s.parse::<jiff::Timestamp>() {
         return Some(t);
     }
@@ -197,4 +261,60 @@ fn looks_like_email(s: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !s.contains(char::is_whitespace)
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ`, the shape CRM exports use, without a general
+/// parser; anything else goes to jiff.
+fn fast_utc(b: &[u8]) -> Option<jiff::Timestamp> {
+    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let mut v = 0i64;
+        for &c in &b[r] {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + i64::from(c - b'0');
+        }
+        Some(v)
+    };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59 {
+        return None;
+    }
+    // days since 1970-01-01 (Howard Hinnant's algorithm)
+    let yy = if mo <= 2 { y - 1 } else { y };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    jiff::Timestamp::from_second(days * 86_400 + h * 3600 + mi * 60 + sec).ok()
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fast_timestamp_path_agrees_with_jiff() {
+        for s in ["2025-06-01T12:00:00Z", "2024-02-29T23:59:59Z", "1970-01-01T00:00:00Z", "2000-12-31T00:00:01Z"] {
+            assert_eq!(fast_utc(s.as_bytes()), s.parse().ok(), "{s}");
+        }
+        for s in ["2025-02-29T00:00:00Z", "2025-13-01T00:00:00Z", "2025-06-01T24:00:00Z", "2025-06-01 12:00:00Z"] {
+            assert_eq!(fast_utc(s.as_bytes()), None, "{s}");
+        }
+    }
 }

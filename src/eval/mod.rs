@@ -7,6 +7,7 @@
 mod calendar;
 mod expr;
 mod extract;
+mod stream;
 pub mod value;
 
 pub use calendar::add_business;
@@ -62,26 +63,49 @@ impl Engine {
     }
 
     /// Evaluates one lead (a JSON object) at `now`.
-    pub fn evaluate(
-        &self,
-        lead: &serde_json::Map<String, Value>,
-        now: jiff::Timestamp,
-    ) -> Decision {
+    pub fn evaluate(&self, lead: &serde_json::Map<String, Value>, now: jiff::Timestamp) -> Decision {
         let mut slots = vec![Val::Missing; self.policy.slots.len()];
         let mut ex = extract::Extractor {
             frames: &self.frames,
             issues: Vec::new(),
         };
         let elems = &self.frames.frames[0].2;
-        ex.object(
-            &self.policy.projection,
-            &self.policy.slots,
-            elems,
-            lead,
-            &mut slots,
-        );
-        let issues = ex.issues;
-        let id = lead_id(lead);
+        ex.object(&self.policy.projection, &self.policy.slots, elems, lead, &mut slots);
+        self.decide(slots, ex.issues, lead_id(lead), now)
+    }
+
+    /// Evaluates one lead given as raw JSON bytes (one NDJSON line): the
+    /// fast path. Only the fields the policy reads are converted; the rest
+    /// is validated and skipped. The decision is the same as
+    /// [`Engine::evaluate`] on the parsed object, and the error the same as
+    /// [`crate::parse_lead`]'s.
+    ///
+    /// ```
+    /// let checked = handoff::Checked::from_file(std::path::Path::new("examples/inbound/policy.handoff")).unwrap();
+    /// let engine = checked.compile().unwrap();
+    /// let now = "2025-06-01T12:00:00Z".parse().unwrap();
+    /// let d = engine.evaluate_bytes(br#"{"id": "l1", "source": "list_import"}"#, now).unwrap();
+    /// assert_eq!(d.verdict, handoff::decision::Verdict::OutOfScope);
+    /// assert_eq!(engine.evaluate_bytes(b"{\"id\": ", now).unwrap_err().kind, "invalid_json");
+    /// ```
+    pub fn evaluate_bytes(&self, bytes: &[u8], now: jiff::Timestamp) -> Result<Decision, crate::RecordError> {
+        let text = crate::check_record(bytes)?;
+        let mut slots = vec![Val::Missing; self.policy.slots.len()];
+        let mut ex = extract::Extractor {
+            frames: &self.frames,
+            issues: Vec::new(),
+        };
+        let mut ids = stream::Ids::default();
+        let elems = &self.frames.frames[0].2;
+        match stream::read(&mut ex, &self.policy.projection, &self.policy.slots, elems, text, &mut slots, &mut ids) {
+            Ok(()) => Ok(self.decide(slots, ex.issues, ids.best(), now)),
+            Err(_) => crate::parse_lead(bytes).map(|obj| self.evaluate(&obj, now)),
+        }
+    }
+
+    fn decide(&self, slots: Vec<Val>, mut issues: Vec<SchemaIssue>, id: Option<String>, now: jiff::Timestamp) -> Decision {
+        // the two readers meet fields in different orders; report by field
+        issues.sort_by(|a, b| a.field.cmp(&b.field));
         let mut cx = Cx {
             engine: self,
             slots,

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Throughput of `handoff eval` on the flagship policy against a baseline that
+# only parses the same NDJSON into serde_json::Value, on a generated corpus.
+#
+#   bench/run.sh [N_LEADS] [RUNS]     (defaults: 200000 leads, 5 runs)
+#
+# Generates the corpus with ../shared/bench/gen_leads.py (deterministic) into
+# bench/out/, builds in release mode, and prints the median of RUNS runs for
+# each method: leads/s, MB/s, and the ratio to the baseline.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N=${1:-200000}
+RUNS=${2:-5}
+GEN=../shared/bench/gen_leads.py
+OUT=bench/out
+CORPUS=$OUT/leads_$N.ndjson
+POLICY=examples/inbound/policy.handoff
+NOW=2025-06-01T12:00:00Z
+
+mkdir -p "$OUT"
+if [ ! -s "$CORPUS" ]; then
+  echo "generating $N leads into $CORPUS ..." >&2
+  python3 "$GEN" "$N" > "$CORPUS.tmp" && mv "$CORPUS.tmp" "$CORPUS"
+fi
+cargo build --release --quiet --bin handoff --bin ndjson-baseline
+
+BYTES=$(stat -c %s "$CORPUS")
+MB=$(python3 -c "print($BYTES / 1e6)")
+
+# median wall-clock seconds of RUNS runs of a command (stdout discarded)
+median() {
+  local times=()
+  for _ in $(seq "$RUNS"); do
+    local t0 t1
+    t0=$(date +%s.%N)
+    "$@" > /dev/null 2>&1 || true
+    t1=$(date +%s.%N)
+    times+=("$(python3 -c "print($t1 - $t0)")")
+  done
+  printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+
+peak_kb() {
+  /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1
+}
+
+echo "corpus: $CORPUS ($N leads, $MB MB); machine: $(nproc) cores, $(uname -m)"
+base=$(median ./target/release/ndjson-baseline "$CORPUS")
+one=$(median ./target/release/handoff eval "$POLICY" --leads "$CORPUS" --now "$NOW" --jobs 1)
+two=$(median ./target/release/handoff eval "$POLICY" --leads "$CORPUS" --now "$NOW" --jobs 2)
+
+python3 - "$N" "$MB" "$base" "$one" "$two" <<'PY'
+import sys
+n, mb, base, one, two = int(sys.argv[1]), float(sys.argv[2]), *map(float, sys.argv[3:])
+def row(name, t):
+    print(f"{name:<44} {t:7.3f} s {n/t/1000:9.1f} k leads/s {mb/t:8.1f} MB/s {base/t:6.2f}x baseline")
+row("serde_json into Value (parse only)", base)
+row("handoff eval --jobs 1", one)
+row("handoff eval --jobs 2", two)
+print(f"two cores / one core: {one/two:.2f}x")
+PY
+
+if [ -x /usr/bin/time ]; then
+  small=$OUT/leads_10000.ndjson
+  [ -s "$small" ] || python3 "$GEN" 10000 > "$small"
+  echo "peak memory (RSS): 10k leads $(peak_kb ./target/release/handoff eval "$POLICY" --leads "$small" --now "$NOW" --jobs 2) kB, $N leads $(peak_kb ./target/release/handoff eval "$POLICY" --leads "$CORPUS" --now "$NOW" --jobs 2) kB"
+fi

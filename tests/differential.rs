@@ -1,0 +1,167 @@
+//! The fast path (`Engine::evaluate_bytes`, a projecting streaming reader)
+//! and the plain path (`parse_lead` into a `serde_json::Value`, then
+//! `Engine::evaluate`) must give identical decisions and identical errors.
+
+use proptest::prelude::*;
+use serde_json::Value;
+
+const NOW: &str = "2025-06-01T12:00:00Z";
+
+fn engines() -> &'static [(String, handoff::eval::Engine)] {
+    static ENGINES: std::sync::OnceLock<Vec<(String, handoff::eval::Engine)>> = std::sync::OnceLock::new();
+    ENGINES.get_or_init(load_engines)
+}
+
+fn load_engines() -> Vec<(String, handoff::eval::Engine)> {
+    let mut out = Vec::new();
+    for name in ["inbound", "enterprise", "partner"] {
+        let path = format!("examples/{name}/policy.handoff");
+        let checked = handoff::Checked::from_file(std::path::Path::new(&path)).unwrap();
+        out.push((name.to_string(), checked.compile().unwrap()));
+    }
+    out
+}
+
+fn both(engine: &handoff::eval::Engine, line: &[u8]) -> (String, String) {
+    let now = NOW.parse().unwrap();
+    let fast = match engine.evaluate_bytes(line, now) {
+        Ok(d) => serde_json::to_string(&d).unwrap(),
+        Err(e) => format!("error {}: {}", e.kind, e.message),
+    };
+    let plain = match handoff::parse_lead(line) {
+        Ok(obj) => serde_json::to_string(&engine.evaluate(&obj, now)).unwrap(),
+        Err(e) => format!("error {}: {}", e.kind, e.message),
+    };
+    (fast, plain)
+}
+
+#[test]
+fn example_batches_agree() {
+    for (name, engine) in engines() {
+        let text = std::fs::read(format!("examples/{name}/leads.ndjson")).unwrap();
+        for (i, line) in text.split(|b| *b == b'\n').enumerate() {
+            if line.is_empty() {
+                continue;
+            }
+            let (fast, plain) = both(engine, line);
+            assert_eq!(fast, plain, "{name} line {}", i + 1);
+        }
+    }
+}
+
+#[test]
+fn awkward_records_agree() {
+    let (_, engine) = &engines()[0];
+    let cases: &[&[u8]] = &[
+        br#"{"id": "dup", "company": {"employees": 5}, "company": {"employees": 5000}}"#,
+        br#"{"id": "dup2", "source": "web_form", "source": "event"}"#,
+        br#"{"id": 42, "company": "Acme"}"#,
+        br#"{"Id": "sf", "id": null, "engagement": [1, 2]}"#,
+        br#"{"id": "x", "engagement": {"activities": [null, 3, {"kind": 7}, {"kind": "demo_request", "at": "yesterday"}]}}"#,
+        br#"{"id": "x"} trailing"#,
+        br#"{"id": "x", "ignored": {"deep": [1, 2, {"a": tru}]}}"#,
+        b"{\"id\": \"x\", \"ignored\": \"\\ud800\"}",
+        br#"["not", "an", "object"]"#,
+        br#"  {"id": "spaces"}  "#,
+        br#"{"id": "big", "company": {"employees": 1e400}}"#,
+        br#"{"id": "neg", "company": {"employees": -3}, "engagement": {"score": 55.5}}"#,
+    ];
+    for case in cases {
+        let (fast, plain) = both(engine, case);
+        assert_eq!(fast, plain, "{}", String::from_utf8_lossy(case));
+    }
+    let deep = format!("{{\"id\": \"d\", \"x\": {}{}}}", "[".repeat(200), "]".repeat(200));
+    let (fast, plain) = both(engine, deep.as_bytes());
+    assert_eq!(fast, plain);
+    assert!(fast.starts_with("error too_deep"), "{fast}");
+}
+
+/// A mutation of one field of a record.
+#[derive(Debug, Clone)]
+enum Mutation {
+    Remove,
+    Null,
+    Replace(Value),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        Just(Mutation::Remove),
+        Just(Mutation::Null),
+        any::<i64>().prop_map(|n| Mutation::Replace(n.into())),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| Mutation::Replace(f.into())),
+        any::<bool>().prop_map(|b| Mutation::Replace(b.into())),
+        "[a-zA-Z0-9 @._-]{0,12}".prop_map(|s| Mutation::Replace(s.into())),
+        Just(Mutation::Replace(serde_json::json!(["x", 1, null]))),
+        Just(Mutation::Replace(serde_json::json!({"kind": "demo_request", "at": "2025-05-30T10:00:00Z"}))),
+        Just(Mutation::Replace("N/A".into())),
+        Just(Mutation::Replace("2025-05-30T10:00:00Z".into())),
+    ]
+}
+
+/// Every path to a value inside `v`.
+fn paths(v: &Value, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    if let Value::Object(m) = v {
+        for (k, child) in m {
+            prefix.push(k.clone());
+            out.push(prefix.clone());
+            paths(child, prefix, out);
+            prefix.pop();
+        }
+    }
+}
+
+fn apply(v: &mut Value, path: &[String], m: &Mutation) {
+    let (last, init) = path.split_last().unwrap();
+    let mut cur = v;
+    for k in init {
+        cur = match cur.get_mut(k) {
+            Some(c) => c,
+            None => return,
+        };
+    }
+    if let Value::Object(obj) = cur {
+        match m {
+            Mutation::Remove => {
+                obj.remove(last);
+            }
+            Mutation::Null => {
+                obj.insert(last.clone(), Value::Null);
+            }
+            Mutation::Replace(x) => {
+                obj.insert(last.clone(), x.clone());
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_leads_agree(
+        pick in any::<prop::sample::Index>(),
+        which in 0usize..3,
+        muts in proptest::collection::vec((any::<prop::sample::Index>(), mutation()), 1..6),
+        cut in proptest::option::weighted(0.15, any::<prop::sample::Index>()),
+    ) {
+        let (name, engine) = &engines()[which];
+        let text = std::fs::read_to_string(format!("examples/{name}/leads.ndjson")).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let mut lead: Value = serde_json::from_str(lines[pick.index(lines.len())]).unwrap();
+        for (at, m) in &muts {
+            let mut all = Vec::new();
+            paths(&lead, &mut Vec::new(), &mut all);
+            if all.is_empty() { break; }
+            let path = all[at.index(all.len())].clone();
+            apply(&mut lead, &path, m);
+        }
+        let mut line = serde_json::to_string(&lead).unwrap().into_bytes();
+        if let Some(c) = cut {
+            // a malformed record: cut it somewhere
+            line.truncate(c.index(line.len()));
+        }
+        let (fast, plain) = both(engine, &line);
+        prop_assert_eq!(fast, plain);
+    }
+}
