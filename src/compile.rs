@@ -387,7 +387,8 @@ impl Compiler<'_> {
             }
         };
         let list_path = self.frames[frame].slots[slot as usize].path.clone();
-        self.vars.push((param.name.clone(), child, elem_ty, list_path));
+        self.vars
+            .push((param.name.clone(), child, elem_ty, list_path));
         let out = self.expr(body);
         self.vars.pop();
         out
@@ -537,6 +538,34 @@ impl Compiler<'_> {
                                     message: message.as_ref().map(|m| m.value.clone()),
                                 },
                                 ast::Action::Reassign(t) => ActionIr::Reassign(self.target(t)),
+                            })
+                            .collect(),
+                        after_text: if e.calendar.is_some() && e.after.seconds % 3600 == 0 {
+                            format!("{}h", e.after.seconds / 3600)
+                        } else {
+                            crate::eval::value::format_duration(e.after.seconds as f64)
+                        },
+                        action_texts: e
+                            .actions
+                            .iter()
+                            .map(|a| match a {
+                                ast::Action::Notify {
+                                    role,
+                                    message: Some(m),
+                                } => format!("notify {}: {}", role.name, m.value),
+                                ast::Action::Notify {
+                                    role,
+                                    message: None,
+                                } => format!("notify {}", role.name),
+                                ast::Action::Reassign(ast::Target::Team(t)) => {
+                                    format!("reassign to team {}", t.name)
+                                }
+                                ast::Action::Reassign(ast::Target::Queue(q)) => {
+                                    format!("reassign to queue {}", q.name)
+                                }
+                                ast::Action::Reassign(ast::Target::Owner(o)) => {
+                                    format!("reassign to owner {}", o.value)
+                                }
                             })
                             .collect(),
                         origin: self.origin(e.span),

@@ -259,6 +259,10 @@ pub struct EscalationIr {
     pub unless: Option<u32>,
     pub unless_path: Option<String>,
     pub actions: Vec<ActionIr>,
+    /// The delay as shown in decisions (`4h`; business time in hours).
+    pub after_text: String,
+    /// The actions as shown in decisions (`notify sdr_manager: ...`).
+    pub action_texts: Vec<String>,
     pub origin: Origin,
 }
 

@@ -160,7 +160,10 @@ pub(crate) fn check_record(bytes: &[u8]) -> Result<&str, RecordError> {
     }
     std::str::from_utf8(bytes).map_err(|e| RecordError {
         kind: "invalid_utf8",
-        message: format!("the record is not valid UTF-8 (byte {})", e.valid_up_to() + 1),
+        message: format!(
+            "the record is not valid UTF-8 (byte {})",
+            e.valid_up_to() + 1
+        ),
     })
 }
 

@@ -8,7 +8,8 @@ use serde_json::Value;
 const NOW: &str = "2025-06-01T12:00:00Z";
 
 fn engines() -> &'static [(String, handoff::eval::Engine)] {
-    static ENGINES: std::sync::OnceLock<Vec<(String, handoff::eval::Engine)>> = std::sync::OnceLock::new();
+    static ENGINES: std::sync::OnceLock<Vec<(String, handoff::eval::Engine)>> =
+        std::sync::OnceLock::new();
     ENGINES.get_or_init(load_engines)
 }
 
@@ -70,7 +71,11 @@ fn awkward_records_agree() {
         let (fast, plain) = both(engine, case);
         assert_eq!(fast, plain, "{}", String::from_utf8_lossy(case));
     }
-    let deep = format!("{{\"id\": \"d\", \"x\": {}{}}}", "[".repeat(200), "]".repeat(200));
+    let deep = format!(
+        "{{\"id\": \"d\", \"x\": {}{}}}",
+        "[".repeat(200),
+        "]".repeat(200)
+    );
     let (fast, plain) = both(engine, deep.as_bytes());
     assert_eq!(fast, plain);
     assert!(fast.starts_with("error too_deep"), "{fast}");
@@ -89,11 +94,15 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         Just(Mutation::Remove),
         Just(Mutation::Null),
         any::<i64>().prop_map(|n| Mutation::Replace(n.into())),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| Mutation::Replace(f.into())),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(|f| Mutation::Replace(f.into())),
         any::<bool>().prop_map(|b| Mutation::Replace(b.into())),
         "[a-zA-Z0-9 @._-]{0,12}".prop_map(|s| Mutation::Replace(s.into())),
         Just(Mutation::Replace(serde_json::json!(["x", 1, null]))),
-        Just(Mutation::Replace(serde_json::json!({"kind": "demo_request", "at": "2025-05-30T10:00:00Z"}))),
+        Just(Mutation::Replace(
+            serde_json::json!({"kind": "demo_request", "at": "2025-05-30T10:00:00Z"})
+        )),
         Just(Mutation::Replace("N/A".into())),
         Just(Mutation::Replace("2025-05-30T10:00:00Z".into())),
     ]

@@ -123,7 +123,11 @@ fn machine_renderings_of_a_multi_error_policy() {
 #[test]
 fn every_code_has_a_fixture_and_a_docs_entry() {
     let mut seen = std::collections::HashSet::new();
-    for dir in ["tests/fixtures/err/syntax", "tests/fixtures/err/check", "tests/fixtures/err/check/cycle"] {
+    for dir in [
+        "tests/fixtures/err/syntax",
+        "tests/fixtures/err/check",
+        "tests/fixtures/err/check/cycle",
+    ] {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             if let Ok(text) = std::fs::read(&path) {
@@ -134,11 +138,22 @@ fn every_code_has_a_fixture_and_a_docs_entry() {
         }
     }
     for code in handoff::diag::Code::ALL {
-        let entry = handoff::docs::diagnostic_entry(code.as_str()).unwrap_or_else(|| panic!("{} has no section in docs/diagnostics.md", code.as_str()));
-        assert!(entry.contains(code.name()), "{}: docs heading names {}", code.as_str(), code.name());
+        let entry = handoff::docs::diagnostic_entry(code.as_str())
+            .unwrap_or_else(|| panic!("{} has no section in docs/diagnostics.md", code.as_str()));
+        assert!(
+            entry.contains(code.name()),
+            "{}: docs heading names {}",
+            code.as_str(),
+            code.name()
+        );
         // H003 (a file over 8 MiB) is tested in tests/robustness.rs
         if *code != handoff::diag::Code::FileTooLarge {
-            assert!(seen.contains(code.as_str()), "{} ({}) has no fixture under tests/fixtures/err/", code.as_str(), code.name());
+            assert!(
+                seen.contains(code.as_str()),
+                "{} ({}) has no fixture under tests/fixtures/err/",
+                code.as_str(),
+                code.name()
+            );
         }
     }
 }

@@ -391,7 +391,7 @@ fn read_batches(
 }
 
 fn memchr(buf: &[u8]) -> Option<usize> {
-    buf.iter().position(|&b| b == b'\n')
+    memchr::memchr(b'\n', buf)
 }
 
 pub(crate) fn run_explain(a: ExplainArgs) -> i32 {

@@ -53,7 +53,10 @@ impl Extractor<'_> {
     /// A nested record given as something else: one issue, its fields missing.
     fn not_a_record(&mut self, p: &Projection, slots: &[SlotInfo], key: &str, found: &Value) {
         let path = first_leaf_path(p, slots).map(|full| {
-            let cut = full.rfind(&format!("{key}.")).map(|i| i + key.len()).unwrap_or(full.len());
+            let cut = full
+                .rfind(&format!("{key}."))
+                .map(|i| i + key.len())
+                .unwrap_or(full.len());
             full[..cut].to_string()
         });
         let info = SlotInfo {
@@ -95,7 +98,9 @@ impl Extractor<'_> {
                 }
                 match ty {
                     Ty::Email if !looks_like_email(s) => self.issue_found(info, ty, sc.describe()),
-                    Ty::Enum(vals) if !vals.iter().any(|x| x == s) => self.issue_found(info, ty, sc.describe()),
+                    Ty::Enum(vals) if !vals.iter().any(|x| x == s) => {
+                        self.issue_found(info, ty, sc.describe())
+                    }
                     _ => Val::Str(s.into()),
                 }
             }
@@ -149,7 +154,11 @@ impl Extractor<'_> {
 }
 
 fn num_or_dur(ty: &Ty, f: f64) -> Val {
-    if *ty == Ty::Duration { Val::Dur(f) } else { Val::Num(f) }
+    if *ty == Ty::Duration {
+        Val::Dur(f)
+    } else {
+        Val::Num(f)
+    }
 }
 
 /// A JSON scalar as either reader sees it.
@@ -179,7 +188,9 @@ impl Scalar<'_> {
             Scalar::Str(s) => format!("\"{}\"", truncate(s)),
             Scalar::U64(n) => n.to_string(),
             Scalar::I64(n) => n.to_string(),
-            Scalar::F64(f) => serde_json::Number::from_f64(f).map(|n| n.to_string()).unwrap_or_else(|| f.to_string()),
+            Scalar::F64(f) => serde_json::Number::from_f64(f)
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| f.to_string()),
             Scalar::Bool(b) => b.to_string(),
         }
     }
@@ -193,7 +204,9 @@ fn is_placeholder(placeholders: &std::collections::HashSet<String>, s: &str) -> 
     }
     let t = s.trim();
     if t.is_ascii() {
-        placeholders.iter().any(|p| p.len() == t.len() && p.eq_ignore_ascii_case(t))
+        placeholders
+            .iter()
+            .any(|p| p.len() == t.len() && p.eq_ignore_ascii_case(t))
     } else {
         placeholders.contains(&t.to_lowercase())
     }
@@ -215,7 +228,9 @@ pub(crate) fn describe(found: &Value) -> String {
 fn first_leaf_path(p: &Projection, slots: &[SlotInfo]) -> Option<String> {
     for (_, node) in &p.keys {
         match node {
-            ProjNode::Leaf(s) | ProjNode::Both(s, _) => return Some(slots[*s as usize].path.clone()),
+            ProjNode::Leaf(s) | ProjNode::Both(s, _) => {
+                return Some(slots[*s as usize].path.clone())
+            }
             ProjNode::Record(inner) => {
                 if let Some(x) = first_leaf_path(inner, slots) {
                     return Some(x);
@@ -266,7 +281,14 @@ fn looks_like_email(s: &str) -> bool {
 /// `YYYY-MM-DDTHH:MM:SSZ`, the shape CRM exports use, without a general
 /// parser; anything else goes to jiff.
 fn fast_utc(b: &[u8]) -> Option<jiff::Timestamp> {
-    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z' {
+    if b.len() != 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'Z'
+    {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
@@ -281,7 +303,8 @@ fn fast_utc(b: &[u8]) -> Option<jiff::Timestamp> {
     };
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59 {
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59
+    {
         return None;
     }
     // days since 1970-01-01 (Howard Hinnant's algorithm)
@@ -310,10 +333,20 @@ mod tests {
 
     #[test]
     fn the_fast_timestamp_path_agrees_with_jiff() {
-        for s in ["2025-06-01T12:00:00Z", "2024-02-29T23:59:59Z", "1970-01-01T00:00:00Z", "2000-12-31T00:00:01Z"] {
+        for s in [
+            "2025-06-01T12:00:00Z",
+            "2024-02-29T23:59:59Z",
+            "1970-01-01T00:00:00Z",
+            "2000-12-31T00:00:01Z",
+        ] {
             assert_eq!(fast_utc(s.as_bytes()), s.parse().ok(), "{s}");
         }
-        for s in ["2025-02-29T00:00:00Z", "2025-13-01T00:00:00Z", "2025-06-01T24:00:00Z", "2025-06-01 12:00:00Z"] {
+        for s in [
+            "2025-02-29T00:00:00Z",
+            "2025-13-01T00:00:00Z",
+            "2025-06-01T24:00:00Z",
+            "2025-06-01 12:00:00Z",
+        ] {
             assert_eq!(fast_utc(s.as_bytes()), None, "{s}");
         }
     }

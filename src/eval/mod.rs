@@ -63,14 +63,24 @@ impl Engine {
     }
 
     /// Evaluates one lead (a JSON object) at `now`.
-    pub fn evaluate(&self, lead: &serde_json::Map<String, Value>, now: jiff::Timestamp) -> Decision {
+    pub fn evaluate(
+        &self,
+        lead: &serde_json::Map<String, Value>,
+        now: jiff::Timestamp,
+    ) -> Decision {
         let mut slots = vec![Val::Missing; self.policy.slots.len()];
         let mut ex = extract::Extractor {
             frames: &self.frames,
             issues: Vec::new(),
         };
         let elems = &self.frames.frames[0].2;
-        ex.object(&self.policy.projection, &self.policy.slots, elems, lead, &mut slots);
+        ex.object(
+            &self.policy.projection,
+            &self.policy.slots,
+            elems,
+            lead,
+            &mut slots,
+        );
         self.decide(slots, ex.issues, lead_id(lead), now)
     }
 
@@ -88,7 +98,11 @@ impl Engine {
     /// assert_eq!(d.verdict, handoff::decision::Verdict::OutOfScope);
     /// assert_eq!(engine.evaluate_bytes(b"{\"id\": ", now).unwrap_err().kind, "invalid_json");
     /// ```
-    pub fn evaluate_bytes(&self, bytes: &[u8], now: jiff::Timestamp) -> Result<Decision, crate::RecordError> {
+    pub fn evaluate_bytes(
+        &self,
+        bytes: &[u8],
+        now: jiff::Timestamp,
+    ) -> Result<Decision, crate::RecordError> {
         let text = crate::check_record(bytes)?;
         let mut slots = vec![Val::Missing; self.policy.slots.len()];
         let mut ex = extract::Extractor {
@@ -97,13 +111,27 @@ impl Engine {
         };
         let mut ids = stream::Ids::default();
         let elems = &self.frames.frames[0].2;
-        match stream::read(&mut ex, &self.policy.projection, &self.policy.slots, elems, text, &mut slots, &mut ids) {
+        match stream::read(
+            &mut ex,
+            &self.policy.projection,
+            &self.policy.slots,
+            elems,
+            text,
+            &mut slots,
+            &mut ids,
+        ) {
             Ok(()) => Ok(self.decide(slots, ex.issues, ids.best(), now)),
             Err(_) => crate::parse_lead(bytes).map(|obj| self.evaluate(&obj, now)),
         }
     }
 
-    fn decide(&self, slots: Vec<Val>, mut issues: Vec<SchemaIssue>, id: Option<String>, now: jiff::Timestamp) -> Decision {
+    fn decide(
+        &self,
+        slots: Vec<Val>,
+        mut issues: Vec<SchemaIssue>,
+        id: Option<String>,
+        now: jiff::Timestamp,
+    ) -> Decision {
         // the two readers meet fields in different orders; report by field
         issues.sort_by(|a, b| a.field.cmp(&b.field));
         let mut cx = Cx {
@@ -649,29 +677,12 @@ impl Cx<'_> {
                 }
                 _ => ("not_started", None),
             };
-            let actions = e
-                .actions
-                .iter()
-                .map(|a| match a {
-                    ActionIr::Notify { role, message } => match message {
-                        Some(m) => format!("notify {role}: {m}"),
-                        None => format!("notify {role}"),
-                    },
-                    ActionIr::Reassign(t) => {
-                        let (t, _, _) = self.target(t);
-                        format!("reassign to {} {}", t.kind, t.name)
-                    }
-                })
-                .collect();
+            let actions = e.action_texts.clone();
             let st = EscalationStatus {
                 step: i + 1,
                 line: e.origin.line,
                 // business time reads as hours: `24h`, not `1d`
-                after: if cal.is_some() && e.after % 3600 == 0 {
-                    format!("{}h", e.after / 3600)
-                } else {
-                    format_duration(e.after as f64)
-                },
+                after: e.after_text.clone(),
                 business_hours: cal.map(|c| c.name.clone()),
                 since: e.since_path.clone(),
                 status,

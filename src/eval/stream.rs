@@ -44,13 +44,29 @@ impl Ids {
 }
 
 /// Reads one record. On success the slots are filled and the ids captured.
-pub(crate) fn read(ex: &mut Extractor<'_>, proj: &Projection, slots: &[SlotInfo], elems: &HashMap<u32, usize>, text: &str, out: &mut [Val], ids: &mut Ids) -> Result<(), Stop> {
+pub(crate) fn read(
+    ex: &mut Extractor<'_>,
+    proj: &Projection,
+    slots: &[SlotInfo],
+    elems: &HashMap<u32, usize>,
+    text: &str,
+    out: &mut [Val],
+    ids: &mut Ids,
+) -> Result<(), Stop> {
     if !text.trim_start().starts_with('{') {
         return Err(Stop::Fallback);
     }
     let mut de = serde_json::Deserializer::from_str(text);
     let mut fallback = false;
-    let seed = Obj { ex, proj, slots, elems, out, ids: Some(ids), fallback: &mut fallback };
+    let seed = Obj {
+        ex,
+        proj,
+        slots,
+        elems,
+        out,
+        ids: Some(ids),
+        fallback: &mut fallback,
+    };
     let r = seed.deserialize(&mut de).and_then(|_| de.end());
     match r {
         Ok(()) if fallback => Err(Stop::Fallback),
@@ -99,7 +115,11 @@ impl<'de> Visitor<'de> for Key<'_> {
     }
     fn visit_str<E: de::Error>(self, k: &str) -> Result<Self::Value, E> {
         let proj = self.proj.keys.iter().position(|(name, _)| name == k);
-        let id = if self.top { ID_KEYS.iter().position(|i| *i == k) } else { None };
+        let id = if self.top {
+            ID_KEYS.iter().position(|i| *i == k)
+        } else {
+            None
+        };
         Ok((proj, id))
     }
 }
@@ -114,7 +134,10 @@ impl<'de> Visitor<'de> for Obj<'_, '_, '_> {
         let many = self.proj.keys.len() > 64;
         let mut seen: u64 = 0;
         let top = self.ids.is_some();
-        while let Some((pi, id)) = map.next_key_seed(Key { proj: self.proj, top })? {
+        while let Some((pi, id)) = map.next_key_seed(Key {
+            proj: self.proj,
+            top,
+        })? {
             if let Some(i) = pi {
                 if many || seen & (1 << i) != 0 {
                     // a projected key given twice: the Value path decides
@@ -139,11 +162,27 @@ impl<'de> Visitor<'de> for Obj<'_, '_, '_> {
                     match (node, id) {
                         (ProjNode::Leaf(s), None) => {
                             let info = &self.slots[*s as usize];
-                            let v = map.next_value_seed(Leaf { ex: self.ex, ty: &info.ty, info, elem: self.elems.get(s).copied(), fallback: self.fallback })?;
+                            let v = map.next_value_seed(Leaf {
+                                ex: self.ex,
+                                ty: &info.ty,
+                                info,
+                                elem: self.elems.get(s).copied(),
+                                fallback: self.fallback,
+                            })?;
                             self.out[*s as usize] = v;
                         }
                         (ProjNode::Record(p), None) => {
-                            map.next_value_seed(Nested { inner: Obj { ex: self.ex, proj: p, slots: self.slots, elems: self.elems, out: self.out, ids: None, fallback: self.fallback } })?;
+                            map.next_value_seed(Nested {
+                                inner: Obj {
+                                    ex: self.ex,
+                                    proj: p,
+                                    slots: self.slots,
+                                    elems: self.elems,
+                                    out: self.out,
+                                    ids: None,
+                                    fallback: self.fallback,
+                                },
+                            })?;
                         }
                         _ => {
                             // a key both read whole and by field, or both a
@@ -231,7 +270,9 @@ impl<'de> de::Deserialize<'de> for IdValue {
                 Ok(IdValue(Some(n.to_string())))
             }
             fn visit_f64<E>(self, n: f64) -> Result<IdValue, E> {
-                Ok(IdValue(serde_json::Number::from_f64(n).map(|n| n.to_string())))
+                Ok(IdValue(
+                    serde_json::Number::from_f64(n).map(|n| n.to_string()),
+                ))
             }
             fn visit_bool<E>(self, _: bool) -> Result<IdValue, E> {
                 Ok(IdValue(None))
@@ -306,9 +347,23 @@ impl<'de> Visitor<'de> for Leaf<'_, '_, '_> {
                 (Ty::Record(_), Some(f)) => {
                     let frames = self.ex.frames;
                     let (proj, slots, elems) = &frames.frames[f];
-                    seq.next_element_seed(Elem { ex: self.ex, proj, slots, elems, ty: elem_ty, info: self.info, fallback: self.fallback })?
+                    seq.next_element_seed(Elem {
+                        ex: self.ex,
+                        proj,
+                        slots,
+                        elems,
+                        ty: elem_ty,
+                        info: self.info,
+                        fallback: self.fallback,
+                    })?
                 }
-                _ => seq.next_element_seed(Leaf { ex: self.ex, ty: elem_ty, info: self.info, elem: None, fallback: self.fallback })?,
+                _ => seq.next_element_seed(Leaf {
+                    ex: self.ex,
+                    ty: elem_ty,
+                    info: self.info,
+                    elem: None,
+                    fallback: self.fallback,
+                })?,
             };
             match item {
                 Some(v) => items.push(v),
@@ -352,7 +407,16 @@ impl<'de> Visitor<'de> for Elem<'_, '_, '_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Val, A::Error> {
         let mut vals = vec![Val::Missing; self.slots.len()];
-        Obj { ex: self.ex, proj: self.proj, slots: self.slots, elems: self.elems, out: &mut vals, ids: None, fallback: self.fallback }.visit_map(map)?;
+        Obj {
+            ex: self.ex,
+            proj: self.proj,
+            slots: self.slots,
+            elems: self.elems,
+            out: &mut vals,
+            ids: None,
+            fallback: self.fallback,
+        }
+        .visit_map(map)?;
         Ok(Val::Rec(vals.into()))
     }
     fn visit_unit<E>(self) -> Result<Val, E> {
