@@ -37,12 +37,16 @@ impl Checker {
             }
         }
         self.check_stages();
-        for t in self.p.teams.clone() {
-            self.check_team(&t);
+        let teams = std::mem::take(&mut self.p.teams);
+        for t in &teams {
+            self.check_team(t);
         }
-        for c in self.p.calendars.clone() {
-            self.check_calendar(&c);
+        self.p.teams = teams;
+        let calendars = std::mem::take(&mut self.p.calendars);
+        for c in &calendars {
+            self.check_calendar(c);
         }
+        self.p.calendars = calendars;
         for s in self.p.signals.clone() {
             let mut scope = Scope::default();
             self.condition(&s.expr, &mut scope, &format!("signal `{}`", s.name.name));
@@ -51,15 +55,21 @@ impl Checker {
         for s in self.p.scores.clone() {
             self.check_score(&s);
         }
-        for h in self.p.handoffs.clone() {
-            self.check_handoff(&h);
+        let handoffs = std::mem::take(&mut self.p.handoffs);
+        for h in &handoffs {
+            self.check_handoff(h);
         }
-        for pb in self.p.playbooks.clone() {
-            self.check_playbook(&pb);
+        self.p.handoffs = handoffs;
+        let playbooks = std::mem::take(&mut self.p.playbooks);
+        for pb in &playbooks {
+            self.check_playbook(pb);
         }
-        for m in self.p.metrics.clone() {
-            self.check_metric(&m);
+        self.p.playbooks = playbooks;
+        let metrics = std::mem::take(&mut self.p.metrics);
+        for m in &metrics {
+            self.check_metric(m);
         }
+        self.p.metrics = metrics;
     }
 
     fn at_most_one(&mut self, items: &[StrLit], what: &str) {

@@ -80,10 +80,25 @@ pub fn parse_module(file: FileId, text: &str) -> Parsed {
             diagnostics: vec![d],
         };
     }
-    // error detail makes pest record the literal tokens it tried, which the
-    // messages name; it costs nothing on input that parses
-    pest::set_error_detail(true);
-    match <HandoffParser as pest::Parser<Rule>>::parse(Rule::file, text) {
+    // parse fast first; only a failed parse is repeated with error detail,
+    // which makes pest record the literal tokens it tried (the messages
+    // name them) at a cost on every token
+    let first = <HandoffParser as pest::Parser<Rule>>::parse(Rule::file, text);
+    let result = match first {
+        Ok(p) => Ok(p),
+        Err(_) => {
+            // the setting is process-wide: one detailed re-parse at a time,
+            // so no thread turns it off under another (a fast parse that
+            // runs meanwhile only records more than it needs)
+            static DETAIL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+            let _guard = DETAIL.lock().unwrap_or_else(|e| e.into_inner());
+            pest::set_error_detail(true);
+            let r = <HandoffParser as pest::Parser<Rule>>::parse(Rule::file, text);
+            pest::set_error_detail(false);
+            r
+        }
+    };
+    match result {
         Ok(mut pairs) => {
             let pair = pairs
                 .next()
