@@ -218,6 +218,7 @@ impl Compiler<'_> {
             ty,
             placeholders,
             pii_visible_to: self.pii.get(full_path).cloned(),
+            keep_json: false,
         });
         self.frames[frame].by_path.insert(key, slot);
         insert_projection(&mut self.frames[frame].projection, segments, slot);
@@ -234,6 +235,17 @@ impl Compiler<'_> {
             .unwrap_or(Ty::Unknown);
         let segs: Vec<String> = path.segments.iter().map(|s| s.name.clone()).collect();
         self.slot_in(0, &segs, ty, &path.dotted())
+    }
+
+    /// The slot of a field that travels in the handoff packet: records and
+    /// lists keep their JSON so the next owner sees them whole.
+    fn packet_slot(&mut self, path: &ast::Path) -> u32 {
+        let slot = self.field_slot(path);
+        let info = &mut self.frames[0].slots[slot as usize];
+        if matches!(info.ty, Ty::Record(_) | Ty::List(_)) {
+            info.keep_json = true;
+        }
+        slot
     }
 
     fn cond(&mut self, e: &Expr) -> Cond {
@@ -464,7 +476,7 @@ impl Compiler<'_> {
             .require
             .iter()
             .map(|r| RequireIr {
-                slot: self.field_slot(&r.path),
+                slot: self.packet_slot(&r.path),
                 path: r.path.dotted(),
                 label: r.label.as_ref().map(|l| l.value.clone()),
                 at_least: r.at_least.map(|(n, _)| n),

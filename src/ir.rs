@@ -44,6 +44,9 @@ pub struct SlotInfo {
     pub placeholders: Arc<HashSet<String>>,
     /// `Some(roles)` when the field is PII, visible to those roles only.
     pub pii_visible_to: Option<Vec<String>>,
+    /// Keep the field's JSON as given (a record or list that travels whole
+    /// in the handoff packet).
+    pub keep_json: bool,
 }
 
 /// A tree of JSON object keys to read. Leaves store into slots.

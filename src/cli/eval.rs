@@ -156,7 +156,7 @@ pub(crate) fn run_eval(a: EvalArgs) -> i32 {
 
 /// The outcome of one input line.
 enum Outcome {
-    Line(String, Option<Verdict>),
+    Line(String, Option<Verdict>, Vec<MetricTally>),
     /// A decision whose round-robin member is assigned in input order.
     Pending(Box<Decision>),
     Error(String),
@@ -192,6 +192,7 @@ fn batch(
     let mut errors = 0usize;
     let mut io_error: Option<String> = None;
     let mut rr: HashMap<String, usize> = HashMap::new();
+    let mut tallies: Vec<MetricTally> = vec![MetricTally::default(); engine.policy.metrics.len()];
 
     std::thread::scope(|s| {
         // reader -> workers: numbered batches of lines; bounded for flat memory
@@ -226,15 +227,17 @@ fn batch(
             while let Some(batch) = pending.remove(&next) {
                 for o in batch {
                     let line = match o {
-                        Outcome::Line(l, v) => {
+                        Outcome::Line(l, v, t) => {
                             if let Some(v) = v {
                                 *counts.entry(v.as_str()).or_default() += 1;
                             }
+                            add_tallies(&mut tallies, &t);
                             l
                         }
                         Outcome::Pending(mut d) => {
                             engine.assign_round_robin(&mut d, &mut rr);
                             *counts.entry(d.verdict.as_str()).or_default() += 1;
+                            add_tallies(&mut tallies, &tally(engine, &d));
                             to_line(&d, pretty)
                         }
                         Outcome::Error(l) => {
@@ -274,6 +277,9 @@ fn batch(
             String::new()
         }
     );
+    for line in metric_summary(engine, &tallies) {
+        eprintln!("{line}");
+    }
     if let Some(e) = io_error {
         return fail(format!("reading or writing failed: {e}"));
     }
@@ -306,7 +312,7 @@ fn evaluate_line(
             if engine.needs_round_robin(&d) {
                 Outcome::Pending(Box::new(d))
             } else {
-                Outcome::Line(to_line(&d, pretty), Some(d.verdict))
+                Outcome::Line(to_line(&d, pretty), Some(d.verdict), tally(engine, &d))
             }
         }
         Err(e) => {
@@ -419,4 +425,130 @@ pub(crate) fn run_explain(a: ExplainArgs) -> i32 {
     engine.assign_round_robin(&mut d, &mut HashMap::new());
     print!("{}", crate::explain::explain(&engine, &obj, &d, now));
     exit::OK
+}
+
+/// Counts behind one metric over a batch.
+#[derive(Clone, Copy, Default)]
+struct MetricTally {
+    /// leads with a value (value metrics) or in the `among` set (shares)
+    counted: usize,
+    /// leads meeting the target (value metrics) or in the `of` set (shares)
+    hits: usize,
+    /// leads whose value could be compared with the target
+    judged: usize,
+}
+
+fn tally(engine: &Engine, d: &Decision) -> Vec<MetricTally> {
+    engine
+        .policy
+        .metrics
+        .iter()
+        .map(|m| {
+            let Some(v) = d.metrics.get(&m.name) else {
+                return MetricTally::default();
+            };
+            match &v.share {
+                Some(s) => {
+                    let among = s.among == Some(true);
+                    MetricTally {
+                        counted: usize::from(among),
+                        hits: usize::from(among && s.of == Some(true)),
+                        judged: 0,
+                    }
+                }
+                None => MetricTally {
+                    counted: usize::from(!v.value.is_null()),
+                    hits: usize::from(v.meets_target == Some(true)),
+                    judged: usize::from(v.meets_target.is_some()),
+                },
+            }
+        })
+        .collect()
+}
+
+fn add_tallies(into: &mut [MetricTally], from: &[MetricTally]) {
+    for (a, b) in into.iter_mut().zip(from) {
+        a.counted += b.counted;
+        a.hits += b.hits;
+        a.judged += b.judged;
+    }
+}
+
+/// One stderr line per metric: the share over the batch, or how many
+/// leads met a value metric's target.
+fn metric_summary(engine: &Engine, tallies: &[MetricTally]) -> Vec<String> {
+    use crate::ir::{CmpOp, MetricBodyIr};
+    let op = |o: CmpOp| match o {
+        CmpOp::Le => "<=",
+        CmpOp::Lt => "<",
+        CmpOp::Ge => ">=",
+        CmpOp::Gt => ">",
+        CmpOp::Eq => "==",
+        CmpOp::Ne => "!=",
+    };
+    let pct = |a: usize, b: usize| {
+        if b == 0 {
+            0.0
+        } else {
+            100.0 * a as f64 / b as f64
+        }
+    };
+    engine
+        .policy
+        .metrics
+        .iter()
+        .zip(tallies)
+        .map(|(m, t)| match &m.body {
+            MetricBodyIr::Share { .. } => {
+                let share = pct(t.hits, t.counted);
+                let target = m.target.as_ref().map(|(o, v)| {
+                    let goal = match v {
+                        crate::eval::value::Val::Num(n) => n * 100.0,
+                        _ => f64::NAN,
+                    };
+                    let met = if t.counted == 0 {
+                        "no data"
+                    } else if compare_f(*o, share, goal) {
+                        "met"
+                    } else {
+                        "not met"
+                    };
+                    format!(", target {} {goal:.0}%: {met}", op(*o))
+                });
+                format!(
+                    "metric {}: {share:.1}% ({} of {}){}",
+                    m.name,
+                    t.hits,
+                    t.counted,
+                    target.unwrap_or_default()
+                )
+            }
+            MetricBodyIr::Value(_) => match &m.target {
+                Some((o, v)) => format!(
+                    "metric {}: {} lead(s) with a value, {:.1}% meet target {} {}",
+                    m.name,
+                    t.counted,
+                    pct(t.hits, t.judged),
+                    op(*o),
+                    match v.to_json() {
+                        Value::String(s) => s,
+                        other => other.to_string(),
+                    }
+                ),
+                None => format!("metric {}: {} lead(s) with a value", m.name, t.counted),
+            },
+        })
+        .collect()
+}
+
+fn compare_f(op: crate::ir::CmpOp, a: f64, b: f64) -> bool {
+    use crate::ir::CmpOp;
+    match op {
+        CmpOp::Le => a <= b,
+        CmpOp::Lt => a < b,
+        CmpOp::Ge => a >= b,
+        CmpOp::Gt => a > b,
+        CmpOp::Eq => a == b,
+        CmpOp::Ne => a != b,
+    }
 }

@@ -17,6 +17,8 @@ use crate::types::Ty;
 pub(crate) struct Extractor<'a> {
     pub frames: &'a ElemFrames,
     pub issues: Vec<SchemaIssue>,
+    /// The JSON of `keep_json` slots, as given.
+    pub json: Vec<(u32, Value)>,
 }
 
 impl Extractor<'_> {
@@ -33,7 +35,13 @@ impl Extractor<'_> {
             let v = obj.get(key);
             match node {
                 ProjNode::Leaf(s) => {
-                    out[*s as usize] = self.leaf(v, &slots[*s as usize], elems.get(s).copied())
+                    let info = &slots[*s as usize];
+                    if info.keep_json {
+                        if let Some(v) = v.filter(|v| !v.is_null()) {
+                            self.json.push((*s, v.clone()));
+                        }
+                    }
+                    out[*s as usize] = self.leaf(v, info, elems.get(s).copied())
                 }
                 ProjNode::Record(p) => match v {
                     Some(Value::Object(o)) => self.object(p, slots, elems, o, out),
@@ -64,6 +72,7 @@ impl Extractor<'_> {
             ty: Ty::Unknown,
             placeholders: Default::default(),
             pii_visible_to: None,
+            keep_json: false,
         };
         self.issues.push(SchemaIssue {
             field: info.path,
@@ -72,7 +81,12 @@ impl Extractor<'_> {
         });
     }
 
-    fn leaf(&mut self, v: Option<&Value>, info: &SlotInfo, elem_frame: Option<usize>) -> Val {
+    pub(crate) fn leaf(
+        &mut self,
+        v: Option<&Value>,
+        info: &SlotInfo,
+        elem_frame: Option<usize>,
+    ) -> Val {
         match v {
             None | Some(Value::Null) => Val::Missing,
             Some(v) => self.convert(v, &info.ty, info, elem_frame),

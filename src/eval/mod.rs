@@ -44,6 +44,8 @@ pub(crate) struct Cx<'a> {
     vars: Vec<Val>,
     /// The lead id, or empty: the key of weighted distribution.
     lead_key: String,
+    /// The JSON of fields that travel whole in the packet.
+    json: Vec<(u32, Value)>,
 }
 
 impl Engine {
@@ -72,6 +74,7 @@ impl Engine {
         let mut ex = extract::Extractor {
             frames: &self.frames,
             issues: Vec::new(),
+            json: Vec::new(),
         };
         let elems = &self.frames.frames[0].2;
         ex.object(
@@ -81,7 +84,7 @@ impl Engine {
             lead,
             &mut slots,
         );
-        self.decide(slots, ex.issues, lead_id(lead), now)
+        self.decide(slots, ex.issues, ex.json, lead_id(lead), now)
     }
 
     /// Evaluates one lead given as raw JSON bytes (one NDJSON line): the
@@ -108,6 +111,7 @@ impl Engine {
         let mut ex = extract::Extractor {
             frames: &self.frames,
             issues: Vec::new(),
+            json: Vec::new(),
         };
         let mut ids = stream::Ids::default();
         let elems = &self.frames.frames[0].2;
@@ -120,7 +124,7 @@ impl Engine {
             &mut slots,
             &mut ids,
         ) {
-            Ok(()) => Ok(self.decide(slots, ex.issues, ids.best(), now)),
+            Ok(()) => Ok(self.decide(slots, ex.issues, ex.json, ids.best(), now)),
             Err(_) => crate::parse_lead(bytes).map(|obj| self.evaluate(&obj, now)),
         }
     }
@@ -129,6 +133,7 @@ impl Engine {
         &self,
         slots: Vec<Val>,
         mut issues: Vec<SchemaIssue>,
+        json: Vec<(u32, Value)>,
         id: Option<String>,
         now: jiff::Timestamp,
     ) -> Decision {
@@ -142,6 +147,7 @@ impl Engine {
             scores: vec![None; self.policy.scores.len()],
             vars: Vec::new(),
             lead_key: id.clone().unwrap_or_default(),
+            json,
         };
         let mut d = cx.decide(id, issues);
         d.evaluated_at = now.to_string();
@@ -509,6 +515,10 @@ impl Cx<'_> {
                 label: r.label.clone(),
                 value: if masked && !v.is_missing() {
                     Value::String("•••".into())
+                } else if v.is_missing() {
+                    Value::Null
+                } else if let Some((_, j)) = self.json.iter().find(|(s, _)| *s == r.slot) {
+                    j.clone()
                 } else {
                     v.to_json()
                 },
@@ -860,6 +870,7 @@ impl Engine {
         let mut ex = extract::Extractor {
             frames: &self.frames,
             issues: Vec::new(),
+            json: Vec::new(),
         };
         ex.object(
             &self.policy.projection,
@@ -876,6 +887,7 @@ impl Engine {
             scores: vec![None; self.policy.scores.len()],
             vars: Vec::new(),
             lead_key: String::new(),
+            json: Vec::new(),
         };
         cx.eval(e)
     }

@@ -160,6 +160,16 @@ impl<'de> Visitor<'de> for Obj<'_, '_, '_> {
                 (Some(i), id) => {
                     let node = &self.proj.keys[i].1;
                     match (node, id) {
+                        (ProjNode::Leaf(s), None) if self.slots[*s as usize].keep_json => {
+                            // a field that travels whole: read it as a Value
+                            let info = &self.slots[*s as usize];
+                            let v: serde_json::Value = map.next_value()?;
+                            self.out[*s as usize] =
+                                self.ex.leaf(Some(&v), info, self.elems.get(s).copied());
+                            if !v.is_null() {
+                                self.ex.json.push((*s, v));
+                            }
+                        }
                         (ProjNode::Leaf(s), None) => {
                             let info = &self.slots[*s as usize];
                             let v = map.next_value_seed(Leaf {
