@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::ast::{self, BinOp, Expr, ExprKind, UnOp};
 use crate::check::Program;
+use crate::decision::{HandoffRef, OverrideRule, PText, PolicyRef, Target};
 use crate::eval::value::Val;
 use crate::ir::*;
 use crate::span::{SourceMap, Span};
@@ -100,7 +101,7 @@ pub fn compile(p: &Program, sources: &SourceMap) -> (Policy, ElemFrames) {
             let mut reads = Vec::new();
             collect_slots(&expr, &mut reads);
             SignalIr {
-                name: s.name.name.clone(),
+                name: PText::new(&s.name.name),
                 description: s.description.as_ref().map(|d| d.value.clone()),
                 expr,
                 reads,
@@ -112,28 +113,38 @@ pub fn compile(p: &Program, sources: &SourceMap) -> (Policy, ElemFrames) {
     let stage_slot = p.stage_field.as_ref().map(|f| c.field_slot(f));
     let handoffs = p.handoffs.iter().map(|h| c.handoff(h)).collect();
     let teams = p.teams.iter().map(team).collect();
-    let queues = p.queues.iter().map(|q| q.name.name.clone()).collect();
+    let queues = p
+        .queues
+        .iter()
+        .map(|q| Target {
+            kind: "queue",
+            name: PText::new(&q.name.name),
+        })
+        .collect();
     let calendars = p.calendars.iter().map(calendar).collect();
     let playbooks = p
         .playbooks
         .iter()
         .map(|pb| PlaybookIr {
-            name: pb.name.name.clone(),
-            persona: pb.persona.first().map(|s| s.value.clone()),
+            name: PText::new(&pb.name.name),
+            persona: pb.persona.first().map(|s| PText::new(&s.value)),
             segment: pb.segment.first().map(|s| s.value.clone()),
             touches: pb
                 .touches
                 .iter()
                 .map(|t| {
+                    let after = t
+                        .after
+                        .map(|a| PText::new(crate::eval::value::format_duration(a.seconds as f64)));
                     (
-                        t.channel.name.clone(),
-                        t.template.value.clone(),
-                        t.after.map(|a| a.seconds),
+                        PText::new(&t.channel.name),
+                        PText::new(&t.template.value),
+                        after,
                     )
                 })
                 .collect(),
-            collect: pb.collect.iter().map(|c| c.dotted()).collect(),
-            outcome: pb.outcome.first().map(|s| s.value.clone()),
+            collect: pb.collect.iter().map(|c| PText::new(c.dotted())).collect(),
+            outcome: pb.outcome.first().map(|s| PText::new(&s.value)),
         })
         .collect();
     let metrics = p.metrics.iter().map(|m| c.metric(m)).collect();
@@ -156,15 +167,30 @@ pub fn compile(p: &Program, sources: &SourceMap) -> (Policy, ElemFrames) {
             .chain(frames.into_iter().map(|f| (f.projection, f.slots, f.elems)))
             .collect(),
     };
+    let stage_missing = match &p.stage_field {
+        Some(f) => format!("the stage field `{}` is missing", f.dotted()),
+        None => String::new(),
+    };
     let policy = Policy {
-        name: header.map(|h| h.name.value.clone()).unwrap_or_default(),
-        version: header
-            .and_then(|h| h.version.first())
-            .map(|v| v.value.clone()),
+        info: PolicyRef {
+            name: PText::new(header.map(|h| h.name.value.clone()).unwrap_or_default()),
+            version: header
+                .and_then(|h| h.version.first())
+                .map(|v| PText::new(&v.value)),
+            hash: PText::new(hash),
+        },
         owner: header
             .and_then(|h| h.owner.first())
             .map(|v| v.value.clone()),
-        hash,
+        texts: FixedTexts {
+            out_of_scope_false: PText::new("outside the policy's scope (`applies_to` is false)"),
+            out_of_scope_missing: PText::new(
+                "outside the policy's scope (`applies_to` is missing)",
+            ),
+            at_capacity: PText::new("every member of the routed team is at capacity"),
+            no_consented_channel: PText::new("blocked: no channel of the playbook has consent"),
+            stage_missing: PText::new(stage_missing),
+        },
         projection: root.projection,
         slots: root.slots,
         applies_to,
@@ -190,7 +216,7 @@ impl Compiler<'_> {
         let lc = f.line_col(span.start);
         Origin {
             line: lc.line,
-            text: f.line_text(lc.line).trim().to_string(),
+            text: PText::new(f.line_text(lc.line).trim()),
         }
     }
 
@@ -214,7 +240,7 @@ impl Compiler<'_> {
                 }
             });
         self.frames[frame].slots.push(SlotInfo {
-            path: full_path.to_string(),
+            path: PText::new(full_path),
             ty,
             placeholders,
             pii_visible_to: self.pii.get(full_path).cloned(),
@@ -398,7 +424,7 @@ impl Compiler<'_> {
                 c
             }
         };
-        let list_path = self.frames[frame].slots[slot as usize].path.clone();
+        let list_path = self.frames[frame].slots[slot as usize].path.to_string();
         self.vars
             .push((param.name.clone(), child, elem_ty, list_path));
         let out = self.expr(body);
@@ -439,7 +465,7 @@ impl Compiler<'_> {
 
     fn score(&mut self, s: &ast::Score) -> ScoreIr {
         ScoreIr {
-            name: s.name.name.clone(),
+            name: PText::new(&s.name.name),
             label: s.label.as_ref().map(|l| l.value.clone()),
             terms: s
                 .terms
@@ -470,15 +496,24 @@ impl Compiler<'_> {
     }
 
     fn handoff(&mut self, h: &ast::Handoff) -> HandoffIr {
-        let first = |v: &[ast::Ident]| v.first().map(|i| i.name.clone()).unwrap_or_default();
+        let first =
+            |v: &[ast::Ident]| PText::new(v.first().map(|i| i.name.clone()).unwrap_or_default());
         let ready = h.ready.iter().map(|r| self.cond(r)).collect();
         let require = h
             .require
             .iter()
             .map(|r| RequireIr {
                 slot: self.packet_slot(&r.path),
-                path: r.path.dotted(),
-                label: r.label.as_ref().map(|l| l.value.clone()),
+                path: PText::new(r.path.dotted()),
+                label: r.label.as_ref().map(|l| PText::new(&l.value)),
+                reasons: ["missing", "too few", "bad format", "stale"].map(|problem| {
+                    let what = r
+                        .label
+                        .as_ref()
+                        .map(|l| l.value.clone())
+                        .unwrap_or_else(|| r.path.dotted());
+                    PText::new(format!("missing context: {what} ({problem})"))
+                }),
                 at_least: r.at_least.map(|(n, _)| n),
                 format: r.format.as_ref().and_then(|f| match f {
                     ast::Format::Named(n) => named_format(&n.name),
@@ -495,7 +530,16 @@ impl Compiler<'_> {
             .iter()
             .map(|q| QualityIr {
                 severity: q.severity,
-                message: q.message.value.clone(),
+                message: PText::new(&q.message.value),
+                reason: PText::new(format!(
+                    "{}: {}",
+                    if q.severity == ast::QualitySeverity::Block {
+                        "blocked"
+                    } else {
+                        "review"
+                    },
+                    q.message.value
+                )),
                 when: self.cond(&q.when),
             })
             .collect();
@@ -503,9 +547,9 @@ impl Compiler<'_> {
             .consent
             .iter()
             .map(|c| ConsentIr {
-                channel: c.channel.name.clone(),
+                channel: PText::new(&c.channel.name),
                 slot: self.field_slot(&c.field),
-                path: c.field.dotted(),
+                path: PText::new(c.field.dotted()),
                 when: c.when.as_ref().map(|w| self.expr(w)),
                 origin: self.origin(c.span),
             })
@@ -519,6 +563,7 @@ impl Compiler<'_> {
                     .map(|rule| RouteIr {
                         when: rule.when.as_ref().map(|w| self.expr(w)),
                         target: self.target(&rule.target),
+                        target_ref: target_ref(&rule.target),
                         origin: self.origin(rule.span),
                     })
                     .collect()
@@ -538,9 +583,9 @@ impl Compiler<'_> {
                             .and_then(|c| self.p.calendar_index(&c.name))
                             .map(|i| i as u32),
                         since: self.field_slot(&e.since),
-                        since_path: e.since.dotted(),
+                        since_path: PText::new(e.since.dotted()),
+                        calendar_name: e.calendar.as_ref().map(|c| PText::new(&c.name)),
                         unless: e.unless.as_ref().map(|u| self.field_slot(u)),
-                        unless_path: e.unless.as_ref().map(|u| u.dotted()),
                         actions: e
                             .actions
                             .iter()
@@ -552,11 +597,13 @@ impl Compiler<'_> {
                                 ast::Action::Reassign(t) => ActionIr::Reassign(self.target(t)),
                             })
                             .collect(),
-                        after_text: if e.calendar.is_some() && e.after.seconds % 3600 == 0 {
-                            format!("{}h", e.after.seconds / 3600)
-                        } else {
-                            crate::eval::value::format_duration(e.after.seconds as f64)
-                        },
+                        after_text: PText::new(
+                            if e.calendar.is_some() && e.after.seconds % 3600 == 0 {
+                                format!("{}h", e.after.seconds / 3600)
+                            } else {
+                                crate::eval::value::format_duration(e.after.seconds as f64)
+                            },
+                        ),
                         action_texts: e
                             .actions
                             .iter()
@@ -579,6 +626,7 @@ impl Compiler<'_> {
                                     format!("reassign to owner {}", o.value)
                                 }
                             })
+                            .map(PText::new)
                             .collect(),
                         origin: self.origin(e.span),
                     })
@@ -599,15 +647,19 @@ impl Compiler<'_> {
             within: d.within.seconds,
             since: self.field_slot(&d.since),
             field: self.field_slot(&d.field),
-            field_path: d.field.dotted(),
+            field_path: PText::new(d.field.dotted()),
         });
         HandoffIr {
-            from: h.from.name.clone(),
-            to: h.to.name.clone(),
-            label: h.label.as_ref().map(|l| l.value.clone()),
-            initiated_by: first(&h.initiated_by),
-            validated_by: first(&h.validated_by),
-            owned_by: first(&h.owned_by),
+            head: HandoffRef {
+                from: PText::new(&h.from.name),
+                to: PText::new(&h.to.name),
+                label: h.label.as_ref().map(|l| PText::new(&l.value)),
+                initiated_by: first(&h.initiated_by),
+                validated_by: first(&h.validated_by),
+                owned_by: first(&h.owned_by),
+            },
+            not_ready: PText::new(format!("not ready for {} -> {}", h.from.name, h.to.name)),
+            ready_text: PText::new(format!("ready for {} -> {}", h.from.name, h.to.name)),
             ready,
             require,
             quality,
@@ -616,18 +668,16 @@ impl Compiler<'_> {
             escalations,
             playbooks,
             debrief,
-            overrides: h.overrides.first().map(|o| {
-                (
-                    o.roles.iter().map(|r| r.name.clone()).collect(),
-                    o.reason_required,
-                )
+            overrides: h.overrides.first().map(|o| OverrideRule {
+                allowed_by: o.roles.iter().map(|r| PText::new(&r.name)).collect(),
+                reason_required: o.reason_required,
             }),
         }
     }
 
     fn metric(&mut self, m: &ast::Metric) -> MetricIr {
         MetricIr {
-            name: m.name.name.clone(),
+            name: PText::new(&m.name.name),
             label: m.label.as_ref().map(|l| l.value.clone()),
             body: match &m.body {
                 ast::MetricBody::Value(e) => MetricBodyIr::Value(self.expr(e)),
@@ -752,6 +802,24 @@ fn named_format(name: &str) -> Option<FormatIr> {
         .map(|r| FormatIr::Named(n, Arc::new(r)))
 }
 
+/// A route target as decisions show it.
+fn target_ref(t: &ast::Target) -> Target {
+    match t {
+        ast::Target::Team(n) => Target {
+            kind: "team",
+            name: PText::new(&n.name),
+        },
+        ast::Target::Queue(n) => Target {
+            kind: "queue",
+            name: PText::new(&n.name),
+        },
+        ast::Target::Owner(s) => Target {
+            kind: "owner",
+            name: PText::new(&s.value),
+        },
+    }
+}
+
 fn team(t: &ast::Team) -> TeamIr {
     TeamIr {
         name: t.name.name.clone(),
@@ -760,7 +828,7 @@ fn team(t: &ast::Team) -> TeamIr {
             .members
             .iter()
             .map(|m| MemberIr {
-                id: m.id.value.clone(),
+                id: PText::new(&m.id.value),
                 weight: m.weight.map(|w| w.value).unwrap_or(1.0),
                 capacity: m.capacity.map(|c| c.value as u32),
             })
@@ -802,7 +870,7 @@ fn calendar(c: &ast::Calendar) -> Calendar {
         day.sort();
     }
     Calendar {
-        name: c.name.name.clone(),
+        name: PText::new(&c.name.name),
         tz: c
             .timezone
             .first()

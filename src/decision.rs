@@ -2,10 +2,217 @@
 //!
 //! Field names are stable: `docs/decision.md` documents each one and
 //! `docs/decision.schema.json` is its JSON Schema. Add fields; never rename.
+//!
+//! With serde_json, texts of the policy are written as pre-escaped raw
+//! JSON; any other serializer receives them as plain strings.
+//!
+//! A decision borrows every text that comes from the policy (names, labels,
+//! conditions as written) from the compiled policy, as [`Text`]: the string
+//! and its JSON form, escaped once at compile time. Building and writing a
+//! decision therefore copies no policy text and escapes nothing twice.
 
-use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Deref;
 
+use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
+use serde_json::value::RawValue;
+
+use crate::eval::value::Val;
+
+/// A text owned by the compiled policy, with its JSON form.
+#[derive(Debug, Clone)]
+pub struct PText {
+    text: String,
+    json: Box<RawValue>,
+}
+
+impl PText {
+    pub fn new(text: impl Into<String>) -> PText {
+        let text = text.into();
+        let json = serde_json::value::to_raw_value(&text).expect("a string always serializes");
+        PText { text, json }
+    }
+
+    /// Borrows it for a decision.
+    pub fn t(&self) -> Text<'_> {
+        Text {
+            text: &self.text,
+            json: &self.json,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl Deref for PText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl PartialEq<&str> for PText {
+    fn eq(&self, other: &&str) -> bool {
+        self.text == *other
+    }
+}
+
+impl fmt::Display for PText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&self.text)
+    }
+}
+
+impl Serialize for PText {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.t().serialize(s)
+    }
+}
+
+/// Whether `S` is one of serde_json's serializers, which write a
+/// `RawValue` verbatim; any other format gets a plain string.
+fn is_serde_json<S>() -> bool {
+    let name = std::any::type_name::<S>();
+    name.starts_with("&mut serde_json::") || name.starts_with("serde_json::")
+}
+
+/// A text of the policy inside a decision: reads as a `&str`, serializes
+/// as its pre-escaped JSON string.
+#[derive(Clone, Copy)]
+pub struct Text<'p> {
+    text: &'p str,
+    json: &'p RawValue,
+}
+
+impl<'p> Text<'p> {
+    pub fn as_str(&self) -> &'p str {
+        self.text
+    }
+}
+
+impl Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.text
+    }
+}
+
+impl fmt::Debug for Text<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.text, f)
+    }
+}
+
+impl fmt::Display for Text<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.text)
+    }
+}
+
+impl PartialEq<&str> for Text<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        self.text == *other
+    }
+}
+
+impl Serialize for Text<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if is_serde_json::<S>() {
+            self.json.serialize(s)
+        } else {
+            s.serialize_str(self.text)
+        }
+    }
+}
+
+/// A moment, written as RFC 3339 in UTC without an intermediate string.
+fn timestamp<S: Serializer>(t: &jiff::Timestamp, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(t)
+}
+
+fn opt_timestamp<S: Serializer>(t: &Option<jiff::Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.collect_str(t),
+        None => s.serialize_none(),
+    }
+}
+
+/// Name/value pairs in policy order, written as a JSON object.
+#[derive(Debug, Clone)]
+pub struct Named<'p, T> {
+    pub entries: Vec<(Text<'p>, T)>,
+}
+
+impl<T> Default for Named<'_, T> {
+    fn default() -> Self {
+        Named {
+            entries: Vec::new(),
+        }
+    }
+}
+
+impl<'p, T> Named<'p, T> {
+    pub fn get(&self, name: &str) -> Option<&T> {
+        self.entries
+            .iter()
+            .find(|(n, _)| n.as_str() == name)
+            .map(|(_, v)| v)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &T)> {
+        self.entries.iter().map(|(n, v)| (n.as_str(), v))
+    }
+}
+
+impl<T> std::ops::Index<&str> for Named<'_, T> {
+    type Output = T;
+    /// The entry named `name`; panics when there is none, like a map.
+    fn index(&self, name: &str) -> &T {
+        self.get(name)
+            .unwrap_or_else(|| panic!("no entry named `{name}`"))
+    }
+}
+
+impl<T: Serialize> Serialize for Named<'_, T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.entries.len()))?;
+        for (k, v) in &self.entries {
+            // map keys must be plain strings for serde_json
+            m.serialize_entry(k.as_str(), v)?;
+        }
+        m.end()
+    }
+}
+
+/// A number that prints without a fraction when it is whole.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Number(pub f64);
+
+impl fmt::Display for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&serde_json::to_string(self).unwrap_or_default())
+    }
+}
+
+impl Serialize for Number {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let n = self.0;
+        if n.fract() == 0.0 && n.abs() < 9.0e15 {
+            s.serialize_i64(n as i64)
+        } else if n.is_finite() {
+            s.serialize_f64(n)
+        } else {
+            s.serialize_none()
+        }
+    }
+}
 
 /// The outcome of evaluating one lead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord, Hash)]
@@ -35,201 +242,266 @@ impl Verdict {
     }
 }
 
+/// One reason for the verdict: a text of the policy, or one built for this lead.
+#[derive(Debug, Clone)]
+pub enum Reason<'p> {
+    Policy(Text<'p>),
+    Lead(String),
+}
+
+impl Reason<'_> {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Reason::Policy(t) => t.as_str(),
+            Reason::Lead(s) => s,
+        }
+    }
+}
+
+impl fmt::Display for Reason<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Reason<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Reason::Policy(t) => t.serialize(s),
+            Reason::Lead(l) => s.serialize_str(l),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
-pub struct Decision {
-    pub policy: PolicyRef,
-    pub evaluated_at: String,
+pub struct Decision<'p> {
+    pub policy: &'p PolicyRef,
+    #[serde(serialize_with = "timestamp")]
+    pub evaluated_at: jiff::Timestamp,
     pub lead_id: Option<String>,
     pub verdict: Verdict,
     /// Why the verdict, in order of importance.
-    pub reasons: Vec<String>,
+    pub reasons: Vec<Reason<'p>>,
     /// The handoff that applies to the lead's current stage.
-    pub handoff: Option<HandoffRef>,
+    pub handoff: Option<&'p HandoffRef>,
     /// Every handoff of the policy and whether the lead is ready for it.
-    pub stages: Vec<StageReadiness>,
-    pub signals: BTreeMap<String, SignalValue>,
-    pub scores: BTreeMap<String, serde_json::Value>,
-    pub missing_context: Vec<MissingContext>,
-    pub quality: Vec<QualityFlag>,
-    pub consent: Consent,
-    pub route: Option<RouteChoice>,
-    pub escalations: Vec<EscalationStatus>,
-    pub next_escalation: Option<EscalationStatus>,
-    pub playbook: Option<PlaybookChoice>,
-    pub packet: Option<Packet>,
-    pub debrief: Option<DebriefStatus>,
-    pub overrides: Option<OverrideRule>,
-    pub metrics: BTreeMap<String, MetricValue>,
+    pub stages: Vec<StageReadiness<'p>>,
+    pub signals: Named<'p, SignalValue<'p>>,
+    pub scores: Named<'p, Number>,
+    pub missing_context: Vec<MissingContext<'p>>,
+    pub quality: Vec<QualityFlag<'p>>,
+    pub consent: Consent<'p>,
+    pub route: Option<RouteChoice<'p>>,
+    pub escalations: Vec<EscalationStatus<'p>>,
+    pub next_escalation: Option<EscalationStatus<'p>>,
+    pub playbook: Option<PlaybookChoice<'p>>,
+    pub packet: Option<Packet<'p>>,
+    pub debrief: Option<DebriefStatus<'p>>,
+    pub overrides: Option<&'p OverrideRule>,
+    pub metrics: Named<'p, MetricValue>,
     pub schema_issues: Vec<SchemaIssue>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PolicyRef {
-    pub name: String,
-    pub version: Option<String>,
-    pub hash: String,
+    pub name: PText,
+    pub version: Option<PText>,
+    pub hash: PText,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct HandoffRef {
-    pub from: String,
-    pub to: String,
-    pub label: Option<String>,
-    pub initiated_by: String,
-    pub validated_by: String,
-    pub owned_by: String,
+    pub from: PText,
+    pub to: PText,
+    pub label: Option<PText>,
+    pub initiated_by: PText,
+    pub validated_by: PText,
+    pub owned_by: PText,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct StageReadiness {
-    pub from: String,
-    pub to: String,
+pub struct StageReadiness<'p> {
+    pub from: Text<'p>,
+    pub to: Text<'p>,
     pub ready: bool,
     /// The parts of `ready when` that were not met (`missing` when a field they read was missing).
-    pub unmet: Vec<Unmet>,
+    pub unmet: Vec<Unmet<'p>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Unmet {
+pub struct Unmet<'p> {
     pub line: usize,
-    pub condition: String,
+    pub condition: Text<'p>,
     /// `false`, or `missing` when the outcome was unknown for lack of data.
     pub result: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct SignalValue {
+pub struct SignalValue<'p> {
     /// `true`, `false` or `null` (missing).
     pub value: Option<bool>,
     /// The fields it read and their values (with `--explain`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reads: Option<BTreeMap<String, serde_json::Value>>,
+    pub reads: Option<Named<'p, Val>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct MissingContext {
-    pub field: String,
-    pub label: Option<String>,
+pub struct MissingContext<'p> {
+    pub field: Text<'p>,
+    pub label: Option<Text<'p>>,
     /// `missing`, `too_few`, `bad_format` or `stale`.
     pub problem: &'static str,
     pub line: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct QualityFlag {
+pub struct QualityFlag<'p> {
     pub severity: crate::ast::QualitySeverity,
-    pub message: String,
+    pub message: Text<'p>,
     pub line: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
-pub struct Consent {
-    pub blocked_channels: Vec<ConsentBlock>,
+pub struct Consent<'p> {
+    pub blocked_channels: Vec<ConsentBlock<'p>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ConsentBlock {
-    pub channel: String,
-    pub field: String,
+pub struct ConsentBlock<'p> {
+    pub channel: Text<'p>,
+    pub field: Text<'p>,
     /// `false` or `missing`.
     pub found: &'static str,
     pub line: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct RouteChoice {
+pub struct RouteChoice<'p> {
     /// 1-based number of the rule that matched.
     pub rule: usize,
     pub line: usize,
-    pub condition: String,
-    pub target: Target,
+    pub condition: Text<'p>,
+    pub target: &'p Target,
     /// The member chosen by the team's distribution, if any.
-    pub member: Option<String>,
+    pub member: Option<Text<'p>>,
     /// `true` when every member of the team is at capacity.
     pub at_capacity: bool,
     /// The rules tried before, and why they did not match.
-    pub tried: Vec<TriedRule>,
+    pub tried: Vec<TriedRule<'p>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Target {
     /// `team`, `queue` or `owner`.
     pub kind: &'static str,
-    pub name: String,
+    pub name: PText,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct TriedRule {
+pub struct TriedRule<'p> {
     pub rule: usize,
     pub line: usize,
-    pub condition: String,
+    pub condition: Text<'p>,
     /// `false` or `missing`.
     pub result: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct EscalationStatus {
+pub struct EscalationStatus<'p> {
     pub step: usize,
     pub line: usize,
-    pub after: String,
-    pub business_hours: Option<String>,
-    pub since: String,
+    pub after: Text<'p>,
+    pub business_hours: Option<Text<'p>>,
+    pub since: Text<'p>,
     /// `not_started`, `stopped`, `pending` or `overdue`.
     pub status: &'static str,
-    pub due_at: Option<String>,
-    pub actions: Vec<String>,
+    #[serde(serialize_with = "opt_timestamp")]
+    pub due_at: Option<jiff::Timestamp>,
+    pub actions: &'p [PText],
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct PlaybookChoice {
-    pub name: String,
-    pub persona: Option<String>,
-    pub outcome: Option<String>,
-    pub touches: Vec<Touch>,
-    pub collect: Vec<String>,
+pub struct PlaybookChoice<'p> {
+    pub name: Text<'p>,
+    pub persona: Option<Text<'p>>,
+    pub outcome: Option<Text<'p>>,
+    pub touches: Vec<Touch<'p>>,
+    pub collect: &'p [PText],
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Touch {
-    pub channel: String,
-    pub template: String,
-    pub after: Option<String>,
+pub struct Touch<'p> {
+    pub channel: Text<'p>,
+    pub template: Text<'p>,
+    pub after: Option<Text<'p>>,
     /// `false` when consent for the channel is missing.
     pub allowed: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Packet {
-    pub owner_role: String,
-    pub fields: Vec<PacketField>,
+pub struct Packet<'p> {
+    pub owner_role: Text<'p>,
+    pub fields: Vec<PacketField<'p>>,
+}
+
+/// A value in the packet: from the lead, or masked.
+#[derive(Debug, Clone)]
+pub enum PacketValue {
+    Value(Val),
+    Json(serde_json::Value),
+    Masked,
+}
+
+impl Serialize for PacketValue {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            PacketValue::Value(v) => v.serialize(s),
+            PacketValue::Json(j) => j.serialize(s),
+            PacketValue::Masked => s.serialize_str("•••"),
+        }
+    }
+}
+
+impl PacketValue {
+    pub fn is_null(&self) -> bool {
+        matches!(self, PacketValue::Value(Val::Missing))
+            || matches!(self, PacketValue::Json(serde_json::Value::Null))
+    }
+}
+
+impl fmt::Display for PacketValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&serde_json::to_string(self).unwrap_or_default())
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct PacketField {
-    pub field: String,
-    pub label: Option<String>,
-    pub value: serde_json::Value,
+pub struct PacketField<'p> {
+    pub field: Text<'p>,
+    pub label: Option<Text<'p>>,
+    pub value: PacketValue,
     pub masked: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct DebriefStatus {
-    pub field: String,
+pub struct DebriefStatus<'p> {
+    pub field: Text<'p>,
     /// `not_started`, `done`, `pending` or `overdue`.
     pub status: &'static str,
-    pub due_at: Option<String>,
+    #[serde(serialize_with = "opt_timestamp")]
+    pub due_at: Option<jiff::Timestamp>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct OverrideRule {
-    pub allowed_by: Vec<String>,
+    pub allowed_by: Vec<PText>,
     pub reason_required: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MetricValue {
     /// The per-lead value (a duration like `3h20m` or a number), or null.
-    pub value: serde_json::Value,
+    pub value: Val,
     /// Whether the value meets the target; null without a value or target.
     pub meets_target: Option<bool>,
     /// For `share of ... among ...`: whether the lead counts in each part.

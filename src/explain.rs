@@ -25,8 +25,9 @@ pub fn explain(
     let _ = writeln!(
         s,
         "Lead {id} under \"{}\"{} at {now}",
-        p.name,
-        p.version
+        p.info.name,
+        p.info
+            .version
             .as_ref()
             .map(|v| format!(" {v}"))
             .unwrap_or_default()
@@ -59,7 +60,7 @@ pub fn explain(
     }
     let _ = writeln!(s, "\nSignals:");
     for sig in &p.signals {
-        let v = d.signals.get(&sig.name);
+        let v = d.signals.get(sig.name.as_str());
         let word = match v.and_then(|v| v.value) {
             Some(true) => "holds ",
             Some(false) => "fails ",
@@ -72,10 +73,14 @@ pub fn explain(
                     .map(|(k, v)| {
                         format!(
                             "{k} = {}",
-                            if v.is_null() {
-                                "missing".to_string()
-                            } else {
-                                v.to_string()
+                            match v {
+                                Val::Missing => "missing".to_string(),
+                                Val::List(items)
+                                    if items.iter().any(|i| matches!(i, Val::Rec(_))) =>
+                                {
+                                    format!("{} item(s)", items.len())
+                                }
+                                v => v.to_string(),
                             }
                         )
                     })
@@ -98,7 +103,7 @@ pub fn explain(
     }
     if !d.scores.is_empty() {
         let _ = writeln!(s, "\nScores:");
-        for (k, v) in &d.scores {
+        for (k, v) in d.scores.iter() {
             let _ = writeln!(s, "  {k} = {v}");
         }
     }
@@ -123,7 +128,9 @@ pub fn explain(
         }
     }
     if let (Some(h), false) = (&d.handoff, d.stages.iter().all(|s| s.ready)) {
-        if let Some(hir) = p.handoffs.iter().find(|x| x.from == h.from && x.to == h.to) {
+        if let Some(hir) = p.handoffs.iter().find(|x| {
+            x.head.from.as_str() == h.from.as_str() && x.head.to.as_str() == h.to.as_str()
+        }) {
             let mut fixes = Vec::new();
             let mut cx = Fixes {
                 engine,
@@ -224,7 +231,11 @@ pub fn explain(
                     .as_ref()
                     .map(|t| format!(", due {t}"))
                     .unwrap_or_default(),
-                e.actions.join("; ")
+                e.actions
+                    .iter()
+                    .map(|a| a.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
             );
         }
     }

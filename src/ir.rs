@@ -9,16 +9,18 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::ast::QualitySeverity;
+use crate::decision::{HandoffRef, OverrideRule, PText, PolicyRef, Target};
 use crate::eval::value::Val;
 
 /// A compiled policy. Build it with [`crate::compile::compile`].
 #[derive(Debug)]
 pub struct Policy {
-    pub name: String,
-    pub version: Option<String>,
+    /// Name, version and content hash (SHA-256 of the source files), as
+    /// every decision shows them.
+    pub info: PolicyRef,
     pub owner: Option<String>,
-    /// SHA-256 of the policy's source files, hex.
-    pub hash: String,
+    /// Texts of reasons that do not depend on a handoff.
+    pub texts: FixedTexts,
     /// The lead fields the policy reads, as a tree of JSON keys.
     pub projection: Projection,
     /// One entry per top-level slot.
@@ -29,7 +31,7 @@ pub struct Policy {
     pub stage_slot: Option<u32>,
     pub handoffs: Vec<HandoffIr>,
     pub teams: Vec<TeamIr>,
-    pub queues: Vec<String>,
+    pub queues: Vec<Target>,
     pub calendars: Vec<Calendar>,
     pub playbooks: Vec<PlaybookIr>,
     pub metrics: Vec<MetricIr>,
@@ -38,7 +40,7 @@ pub struct Policy {
 /// What a slot holds: the field path, its type and how to read it.
 #[derive(Debug, Clone)]
 pub struct SlotInfo {
-    pub path: String,
+    pub path: PText,
     pub ty: crate::types::Ty,
     /// Values that read as missing (lowercased, trimmed).
     pub placeholders: Arc<HashSet<String>>,
@@ -146,12 +148,23 @@ pub enum Func {
 pub struct Origin {
     pub line: usize,
     /// The source text, as written (one line, trimmed).
-    pub text: String,
+    pub text: PText,
+}
+
+/// Reason texts that do not depend on a handoff.
+#[derive(Debug)]
+pub struct FixedTexts {
+    pub out_of_scope_false: PText,
+    pub out_of_scope_missing: PText,
+    pub at_capacity: PText,
+    pub no_consented_channel: PText,
+    /// `the stage field `x` is missing`, when stages are tracked
+    pub stage_missing: PText,
 }
 
 #[derive(Debug)]
 pub struct SignalIr {
-    pub name: String,
+    pub name: PText,
     pub description: Option<String>,
     pub expr: Ex,
     /// Slots the signal reads (directly), for the explanation.
@@ -161,7 +174,7 @@ pub struct SignalIr {
 
 #[derive(Debug)]
 pub struct ScoreIr {
-    pub name: String,
+    pub name: PText,
     pub label: Option<String>,
     pub terms: Vec<ScoreTermIr>,
     pub cap: Option<f64>,
@@ -179,12 +192,12 @@ pub struct ScoreTermIr {
 
 #[derive(Debug)]
 pub struct HandoffIr {
-    pub from: String,
-    pub to: String,
-    pub label: Option<String>,
-    pub initiated_by: String,
-    pub validated_by: String,
-    pub owned_by: String,
+    /// From, to, label and roles, as decisions show them.
+    pub head: HandoffRef,
+    /// `not ready for mql -> sal`
+    pub not_ready: PText,
+    /// `ready for mql -> sal`
+    pub ready_text: PText,
     pub ready: Vec<Cond>,
     pub require: Vec<RequireIr>,
     pub quality: Vec<QualityIr>,
@@ -193,7 +206,7 @@ pub struct HandoffIr {
     pub escalations: Vec<EscalationIr>,
     pub playbooks: Vec<(Option<Cond>, u32)>,
     pub debrief: Option<DebriefIr>,
-    pub overrides: Option<(Vec<String>, bool)>,
+    pub overrides: Option<OverrideRule>,
 }
 
 /// A condition with where it was written.
@@ -208,8 +221,10 @@ pub struct Cond {
 #[derive(Debug)]
 pub struct RequireIr {
     pub slot: u32,
-    pub path: String,
-    pub label: Option<String>,
+    pub path: PText,
+    pub label: Option<PText>,
+    /// Reasons for each problem: missing, too few, bad format, stale.
+    pub reasons: [PText; 4],
     pub at_least: Option<u32>,
     pub format: Option<FormatIr>,
     pub within: Option<i64>,
@@ -225,15 +240,17 @@ pub enum FormatIr {
 #[derive(Debug)]
 pub struct QualityIr {
     pub severity: QualitySeverity,
-    pub message: String,
+    pub message: PText,
+    /// `blocked: ...` or `review: ...`
+    pub reason: PText,
     pub when: Cond,
 }
 
 #[derive(Debug)]
 pub struct ConsentIr {
-    pub channel: String,
+    pub channel: PText,
     pub slot: u32,
-    pub path: String,
+    pub path: PText,
     pub when: Option<Ex>,
     pub origin: Origin,
 }
@@ -243,6 +260,8 @@ pub struct RouteIr {
     /// `None` for `otherwise`
     pub when: Option<Ex>,
     pub target: TargetIr,
+    /// The target as decisions show it.
+    pub target_ref: Target,
     pub origin: Origin,
 }
 
@@ -258,14 +277,14 @@ pub struct EscalationIr {
     pub after: i64,
     pub calendar: Option<u32>,
     pub since: u32,
-    pub since_path: String,
+    pub since_path: PText,
+    pub calendar_name: Option<PText>,
     pub unless: Option<u32>,
-    pub unless_path: Option<String>,
     pub actions: Vec<ActionIr>,
     /// The delay as shown in decisions (`4h`; business time in hours).
-    pub after_text: String,
+    pub after_text: PText,
     /// The actions as shown in decisions (`notify sdr_manager: ...`).
-    pub action_texts: Vec<String>,
+    pub action_texts: Vec<PText>,
     pub origin: Origin,
 }
 
@@ -283,7 +302,7 @@ pub struct DebriefIr {
     pub within: i64,
     pub since: u32,
     pub field: u32,
-    pub field_path: String,
+    pub field_path: PText,
 }
 
 #[derive(Debug)]
@@ -296,7 +315,7 @@ pub struct TeamIr {
 
 #[derive(Debug, Clone)]
 pub struct MemberIr {
-    pub id: String,
+    pub id: PText,
     pub weight: f64,
     pub capacity: Option<u32>,
 }
@@ -310,17 +329,18 @@ pub enum Strategy {
 
 #[derive(Debug)]
 pub struct PlaybookIr {
-    pub name: String,
-    pub persona: Option<String>,
+    pub name: PText,
+    pub persona: Option<PText>,
     pub segment: Option<String>,
-    pub touches: Vec<(String, String, Option<i64>)>,
-    pub collect: Vec<String>,
-    pub outcome: Option<String>,
+    /// channel, template, delay as written
+    pub touches: Vec<(PText, PText, Option<PText>)>,
+    pub collect: Vec<PText>,
+    pub outcome: Option<PText>,
 }
 
 #[derive(Debug)]
 pub struct MetricIr {
-    pub name: String,
+    pub name: PText,
     pub label: Option<String>,
     pub body: MetricBodyIr,
     pub target: Option<(CmpOp, Val)>,
@@ -335,7 +355,7 @@ pub enum MetricBodyIr {
 /// A business calendar: opening hours per weekday in a time zone.
 #[derive(Debug, Clone)]
 pub struct Calendar {
-    pub name: String,
+    pub name: PText,
     pub tz: jiff::tz::TimeZone,
     /// Opening ranges in minutes after midnight, Monday = 0, sorted.
     pub week: [Vec<(u16, u16)>; 7],

@@ -162,7 +162,7 @@ fn business_hours_escalations_follow_the_worked_example() {
         "2025-06-04T14:00:00Z".parse().unwrap(),
     );
     assert_eq!(
-        d.escalations[0].due_at.as_deref(),
+        d.escalations[0].due_at.map(|t| t.to_string()).as_deref(),
         Some("2025-06-05T15:00:00Z")
     );
     assert_eq!(d.escalations[0].status, "pending");
@@ -173,7 +173,7 @@ fn business_hours_escalations_follow_the_worked_example() {
         "2025-06-09T00:00:00Z".parse().unwrap(),
     );
     assert_eq!(
-        d.escalations[0].due_at.as_deref(),
+        d.escalations[0].due_at.map(|t| t.to_string()).as_deref(),
         Some("2025-06-06T10:00:00Z")
     );
     assert_eq!(d.escalations[0].status, "overdue");
@@ -197,7 +197,7 @@ fn out_of_scope_and_unknown_stage() {
         now(),
     );
     assert_eq!(d.verdict, Verdict::Hold);
-    assert!(d.reasons[0].contains("recycled"));
+    assert!(d.reasons[0].as_str().contains("recycled"));
 }
 
 fn run_cli(args: &[&str], stdin: &[u8]) -> (i32, String, String) {

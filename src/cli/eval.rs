@@ -155,10 +155,10 @@ pub(crate) fn run_eval(a: EvalArgs) -> i32 {
 }
 
 /// The outcome of one input line.
-enum Outcome {
+enum Outcome<'p> {
     Line(String, Option<Verdict>, Vec<MetricTally>),
     /// A decision whose round-robin member is assigned in input order.
-    Pending(Box<Decision>),
+    Pending(Box<Decision<'p>>),
     Error(String),
 }
 
@@ -299,13 +299,13 @@ fn to_line(d: &Decision, pretty: bool) -> String {
     .unwrap_or_default()
 }
 
-fn evaluate_line(
-    engine: &Engine,
+fn evaluate_line<'p>(
+    engine: &'p Engine,
     bytes: &[u8],
     line_no: usize,
     now: jiff::Timestamp,
     pretty: bool,
-) -> Outcome {
+) -> Outcome<'p> {
     let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
     match engine.evaluate_bytes(bytes, now) {
         Ok(d) => {

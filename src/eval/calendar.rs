@@ -80,7 +80,7 @@ mod tests {
             d.push((open, close));
         }
         Calendar {
-            name: "c".into(),
+            name: crate::decision::PText::new("c"),
             tz: jiff::tz::TimeZone::get(tz).unwrap(),
             week,
             holidays: HashSet::new(),

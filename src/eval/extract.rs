@@ -68,14 +68,14 @@ impl Extractor<'_> {
             full[..cut].to_string()
         });
         let info = SlotInfo {
-            path: path.unwrap_or_else(|| key.to_string()),
+            path: crate::decision::PText::new(path.unwrap_or_else(|| key.to_string())),
             ty: Ty::Unknown,
             placeholders: Default::default(),
             pii_visible_to: None,
             keep_json: false,
         };
         self.issues.push(SchemaIssue {
-            field: info.path,
+            field: info.path.to_string(),
             expected: "record".into(),
             found: describe(found),
         });
@@ -95,7 +95,7 @@ impl Extractor<'_> {
 
     pub(crate) fn issue_found(&mut self, info: &SlotInfo, expected: &Ty, found: String) -> Val {
         self.issues.push(SchemaIssue {
-            field: info.path.clone(),
+            field: info.path.to_string(),
             expected: expected.to_string(),
             found,
         });
@@ -243,7 +243,7 @@ fn first_leaf_path(p: &Projection, slots: &[SlotInfo]) -> Option<String> {
     for (_, node) in &p.keys {
         match node {
             ProjNode::Leaf(s) | ProjNode::Both(s, _) => {
-                return Some(slots[*s as usize].path.clone())
+                return Some(slots[*s as usize].path.to_string())
             }
             ProjNode::Record(inner) => {
                 if let Some(x) = first_leaf_path(inner, slots) {

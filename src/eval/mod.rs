@@ -14,14 +14,13 @@ pub use calendar::add_business;
 pub use expr::arith;
 pub use extract::parse_timestamp;
 
-use std::collections::BTreeMap;
-
 use serde_json::Value;
 
+use crate::ast::QualitySeverity;
 use crate::compile::ElemFrames;
 use crate::decision::*;
 use crate::ir::*;
-use value::{format_duration, Val};
+use value::Val;
 
 /// A compiled policy ready to evaluate leads, plus the explicit state
 /// (round-robin cursors, member loads) given by the caller.
@@ -46,6 +45,8 @@ pub(crate) struct Cx<'a> {
     lead_key: String,
     /// The JSON of fields that travel whole in the packet.
     json: Vec<(u32, Value)>,
+    /// The reason text of each missing-context entry, in order.
+    missing_reasons: Vec<&'a PText>,
 }
 
 impl Engine {
@@ -69,7 +70,7 @@ impl Engine {
         &self,
         lead: &serde_json::Map<String, Value>,
         now: jiff::Timestamp,
-    ) -> Decision {
+    ) -> Decision<'_> {
         let mut slots = vec![Val::Missing; self.policy.slots.len()];
         let mut ex = extract::Extractor {
             frames: &self.frames,
@@ -105,7 +106,7 @@ impl Engine {
         &self,
         bytes: &[u8],
         now: jiff::Timestamp,
-    ) -> Result<Decision, crate::RecordError> {
+    ) -> Result<Decision<'_>, crate::RecordError> {
         let text = crate::check_record(bytes)?;
         let mut slots = vec![Val::Missing; self.policy.slots.len()];
         let mut ex = extract::Extractor {
@@ -136,7 +137,7 @@ impl Engine {
         json: Vec<(u32, Value)>,
         id: Option<String>,
         now: jiff::Timestamp,
-    ) -> Decision {
+    ) -> Decision<'_> {
         // the two readers meet fields in different orders; report by field
         issues.sort_by(|a, b| a.field.cmp(&b.field));
         let mut cx = Cx {
@@ -148,10 +149,9 @@ impl Engine {
             vars: Vec::new(),
             lead_key: id.clone().unwrap_or_default(),
             json,
+            missing_reasons: Vec::new(),
         };
-        let mut d = cx.decide(id, issues);
-        d.evaluated_at = now.to_string();
-        d
+        cx.decide(id, issues)
     }
 }
 
@@ -175,11 +175,7 @@ fn result_word(v: &Val) -> &'static str {
     }
 }
 
-fn ts_string(t: jiff::Timestamp) -> String {
-    t.to_string()
-}
-
-impl Cx<'_> {
+impl<'p> Cx<'p> {
     fn signal(&mut self, i: usize) -> Val {
         if let Some(v) = &self.signals[i] {
             return v.clone();
@@ -225,23 +221,19 @@ impl Cx<'_> {
         self.eval(&c.expr)
     }
 
-    fn decide(&mut self, lead_id: Option<String>, schema_issues: Vec<SchemaIssue>) -> Decision {
-        let engine = self.engine;
+    fn decide(&mut self, lead_id: Option<String>, schema_issues: Vec<SchemaIssue>) -> Decision<'p> {
+        let engine: &'p Engine = self.engine;
         let p = &engine.policy;
         let mut d = Decision {
-            policy: PolicyRef {
-                name: p.name.clone(),
-                version: p.version.clone(),
-                hash: p.hash.clone(),
-            },
-            evaluated_at: String::new(),
+            policy: &p.info,
+            evaluated_at: self.now,
             lead_id,
             verdict: Verdict::Hold,
             reasons: Vec::new(),
             handoff: None,
             stages: Vec::new(),
-            signals: BTreeMap::new(),
-            scores: BTreeMap::new(),
+            signals: Named::default(),
+            scores: Named::default(),
             missing_context: Vec::new(),
             quality: Vec::new(),
             consent: Consent::default(),
@@ -252,74 +244,76 @@ impl Cx<'_> {
             packet: None,
             debrief: None,
             overrides: None,
-            metrics: BTreeMap::new(),
+            metrics: Named::default(),
             schema_issues,
         };
         if let Some(a) = &p.applies_to {
             let v = self.eval(a);
             if !v.is_true() {
                 d.verdict = Verdict::OutOfScope;
-                d.reasons.push(format!(
-                    "outside the policy's scope (`applies_to` is {})",
-                    result_word(&v)
-                ));
+                let t = if v.is_missing() {
+                    &p.texts.out_of_scope_missing
+                } else {
+                    &p.texts.out_of_scope_false
+                };
+                d.reasons.push(Reason::Policy(t.t()));
                 return d;
             }
         }
+        d.signals.entries.reserve(p.signals.len());
         for (i, s) in p.signals.iter().enumerate() {
             let v = self.signal(i);
-            let reads = engine.explain.then(|| {
-                s.reads
+            let reads = engine.explain.then(|| Named {
+                entries: s
+                    .reads
                     .iter()
                     .map(|&slot| {
                         (
-                            p.slots[slot as usize].path.clone(),
-                            self.slots[slot as usize].to_json(),
+                            p.slots[slot as usize].path.t(),
+                            self.slots[slot as usize].clone(),
                         )
                     })
-                    .collect()
+                    .collect(),
             });
-            d.signals.insert(
-                s.name.clone(),
+            d.signals.entries.push((
+                s.name.t(),
                 SignalValue {
                     value: v.as_bool(),
                     reads,
                 },
-            );
+            ));
         }
         for (i, s) in p.scores.iter().enumerate() {
             let v = self.score(i);
-            d.scores.insert(s.name.clone(), value::num_json(v));
+            d.scores.entries.push((s.name.t(), Number(v)));
         }
-        for (hi, h) in p.handoffs.iter().enumerate() {
+        d.stages.reserve(p.handoffs.len());
+        for h in &p.handoffs {
             let (ready, unmet) = self.readiness(h);
             d.stages.push(StageReadiness {
-                from: h.from.clone(),
-                to: h.to.clone(),
+                from: h.head.from.t(),
+                to: h.head.to.t(),
                 ready,
                 unmet,
             });
-            let _ = hi;
         }
         for m in &p.metrics {
             let mv = self.metric(m);
-            d.metrics.insert(m.name.clone(), mv);
+            d.metrics.entries.push((m.name.t(), mv));
         }
         // which handoff applies
         let active = match p.stage_slot {
             Some(slot) => match &self.slots[slot as usize] {
-                Val::Str(stage) => match p.handoffs.iter().position(|h| *h.from == **stage) {
+                Val::Str(stage) => match p.handoffs.iter().position(|h| *h.head.from == **stage) {
                     Some(i) => Some(i),
                     None => {
-                        d.reasons.push(format!("no handoff leaves stage `{stage}`"));
+                        d.reasons
+                            .push(Reason::Lead(format!("no handoff leaves stage `{stage}`")));
                         None
                     }
                 },
                 _ => {
-                    d.reasons.push(format!(
-                        "the stage field `{}` is missing",
-                        p.slots[slot as usize].path
-                    ));
+                    d.reasons.push(Reason::Policy(p.texts.stage_missing.t()));
                     None
                 }
             },
@@ -330,21 +324,14 @@ impl Cx<'_> {
             return d;
         };
         let h = &p.handoffs[ai];
-        d.handoff = Some(HandoffRef {
-            from: h.from.clone(),
-            to: h.to.clone(),
-            label: h.label.clone(),
-            initiated_by: h.initiated_by.clone(),
-            validated_by: h.validated_by.clone(),
-            owned_by: h.owned_by.clone(),
-        });
+        d.handoff = Some(&h.head);
         let ready = d.stages[ai].ready;
         self.requirements(h, &mut d);
         for q in &h.quality {
             if self.cond(&q.when).is_true() {
                 d.quality.push(QualityFlag {
                     severity: q.severity,
-                    message: q.message.clone(),
+                    message: q.message.t(),
                     line: q.when.origin.line,
                 });
             }
@@ -360,8 +347,8 @@ impl Cx<'_> {
             let v = &self.slots[c.slot as usize];
             if !v.is_true() {
                 d.consent.blocked_channels.push(ConsentBlock {
-                    channel: c.channel.clone(),
-                    field: c.path.clone(),
+                    channel: c.channel.t(),
+                    field: c.path.t(),
                     found: result_word(v),
                     line: c.origin.line,
                 });
@@ -373,66 +360,68 @@ impl Cx<'_> {
         if let Some(db) = &h.debrief {
             d.debrief = Some(self.debrief(db));
         }
-        d.overrides = h.overrides.as_ref().map(|(roles, reason)| OverrideRule {
-            allowed_by: roles.clone(),
-            reason_required: *reason,
-        });
+        d.overrides = h.overrides.as_ref();
 
         // the verdict
-        let blocks: Vec<String> = d
+        let blocked = d
             .quality
             .iter()
-            .filter(|q| q.severity == crate::ast::QualitySeverity::Block)
-            .map(|q| q.message.clone())
-            .collect();
-        let reviews: Vec<String> = d
-            .quality
-            .iter()
-            .filter(|q| q.severity == crate::ast::QualitySeverity::Review)
-            .map(|q| q.message.clone())
-            .collect();
+            .any(|q| q.severity == QualitySeverity::Block);
         let no_channel = d
             .playbook
             .as_ref()
             .is_some_and(|pb| !pb.touches.is_empty() && pb.touches.iter().all(|t| !t.allowed));
-        if !blocks.is_empty() || no_channel {
+        if blocked || no_channel {
             d.verdict = Verdict::Blocked;
-            d.reasons
-                .extend(blocks.into_iter().map(|m| format!("blocked: {m}")));
+            for q in &h.quality {
+                if q.severity == QualitySeverity::Block
+                    && d.quality
+                        .iter()
+                        .any(|f| std::ptr::eq(f.message.as_str(), q.message.as_str()))
+                {
+                    d.reasons.push(Reason::Policy(q.reason.t()));
+                }
+            }
             if no_channel {
                 d.reasons
-                    .push("blocked: no channel of the playbook has consent".into());
+                    .push(Reason::Policy(p.texts.no_consented_channel.t()));
             }
         } else if !ready {
             d.verdict = Verdict::Hold;
-            d.reasons
-                .push(format!("not ready for {} -> {}", h.from, h.to));
+            d.reasons.push(Reason::Policy(h.not_ready.t()));
         } else {
             let at_capacity = d.route.as_ref().is_some_and(|r| r.at_capacity);
-            if !reviews.is_empty() || !d.missing_context.is_empty() || at_capacity {
+            let reviews = d
+                .quality
+                .iter()
+                .any(|q| q.severity == QualitySeverity::Review);
+            if reviews || !d.missing_context.is_empty() || at_capacity {
                 d.verdict = Verdict::Review;
-                d.reasons
-                    .extend(reviews.into_iter().map(|m| format!("review: {m}")));
-                for m in &d.missing_context {
-                    d.reasons.push(format!(
-                        "missing context: {} ({})",
-                        m.label.clone().unwrap_or_else(|| m.field.clone()),
-                        m.problem.replace('_', " ")
-                    ));
+                for q in &h.quality {
+                    if q.severity == QualitySeverity::Review
+                        && d.quality
+                            .iter()
+                            .any(|f| std::ptr::eq(f.message.as_str(), q.message.as_str()))
+                    {
+                        d.reasons.push(Reason::Policy(q.reason.t()));
+                    }
+                }
+                for (m, r) in d.missing_context.iter().zip(&self.missing_reasons) {
+                    let _ = m;
+                    d.reasons.push(Reason::Policy(r.t()));
                 }
                 if at_capacity {
-                    d.reasons
-                        .push("every member of the routed team is at capacity".into());
+                    d.reasons.push(Reason::Policy(p.texts.at_capacity.t()));
                 }
             } else {
                 d.verdict = Verdict::Handoff;
-                d.reasons.push(format!("ready for {} -> {}", h.from, h.to));
+                d.reasons.push(Reason::Policy(h.ready_text.t()));
             }
         }
         d
     }
 
-    fn readiness(&mut self, h: &HandoffIr) -> (bool, Vec<Unmet>) {
+    fn readiness(&mut self, h: &'p HandoffIr) -> (bool, Vec<Unmet<'p>>) {
         let mut ready = true;
         let mut unmet = Vec::new();
         for c in &h.ready {
@@ -444,7 +433,7 @@ impl Cx<'_> {
             if c.parts.is_empty() {
                 unmet.push(Unmet {
                     line: c.origin.line,
-                    condition: c.origin.text.clone(),
+                    condition: c.origin.text.t(),
                     result: result_word(&v),
                 });
             } else {
@@ -453,7 +442,7 @@ impl Cx<'_> {
                     if !pv.is_true() {
                         unmet.push(Unmet {
                             line: origin.line,
-                            condition: origin.text.clone(),
+                            condition: origin.text.t(),
                             result: result_word(&pv),
                         });
                     }
@@ -463,18 +452,18 @@ impl Cx<'_> {
         (ready, unmet)
     }
 
-    fn requirements(&mut self, h: &HandoffIr, d: &mut Decision) {
+    fn requirements(&mut self, h: &'p HandoffIr, d: &mut Decision<'p>) {
         let p = &self.engine.policy;
-        let mut fields = Vec::new();
+        let mut fields = Vec::with_capacity(h.require.len());
         for r in &h.require {
             let v = &self.slots[r.slot as usize];
             let problem = match v {
-                Val::Missing => Some("missing"),
-                Val::Str(s) if s.trim().is_empty() => Some("missing"),
+                Val::Missing => Some(0),
+                Val::Str(s) if s.trim().is_empty() => Some(0),
                 Val::List(items) => {
                     let n = items.iter().filter(|i| !i.is_missing()).count() as u32;
                     if n < r.at_least.unwrap_or(1) {
-                        Some(if n == 0 { "missing" } else { "too_few" })
+                        Some(if n == 0 { 0 } else { 1 })
                     } else {
                         None
                     }
@@ -485,7 +474,7 @@ impl Cx<'_> {
                 (Some(FormatIr::Named(_, re) | FormatIr::Regex(_, re)), Val::Str(s))
                     if !re.is_match(s) =>
                 {
-                    Some("bad_format")
+                    Some(2)
                 }
                 _ => None,
             })
@@ -493,45 +482,47 @@ impl Cx<'_> {
                 (Some(w), Val::Ts(t))
                     if (self.now.as_millisecond() - t.as_millisecond()) / 1000 > w =>
                 {
-                    Some("stale")
+                    Some(3)
                 }
                 _ => None,
             });
             if let Some(problem) = problem {
                 d.missing_context.push(MissingContext {
-                    field: r.path.clone(),
-                    label: r.label.clone(),
-                    problem,
+                    field: r.path.t(),
+                    label: r.label.as_ref().map(PText::t),
+                    problem: ["missing", "too_few", "bad_format", "stale"][problem],
                     line: r.origin.line,
                 });
+                self.missing_reasons.push(&r.reasons[problem]);
             }
             let info = &p.slots[r.slot as usize];
             let masked = info
                 .pii_visible_to
                 .as_ref()
-                .is_some_and(|roles| !roles.contains(&h.owned_by));
+                .is_some_and(|roles| !roles.iter().any(|r| *r == *h.head.owned_by));
+            let value = if masked && !v.is_missing() {
+                PacketValue::Masked
+            } else if v.is_missing() {
+                PacketValue::Value(Val::Missing)
+            } else if let Some((_, j)) = self.json.iter().find(|(s, _)| *s == r.slot) {
+                PacketValue::Json(j.clone())
+            } else {
+                PacketValue::Value(v.clone())
+            };
             fields.push(PacketField {
-                field: r.path.clone(),
-                label: r.label.clone(),
-                value: if masked && !v.is_missing() {
-                    Value::String("•••".into())
-                } else if v.is_missing() {
-                    Value::Null
-                } else if let Some((_, j)) = self.json.iter().find(|(s, _)| *s == r.slot) {
-                    j.clone()
-                } else {
-                    v.to_json()
-                },
+                field: r.path.t(),
+                label: r.label.as_ref().map(PText::t),
+                value,
                 masked,
             });
         }
         d.packet = Some(Packet {
-            owner_role: h.owned_by.clone(),
+            owner_role: h.head.owned_by.t(),
             fields,
         });
     }
 
-    fn route(&mut self, h: &HandoffIr) -> Option<RouteChoice> {
+    fn route(&mut self, h: &'p HandoffIr) -> Option<RouteChoice<'p>> {
         let mut tried = Vec::new();
         for (i, r) in h.routes.iter().enumerate() {
             let matched = match &r.when {
@@ -542,7 +533,7 @@ impl Cx<'_> {
                         tried.push(TriedRule {
                             rule: i + 1,
                             line: r.origin.line,
-                            condition: r.origin.text.clone(),
+                            condition: r.origin.text.t(),
                             result: result_word(&v),
                         });
                         false
@@ -552,12 +543,16 @@ impl Cx<'_> {
                 }
             };
             if matched {
-                let (target, member, at_capacity) = self.target(&r.target);
+                let (member, at_capacity) = match &r.target {
+                    TargetIr::Team(ti) => self.pick_member(&self.engine.policy.teams[*ti as usize]),
+                    TargetIr::Owner(_) => (Some(r.target_ref.name.t()), false),
+                    TargetIr::Queue(_) => (None, false),
+                };
                 return Some(RouteChoice {
                     rule: i + 1,
                     line: r.origin.line,
-                    condition: r.origin.text.clone(),
-                    target,
+                    condition: r.origin.text.t(),
+                    target: &r.target_ref,
                     member,
                     at_capacity,
                     tried,
@@ -567,39 +562,7 @@ impl Cx<'_> {
         None
     }
 
-    /// The target, and the member the team's distribution picks.
-    fn target(&self, t: &TargetIr) -> (Target, Option<String>, bool) {
-        let p = &self.engine.policy;
-        match t {
-            TargetIr::Queue(q) => (
-                Target {
-                    kind: "queue",
-                    name: p.queues[*q as usize].clone(),
-                },
-                None,
-                false,
-            ),
-            TargetIr::Owner(o) => (
-                Target {
-                    kind: "owner",
-                    name: o.clone(),
-                },
-                Some(o.clone()),
-                false,
-            ),
-            TargetIr::Team(ti) => {
-                let team = &p.teams[*ti as usize];
-                let target = Target {
-                    kind: "team",
-                    name: team.name.clone(),
-                };
-                let (member, full) = self.pick_member(team);
-                (target, member, full)
-            }
-        }
-    }
-
-    fn pick_member(&self, team: &TeamIr) -> (Option<String>, bool) {
+    fn pick_member(&self, team: &'p TeamIr) -> (Option<Text<'p>>, bool) {
         if team.members.is_empty() {
             return (None, false);
         }
@@ -607,16 +570,15 @@ impl Cx<'_> {
             None => (None, false),
             Some(Strategy::Weighted) => {
                 let total: f64 = team.members.iter().map(|m| m.weight).sum();
-                let key = self.slots_id();
-                let x = (fnv1a(key.as_bytes()) as f64 / u64::MAX as f64) * total;
+                let x = (fnv1a(self.lead_key.as_bytes()) as f64 / u64::MAX as f64) * total;
                 let mut acc = 0.0;
                 for m in &team.members {
                     acc += m.weight;
                     if x < acc {
-                        return (Some(m.id.clone()), false);
+                        return (Some(m.id.t()), false);
                     }
                 }
-                (team.members.last().map(|m| m.id.clone()), false)
+                (team.members.last().map(|m| m.id.t()), false)
             }
             Some(Strategy::RoundRobin { state }) => {
                 let cursor = self
@@ -626,7 +588,7 @@ impl Cx<'_> {
                     .and_then(Value::as_u64)
                     .unwrap_or(0) as usize;
                 (
-                    Some(team.members[cursor % team.members.len()].id.clone()),
+                    Some(team.members[cursor % team.members.len()].id.t()),
                     false,
                 )
             }
@@ -635,7 +597,7 @@ impl Cx<'_> {
                 let mut best: Option<(f64, &MemberIr)> = None;
                 for m in &team.members {
                     let load = loads
-                        .and_then(|l| l.get(&m.id))
+                        .and_then(|l| l.get(m.id.as_str()))
                         .and_then(Value::as_f64)
                         .unwrap_or(0.0);
                     let cap = m.capacity.map(f64::from).unwrap_or(f64::INFINITY);
@@ -648,20 +610,14 @@ impl Cx<'_> {
                     }
                 }
                 match best {
-                    Some((_, m)) => (Some(m.id.clone()), false),
+                    Some((_, m)) => (Some(m.id.t()), false),
                     None => (None, true),
                 }
             }
         }
     }
 
-    /// A stable key for hashing: the lead id is not in the slots, so the
-    /// projected values stand in for it.
-    fn slots_id(&self) -> String {
-        self.lead_key.clone()
-    }
-
-    fn escalations(&mut self, h: &HandoffIr, d: &mut Decision) {
+    fn escalations(&mut self, h: &'p HandoffIr, d: &mut Decision<'p>) {
         let p = &self.engine.policy;
         for (i, e) in h.escalations.iter().enumerate() {
             let since = &self.slots[e.since as usize];
@@ -687,17 +643,15 @@ impl Cx<'_> {
                 }
                 _ => ("not_started", None),
             };
-            let actions = e.action_texts.clone();
             let st = EscalationStatus {
                 step: i + 1,
                 line: e.origin.line,
-                // business time reads as hours: `24h`, not `1d`
-                after: e.after_text.clone(),
-                business_hours: cal.map(|c| c.name.clone()),
-                since: e.since_path.clone(),
+                after: e.after_text.t(),
+                business_hours: e.calendar_name.as_ref().map(PText::t),
+                since: e.since_path.t(),
                 status,
-                due_at: due.map(ts_string),
-                actions,
+                due_at: due,
+                actions: &e.action_texts,
             };
             if status == "pending" && d.next_escalation.is_none() {
                 d.next_escalation = Some(st.clone());
@@ -706,7 +660,7 @@ impl Cx<'_> {
         }
     }
 
-    fn playbook(&mut self, h: &HandoffIr, d: &mut Decision) {
+    fn playbook(&mut self, h: &'p HandoffIr, d: &mut Decision<'p>) {
         let p = &self.engine.policy;
         for (when, idx) in &h.playbooks {
             let chosen = match when {
@@ -717,34 +671,29 @@ impl Cx<'_> {
                 continue;
             }
             let pb = &p.playbooks[*idx as usize];
-            let blocked: Vec<&str> = d
-                .consent
-                .blocked_channels
-                .iter()
-                .map(|b| b.channel.as_str())
-                .collect();
+            let blocked = &d.consent.blocked_channels;
             d.playbook = Some(PlaybookChoice {
-                name: pb.name.clone(),
-                persona: pb.persona.clone(),
-                outcome: pb.outcome.clone(),
+                name: pb.name.t(),
+                persona: pb.persona.as_ref().map(PText::t),
+                outcome: pb.outcome.as_ref().map(PText::t),
                 touches: pb
                     .touches
                     .iter()
                     .map(|(ch, tpl, after)| Touch {
-                        channel: ch.clone(),
-                        template: tpl.clone(),
-                        after: after.map(|a| format_duration(a as f64)),
-                        allowed: !blocked.contains(&ch.as_str()),
+                        channel: ch.t(),
+                        template: tpl.t(),
+                        after: after.as_ref().map(PText::t),
+                        allowed: !blocked.iter().any(|b| b.channel.as_str() == ch.as_str()),
                     })
                     .collect(),
-                collect: pb.collect.clone(),
+                collect: &pb.collect,
             });
             return;
         }
     }
 
-    fn debrief(&self, db: &DebriefIr) -> DebriefStatus {
-        let field = db.field_path.clone();
+    fn debrief(&self, db: &'p DebriefIr) -> DebriefStatus<'p> {
+        let field = db.field_path.t();
         if !self.slots[db.field as usize].is_missing() {
             return DebriefStatus {
                 field,
@@ -764,7 +713,7 @@ impl Cx<'_> {
                 DebriefStatus {
                     field,
                     status,
-                    due_at: due.map(ts_string),
+                    due_at: due,
                 }
             }
             _ => DebriefStatus {
@@ -787,7 +736,7 @@ impl Cx<'_> {
                     }
                 });
                 MetricValue {
-                    value: v.to_json(),
+                    value: v,
                     meets_target: meets,
                     share: None,
                 }
@@ -799,7 +748,7 @@ impl Cx<'_> {
                     .map(|a| self.eval(a).as_bool())
                     .unwrap_or(Some(true));
                 MetricValue {
-                    value: Value::Null,
+                    value: Val::Missing,
                     meets_target: None,
                     share: Some(ShareCounts { of: o, among: a }),
                 }
@@ -824,7 +773,11 @@ impl Engine {
         if r.target.kind != "team" {
             return None;
         }
-        let team = self.policy.teams.iter().find(|t| t.name == r.target.name)?;
+        let team = self
+            .policy
+            .teams
+            .iter()
+            .find(|t| *t.name == *r.target.name)?;
         matches!(team.strategy, Some(Strategy::RoundRobin { .. })).then_some(team)
     }
 
@@ -836,9 +789,9 @@ impl Engine {
 
     /// Assigns the round-robin member: the team's cursor from the state
     /// file, advanced by the leads already given to the team in this run.
-    pub fn assign_round_robin(
-        &self,
-        d: &mut Decision,
+    pub fn assign_round_robin<'p>(
+        &'p self,
+        d: &mut Decision<'p>,
         counters: &mut std::collections::HashMap<String, usize>,
     ) {
         let Some(team) = self.round_robin_team(d) else {
@@ -849,7 +802,7 @@ impl Engine {
         };
         let start = self.state.get(state).and_then(Value::as_u64).unwrap_or(0) as usize;
         let n = counters.entry(team.name.clone()).or_insert(0);
-        let member = team.members[(start + *n) % team.members.len()].id.clone();
+        let member = team.members[(start + *n) % team.members.len()].id.t();
         *n += 1;
         if let Some(r) = d.route.as_mut() {
             r.member = Some(member);
@@ -888,6 +841,7 @@ impl Engine {
             vars: Vec::new(),
             lead_key: String::new(),
             json: Vec::new(),
+            missing_reasons: Vec::new(),
         };
         cx.eval(e)
     }

@@ -22,6 +22,11 @@ pub enum Val {
 }
 
 impl Val {
+    /// Whether it is missing (JSON `null` in a decision).
+    pub fn is_null(&self) -> bool {
+        self.is_missing()
+    }
+
     pub fn is_missing(&self) -> bool {
         matches!(self, Val::Missing)
     }
@@ -87,7 +92,22 @@ pub fn format_duration(secs: f64) -> String {
 
 impl Serialize for Val {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.to_json().serialize(s)
+        use serde::ser::SerializeSeq;
+        match self {
+            Val::Missing => s.serialize_none(),
+            Val::Bool(b) => s.serialize_bool(*b),
+            Val::Num(n) => crate::decision::Number(*n).serialize(s),
+            Val::Str(t) => s.serialize_str(t),
+            Val::Ts(t) => s.collect_str(t),
+            Val::Dur(d) => s.serialize_str(&format_duration(*d)),
+            Val::List(items) | Val::Rec(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for i in items.iter() {
+                    seq.serialize_element(i)?;
+                }
+                seq.end()
+            }
+        }
     }
 }
 
@@ -101,5 +121,12 @@ mod tests {
         assert_eq!(format_duration(90.0), "1m30s");
         assert_eq!(format_duration(86_400.0 + 4.0 * 3600.0), "1d4h");
         assert_eq!(format_duration(-7200.0), "-2h");
+    }
+}
+
+impl std::fmt::Display for Val {
+    /// The value as JSON text.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&serde_json::to_string(self).unwrap_or_default())
     }
 }
