@@ -268,7 +268,7 @@ pub fn explain(
             let _ = writeln!(
                 s,
                 "  {}: {}{}",
-                f.label.clone().unwrap_or_else(|| f.field.clone()),
+                f.label.unwrap_or(f.field),
                 if f.value.is_null() {
                     "(missing)".to_string()
                 } else {

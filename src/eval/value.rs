@@ -111,6 +111,13 @@ impl Serialize for Val {
     }
 }
 
+impl std::fmt::Display for Val {
+    /// The value as JSON text.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&serde_json::to_string(self).unwrap_or_default())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,12 +128,5 @@ mod tests {
         assert_eq!(format_duration(90.0), "1m30s");
         assert_eq!(format_duration(86_400.0 + 4.0 * 3600.0), "1d4h");
         assert_eq!(format_duration(-7200.0), "-2h");
-    }
-}
-
-impl std::fmt::Display for Val {
-    /// The value as JSON text.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&serde_json::to_string(self).unwrap_or_default())
     }
 }
