@@ -71,6 +71,54 @@ fn awkward_records_agree() {
         let (fast, plain) = both(engine, case);
         assert_eq!(fast, plain, "{}", String::from_utf8_lossy(case));
     }
+    let tricky: &[&str] = &[
+        r#"{"co\u006dpany": {"employees": 5000}, "id": "escaped-key"}"#,
+        r#"{"id": "x", "company": {"employees": 01}}"#,
+        r#"{"id": "x", "company": {"employees": 1.}}"#,
+        r#"{"id": "x", "company": {"employees": -}}"#,
+        r#"{"id": "x", "company": {"employees": 1e}}"#,
+        r#"{"id": "x", "company": {"employees": 1E+2}}"#,
+        r#"{"id": "x", "company": {"employees": -0}}"#,
+        r#"{"id": "x", "company": {"employees": 18446744073709551616}}"#,
+        r#"{"id": "x", "company": {"employees": -9223372036854775809}}"#,
+        r#"{"id": "x", "other": 1e400}"#,
+        r#"{"id": "x", "other": 1e-400}"#,
+        "{\"id\": \"x\", \"other\": \"tab\there\"}",
+        "{\"id\": \"x\", \"source\": \"tab\there\"}",
+        r#"{"id": "x", "other": "\x41"}"#,
+        r#"{"id": "x", "other": "\udc00"}"#,
+        r#"{"id": "x", "other": "\ud83d\ude00"}"#,
+        r#"{"id": "x", "other": "\ud83d\u0041"}"#,
+        r#"{"id": "x", "other": "\u00e9\u12G4"}"#,
+        r#"{"id": "x", "source": "web\u005fform", "lifecycle": {"stage": "mql"}}"#,
+        r#"{"id": "x",}"#,
+        r#"{"id": "x" "source": "web_form"}"#,
+        r#"{"id": "x", "": 1, "source": nul}"#,
+        "{\"id\": \"x\",\r\n\t\"source\" : \"web_form\" }",
+        r#"{"id": "x", "other": [1, 2,]}"#,
+        r#"{"id": "x", "other": {"a" 1}}"#,
+        r#"{"id": "x", "intent": ["pricing_research", 3, null, {"x": 1}]}"#,
+        r#"{"id": ["not", "an", "id"], "Id": 7}"#,
+        r#"{"id": 1.5e3}"#,
+        r#"{}"#,
+        r#"{"id": "x"}}"#,
+        r#"{"id": "x", "engagement": {"activities": [{"kind": "demo_request", "kind": "call", "at": "2025-05-30T10:00:00Z"}]}}"#,
+    ];
+    for case in tricky {
+        let (fast, plain) = both(engine, case.as_bytes());
+        assert_eq!(fast, plain, "{case}");
+    }
+    for depth in [120usize, 125, 126, 127, 128, 129] {
+        for key in ["x", "intent"] {
+            let line = format!(
+                "{{\"id\": \"d\", \"{key}\": {}{}}}",
+                "[".repeat(depth),
+                "]".repeat(depth)
+            );
+            let (fast, plain) = both(engine, line.as_bytes());
+            assert_eq!(fast, plain, "{key} at depth {depth}");
+        }
+    }
     let deep = format!(
         "{{\"id\": \"d\", \"x\": {}{}}}",
         "[".repeat(200),
@@ -146,6 +194,28 @@ fn apply(v: &mut Value, path: &[String], m: &Mutation) {
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+    #[test]
+    fn corrupted_bytes_agree(
+        pick in any::<prop::sample::Index>(),
+        which in 0usize..3,
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), 0usize..3, prop::sample::select(b"\"\\{}[]:,0123456789-+.eEtfnu \t\x01a\xc3\xa9".to_vec())), 1..4),
+    ) {
+        let (name, engine) = &engines()[which];
+        let text = std::fs::read(format!("examples/{name}/leads.ndjson")).unwrap();
+        let lines: Vec<&[u8]> = text.split(|b| *b == b'\n').filter(|l| !l.is_empty()).collect();
+        let mut line = lines[pick.index(lines.len())].to_vec();
+        for (at, op, byte) in edits {
+            let i = at.index(line.len());
+            match op {
+                0 => { line.remove(i); }
+                1 => line.insert(i, byte),
+                _ => line[i] = byte,
+            }
+        }
+        let (fast, plain) = both(engine, &line);
+        prop_assert_eq!(fast, plain);
+    }
 
     #[test]
     fn mutated_leads_agree(

@@ -7,7 +7,7 @@
 mod calendar;
 mod expr;
 mod extract;
-mod stream;
+mod scan;
 pub mod value;
 
 pub use calendar::add_business;
@@ -114,9 +114,9 @@ impl Engine {
             issues: Vec::new(),
             json: Vec::new(),
         };
-        let mut ids = stream::Ids::default();
+        let mut ids = scan::Ids::default();
         let elems = &self.frames.frames[0].2;
-        match stream::read(
+        match scan::read(
             &mut ex,
             &self.policy.projection,
             &self.policy.slots,

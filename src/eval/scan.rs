@@ -1,0 +1,584 @@
+//! The fast reader: raw NDJSON bytes -> slots, without building a
+//! `serde_json::Value` and without serde's visitor machinery.
+//!
+//! A small validating scanner walks the record once. Keys the compiled
+//! projection names are converted in place through the same [`Scalar`]
+//! conversion as the `Value` path; everything else is skipped, but still
+//! validated exactly as serde_json validates it when it parses a `Value`:
+//! the JSON grammar, control characters and escapes in strings (a lone
+//! surrogate `\ud800` is an error), numbers out of `f64` range, nesting
+//! deeper than serde_json's limit, trailing characters. Invalid UTF-8 is
+//! rejected before scanning. So a record is rejected exactly when a full
+//! parse would reject it; the caller then re-parses it with serde_json to
+//! report the same error a full parse gives.
+//!
+//! Rare shapes this reader leaves to the `Value` path (a projected key given
+//! twice, whose "last one wins" rule needs the whole object; a top level
+//! that is not an object; a nested record given as another kind of value)
+//! return [`Stop::Fallback`], so both paths always agree.
+
+use std::collections::HashMap;
+
+use super::extract::{Extractor, Scalar};
+use super::value::Val;
+use crate::ir::{ProjNode, Projection, SlotInfo};
+use crate::types::Ty;
+
+/// Why the reader stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// The JSON is invalid (a full parse reports the exact error).
+    Invalid,
+    /// A shape the `Value` path handles: evaluate through it.
+    Fallback,
+}
+
+type R<T> = Result<T, Stop>;
+
+/// serde_json refuses the 128th nested array or object.
+const MAX_DEPTH: u32 = 127;
+
+const ID_KEYS: [&str; 5] = ["id", "Id", "ID", "lead_id", "LeadId"];
+
+/// The lead id candidates seen at the top level, by priority.
+#[derive(Default)]
+pub(crate) struct Ids {
+    pub found: [Option<String>; 5],
+}
+
+impl Ids {
+    pub fn best(self) -> Option<String> {
+        self.found.into_iter().flatten().next()
+    }
+}
+
+/// Reads one record into `out`, capturing the id candidates.
+pub(crate) fn read(
+    ex: &mut Extractor<'_>,
+    proj: &Projection,
+    slots: &[SlotInfo],
+    elems: &HashMap<u32, usize>,
+    text: &str,
+    out: &mut [Val],
+    ids: &mut Ids,
+) -> R<()> {
+    let mut s = Scanner {
+        s: text,
+        b: text.as_bytes(),
+        i: 0,
+        depth: 0,
+        scratch: String::new(),
+    };
+    s.ws();
+    if s.peek() != Some(b'{') {
+        return Err(Stop::Fallback);
+    }
+    s.object(ex, proj, slots, elems, out, Some(ids))?;
+    s.ws();
+    if s.i != s.b.len() {
+        return Err(Stop::Invalid);
+    }
+    Ok(())
+}
+
+/// A string as read: borrowed from the input, or decoded into scratch.
+enum Str {
+    Raw(usize, usize),
+    Decoded,
+}
+
+struct Scanner<'a> {
+    s: &'a str,
+    b: &'a [u8],
+    i: usize,
+    depth: u32,
+    /// Decoded text of the last string that had escapes.
+    scratch: String,
+}
+
+impl<'a> Scanner<'a> {
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    #[inline]
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    #[inline]
+    fn expect(&mut self, c: u8) -> R<()> {
+        if self.peek() == Some(c) {
+            self.i += 1;
+            Ok(())
+        } else {
+            Err(Stop::Invalid)
+        }
+    }
+
+    fn enter(&mut self) -> R<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(Stop::Invalid);
+        }
+        Ok(())
+    }
+
+    fn text(&self, s: &Str) -> &str {
+        match s {
+            // strings start and end at ASCII quotes: always char boundaries
+            Str::Raw(a, b) => self.s.get(*a..*b).unwrap_or(""),
+            Str::Decoded => &self.scratch,
+        }
+    }
+
+    /// Reads a string (the opening quote is next); decodes escapes only
+    /// when `decode` is set, but always validates them.
+    fn string(&mut self, decode: bool) -> R<Str> {
+        self.expect(b'"')?;
+        let start = self.i;
+        // fast path: find the closing quote or the first escape, then check
+        // the span for control characters (a loop the compiler vectorizes)
+        let end = match memchr::memchr2(b'"', b'\\', &self.b[start..]) {
+            Some(n) => start + n,
+            None => return Err(Stop::Invalid),
+        };
+        if self.b[start..end].iter().any(|&c| c < 0x20) {
+            return Err(Stop::Invalid);
+        }
+        self.i = end;
+        if self.b[end] == b'"' {
+            self.i += 1;
+            return Ok(Str::Raw(start, end));
+        }
+        if decode {
+            self.scratch.clear();
+            let prefix = self.s.get(start..self.i).ok_or(Stop::Invalid)?;
+            self.scratch.push_str(prefix);
+        }
+        loop {
+            match self.b.get(self.i) {
+                None => return Err(Stop::Invalid),
+                Some(b'"') => {
+                    self.i += 1;
+                    return Ok(Str::Decoded);
+                }
+                Some(b'\\') => {
+                    self.i += 1;
+                    self.escape(decode)?;
+                }
+                Some(c) if *c < 0x20 => return Err(Stop::Invalid),
+                Some(_) => {
+                    // copy one UTF-8 character
+                    let len = utf8_len(self.b[self.i]);
+                    let end = (self.i + len).min(self.b.len());
+                    if decode {
+                        let ch = self.s.get(self.i..end).ok_or(Stop::Invalid)?;
+                        self.scratch.push_str(ch);
+                    }
+                    self.i = end;
+                }
+            }
+        }
+    }
+
+    /// One escape after its backslash, with serde_json's surrogate rules.
+    fn escape(&mut self, decode: bool) -> R<()> {
+        let c = self.peek().ok_or(Stop::Invalid)?;
+        self.i += 1;
+        let ch = match c {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let n = self.hex4()?;
+                if (0xDC00..=0xDFFF).contains(&n) {
+                    return Err(Stop::Invalid);
+                }
+                if (0xD800..=0xDBFF).contains(&n) {
+                    if self.peek() != Some(b'\\') {
+                        return Err(Stop::Invalid);
+                    }
+                    self.i += 1;
+                    if self.peek() != Some(b'u') {
+                        return Err(Stop::Invalid);
+                    }
+                    self.i += 1;
+                    let n2 = self.hex4()?;
+                    if !(0xDC00..=0xDFFF).contains(&n2) {
+                        return Err(Stop::Invalid);
+                    }
+                    let cp = (((n - 0xD800) << 10) | (n2 - 0xDC00)) + 0x1_0000;
+                    char::from_u32(cp).ok_or(Stop::Invalid)?
+                } else {
+                    char::from_u32(n).ok_or(Stop::Invalid)?
+                }
+            }
+            _ => return Err(Stop::Invalid),
+        };
+        if decode {
+            self.scratch.push(ch);
+        }
+        Ok(())
+    }
+
+    fn hex4(&mut self) -> R<u32> {
+        let mut n = 0u32;
+        for _ in 0..4 {
+            let c = self.peek().ok_or(Stop::Invalid)?;
+            let d = (c as char).to_digit(16).ok_or(Stop::Invalid)?;
+            n = n * 16 + d;
+            self.i += 1;
+        }
+        Ok(n)
+    }
+
+    /// Scans a number token and returns its text; checks its grammar, and
+    /// its range where it could overflow, as serde_json does.
+    fn number_token(&mut self) -> R<&'a str> {
+        let text: &'a str = self.s;
+        let start = self.i;
+        if self.peek() == Some(b'-') {
+            self.i += 1;
+        }
+        match self.peek() {
+            Some(b'0') => {
+                self.i += 1;
+                if let Some(b'0'..=b'9') = self.peek() {
+                    return Err(Stop::Invalid);
+                }
+            }
+            Some(b'1'..=b'9') => {
+                while let Some(b'0'..=b'9') = self.peek() {
+                    self.i += 1;
+                }
+            }
+            _ => return Err(Stop::Invalid),
+        }
+        let mut exp = false;
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return Err(Stop::Invalid);
+            }
+            while let Some(b'0'..=b'9') = self.peek() {
+                self.i += 1;
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            exp = true;
+            self.i += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.i += 1;
+            }
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return Err(Stop::Invalid);
+            }
+            while let Some(b'0'..=b'9') = self.peek() {
+                self.i += 1;
+            }
+        }
+        let tok = text.get(start..self.i).ok_or(Stop::Invalid)?;
+        if (exp || tok.len() > 300) && serde_json::from_str::<serde_json::Number>(tok).is_err() {
+            return Err(Stop::Invalid);
+        }
+        Ok(tok)
+    }
+
+    fn literal(&mut self, word: &[u8]) -> R<()> {
+        if self.b[self.i..].starts_with(word) {
+            self.i += word.len();
+            Ok(())
+        } else {
+            Err(Stop::Invalid)
+        }
+    }
+
+    /// Skips any value, validating it.
+    fn skip(&mut self) -> R<()> {
+        self.ws();
+        match self.peek().ok_or(Stop::Invalid)? {
+            b'"' => self.string(false).map(|_| ()),
+            b'{' => {
+                self.enter()?;
+                self.i += 1;
+                self.ws();
+                if self.peek() == Some(b'}') {
+                    self.i += 1;
+                } else {
+                    loop {
+                        self.ws();
+                        self.string(false)?;
+                        self.ws();
+                        self.expect(b':')?;
+                        self.skip()?;
+                        self.ws();
+                        match self.peek() {
+                            Some(b',') => self.i += 1,
+                            Some(b'}') => {
+                                self.i += 1;
+                                break;
+                            }
+                            _ => return Err(Stop::Invalid),
+                        }
+                    }
+                }
+                self.depth -= 1;
+                Ok(())
+            }
+            b'[' => {
+                self.enter()?;
+                self.i += 1;
+                self.ws();
+                if self.peek() == Some(b']') {
+                    self.i += 1;
+                } else {
+                    loop {
+                        self.skip()?;
+                        self.ws();
+                        match self.peek() {
+                            Some(b',') => self.i += 1,
+                            Some(b']') => {
+                                self.i += 1;
+                                break;
+                            }
+                            _ => return Err(Stop::Invalid),
+                        }
+                    }
+                }
+                self.depth -= 1;
+                Ok(())
+            }
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            b'-' | b'0'..=b'9' => self.number_token().map(|_| ()),
+            _ => Err(Stop::Invalid),
+        }
+    }
+
+    /// Reads an object through a projection (the `{` is next).
+    fn object(
+        &mut self,
+        ex: &mut Extractor<'_>,
+        proj: &Projection,
+        slots: &[SlotInfo],
+        elems: &HashMap<u32, usize>,
+        out: &mut [Val],
+        mut ids: Option<&mut Ids>,
+    ) -> R<()> {
+        self.enter()?;
+        self.expect(b'{')?;
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            self.depth -= 1;
+            return Ok(());
+        }
+        let many = proj.keys.len() > 64;
+        let mut seen: u64 = 0;
+        loop {
+            self.ws();
+            let key = self.string(true)?;
+            let k = self.text(&key);
+            let pi = proj.keys.iter().position(|(name, _)| name == k);
+            let id = if ids.is_some() {
+                ID_KEYS.iter().position(|i| *i == k)
+            } else {
+                None
+            };
+            self.ws();
+            self.expect(b':')?;
+            self.ws();
+            if let Some(i) = pi {
+                if many || seen & (1 << i) != 0 {
+                    // a projected key given twice: "last one wins" needs the
+                    // whole object, which the Value path has
+                    return Err(Stop::Fallback);
+                }
+                seen |= 1 << i;
+            }
+            match (pi, id) {
+                (None, None) => self.skip()?,
+                (None, Some(idx)) => {
+                    let v = self.id_value()?;
+                    if let Some(ids) = ids.as_deref_mut() {
+                        ids.found[idx] = v;
+                    }
+                }
+                (Some(i), None) => match &proj.keys[i].1 {
+                    ProjNode::Leaf(s) => {
+                        let info = &slots[*s as usize];
+                        if info.keep_json {
+                            // a field that travels whole: read it as a Value
+                            let start = self.i;
+                            self.skip()?;
+                            let raw = self.s.get(start..self.i).ok_or(Stop::Invalid)?;
+                            let v: serde_json::Value =
+                                serde_json::from_str(raw).map_err(|_| Stop::Invalid)?;
+                            out[*s as usize] = ex.leaf(Some(&v), info, elems.get(s).copied());
+                            if !v.is_null() {
+                                ex.json.push((*s, v));
+                            }
+                        } else {
+                            out[*s as usize] =
+                                self.leaf(ex, &info.ty, info, elems.get(s).copied())?;
+                        }
+                    }
+                    ProjNode::Record(p) => match self.peek() {
+                        Some(b'{') => self.object(ex, p, slots, elems, out, None)?,
+                        Some(b'n') => self.literal(b"null")?,
+                        // a record given as another kind of value: the
+                        // Value path names it in a schema issue
+                        _ => return Err(Stop::Fallback),
+                    },
+                    ProjNode::Both(..) => return Err(Stop::Fallback),
+                },
+                // a key that is both read and the lead id
+                (Some(_), Some(_)) => return Err(Stop::Fallback),
+            }
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b'}') => {
+                    self.i += 1;
+                    break;
+                }
+                _ => return Err(Stop::Invalid),
+            }
+        }
+        self.depth -= 1;
+        Ok(())
+    }
+
+    /// A lead id: a string or a number; anything else is no id.
+    fn id_value(&mut self) -> R<Option<String>> {
+        match self.peek() {
+            Some(b'"') => {
+                let s = self.string(true)?;
+                Ok(Some(self.text(&s).to_string()))
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                let tok = self.number_token()?;
+                let n: serde_json::Number = serde_json::from_str(tok).map_err(|_| Stop::Invalid)?;
+                Ok(Some(n.to_string()))
+            }
+            _ => {
+                self.skip()?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// A scalar as the `Value` path would see it.
+    fn scalar(&mut self) -> R<Option<Scalar<'_>>> {
+        Ok(match self.peek().ok_or(Stop::Invalid)? {
+            b'"' => {
+                let s = self.string(true)?;
+                Some(Scalar::Str(self.text(&s)))
+            }
+            b't' => {
+                self.literal(b"true")?;
+                Some(Scalar::Bool(true))
+            }
+            b'f' => {
+                self.literal(b"false")?;
+                Some(Scalar::Bool(false))
+            }
+            b'n' => {
+                self.literal(b"null")?;
+                None
+            }
+            b'-' | b'0'..=b'9' => {
+                let tok = self.number_token()?;
+                let n: serde_json::Number = serde_json::from_str(tok).map_err(|_| Stop::Invalid)?;
+                Some(Scalar::number(&n))
+            }
+            _ => return Err(Stop::Invalid),
+        })
+    }
+
+    /// One field value of type `ty`.
+    fn leaf(
+        &mut self,
+        ex: &mut Extractor<'_>,
+        ty: &Ty,
+        info: &SlotInfo,
+        elem: Option<usize>,
+    ) -> R<Val> {
+        match self.peek().ok_or(Stop::Invalid)? {
+            b'[' => {
+                let Ty::List(elem_ty) = ty else {
+                    self.skip()?;
+                    if *ty == Ty::Unknown {
+                        return Ok(Val::Missing);
+                    }
+                    return Ok(ex.issue_found(info, ty, "a list".into()));
+                };
+                self.enter()?;
+                self.i += 1;
+                let mut items = Vec::new();
+                self.ws();
+                if self.peek() == Some(b']') {
+                    self.i += 1;
+                } else {
+                    loop {
+                        self.ws();
+                        let item = match (&**elem_ty, elem, self.peek()) {
+                            (Ty::Record(_), Some(f), Some(b'{')) => {
+                                let frames = ex.frames;
+                                let (proj, slots, elems) = &frames.frames[f];
+                                let mut vals = vec![Val::Missing; slots.len()];
+                                self.object(ex, proj, slots, elems, &mut vals, None)?;
+                                Val::Rec(vals.into())
+                            }
+                            _ => self.leaf(ex, elem_ty, info, None)?,
+                        };
+                        items.push(item);
+                        self.ws();
+                        match self.peek() {
+                            Some(b',') => self.i += 1,
+                            Some(b']') => {
+                                self.i += 1;
+                                break;
+                            }
+                            _ => return Err(Stop::Invalid),
+                        }
+                    }
+                }
+                self.depth -= 1;
+                Ok(Val::List(items.into()))
+            }
+            b'{' => {
+                self.skip()?;
+                Ok(match ty {
+                    Ty::Record(_) => Val::Rec(Vec::new().into()),
+                    Ty::Unknown => Val::Missing,
+                    _ => ex.issue_found(info, ty, "an object".into()),
+                })
+            }
+            _ => match self.scalar()? {
+                None => Ok(Val::Missing),
+                Some(sc) => Ok(ex.scalar(sc, ty, info)),
+            },
+        }
+    }
+}
+
+/// The length of the UTF-8 sequence a lead byte starts.
+fn utf8_len(b: u8) -> usize {
+    match b {
+        0x00..=0x7F => 1,
+        0xC0..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        _ => 4,
+    }
+}
