@@ -31,17 +31,23 @@ fn bench(c: &mut Criterion) {
                 .sum::<usize>()
         })
     });
-    g.bench_function("one raw NDJSON line, fast path: scan + evaluate + serialize", |b| {
-        let line = lines.lines().next().unwrap().as_bytes();
-        b.iter(|| serde_json::to_string(&engine.evaluate_bytes(line, now).unwrap()).unwrap())
-    });
-    g.bench_function("one raw NDJSON line, Value path: parse + evaluate + serialize", |b| {
-        let line = lines.lines().next().unwrap().as_bytes();
-        b.iter(|| {
-            serde_json::to_string(&engine.evaluate(&handoff::parse_lead(line).unwrap(), now))
-                .unwrap()
-        })
-    });
+    g.bench_function(
+        "one raw NDJSON line, fast path: scan + evaluate + serialize",
+        |b| {
+            let line = lines.lines().next().unwrap().as_bytes();
+            b.iter(|| serde_json::to_string(&engine.evaluate_bytes(line, now).unwrap()).unwrap())
+        },
+    );
+    g.bench_function(
+        "one raw NDJSON line, Value path: parse + evaluate + serialize",
+        |b| {
+            let line = lines.lines().next().unwrap().as_bytes();
+            b.iter(|| {
+                serde_json::to_string(&engine.evaluate(&handoff::parse_lead(line).unwrap(), now))
+                    .unwrap()
+            })
+        },
+    );
     g.finish();
 }
 

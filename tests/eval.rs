@@ -348,3 +348,29 @@ fn check_exit_codes() {
     assert_eq!(code, 0);
     assert!(out.contains("unknown-field"));
 }
+
+#[test]
+fn a_consent_condition_that_is_missing_still_requires_consent() {
+    let src = MINI.replace(
+        "consent { email requires consent_email }",
+        "consent { email requires consent_email when region == \"EMEA\" }",
+    );
+    let e = engine_from(&src);
+    let blocked = |json: &str| {
+        let d = e.evaluate(&lead(json), now());
+        d.consent
+            .blocked_channels
+            .iter()
+            .map(|b| b.channel.as_str().to_string())
+            .collect::<Vec<_>>()
+    };
+    // region unknown: err on the side of privacy
+    assert_eq!(blocked(r#"{"id":"a","stage":"new"}"#), ["email"]);
+    assert_eq!(
+        blocked(r#"{"id":"a","stage":"new","region":"EMEA"}"#),
+        ["email"]
+    );
+    // definitely not EMEA: the requirement is lifted
+    assert!(blocked(r#"{"id":"a","stage":"new","region":"NA"}"#).is_empty());
+    assert!(blocked(r#"{"id":"a","stage":"new","region":"EMEA","consent_email":true}"#).is_empty());
+}

@@ -337,9 +337,11 @@ impl<'p> Cx<'p> {
             }
         }
         for c in &h.consent {
+            // privacy errs on the safe side: only a definitely false
+            // condition lifts the requirement
             let applies = match &c.when {
                 None => true,
-                Some(w) => self.eval(w).is_true(),
+                Some(w) => self.eval(w) != Val::Bool(false),
             };
             if !applies {
                 continue;

@@ -69,10 +69,36 @@ const OPERATORS: &[&str] = &[
 ];
 
 pub(super) fn convert(file: FileId, src: &str, err: &pest::error::Error<Rule>) -> Diagnostic {
-    let (start, end) = match err.location {
+    let (mut start, mut end) = match err.location {
         InputLocation::Pos(p) => (p, p),
         InputLocation::Span((s, e)) => (s, e),
     };
+    // the tokens pest names were expected at the furthest position it
+    // reached; point there, where the author's text went wrong
+    let mut moved = false;
+    if let Some(attempts) = err.parse_attempts() {
+        let mid_word = |at: usize| {
+            let word =
+                |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.');
+            src.is_char_boundary(at)
+                && word(src[..at].chars().next_back())
+                && word(src[at..].chars().next())
+        };
+        if attempts.max_position > start
+            && attempts.max_position <= src.len()
+            && !mid_word(attempts.max_position)
+            && attempts.expected_tokens().iter().any(|t| {
+                let t = t.to_string();
+                t != "BUILTIN_RULE"
+                    && !NOISE.contains(&t.as_str())
+                    && !(t.len() > 2 && t.contains(".."))
+            })
+        {
+            start = attempts.max_position;
+            end = start;
+            moved = true;
+        }
+    }
     if let ErrorVariant::CustomError { message } = &err.variant {
         // pest's own resource guards: "call limit reached", "stack limit reached"
         return Diagnostic::new(
@@ -86,7 +112,7 @@ pub(super) fn convert(file: FileId, src: &str, err: &pest::error::Error<Rule>) -
 
     let mut expected: BTreeSet<String> = BTreeSet::new();
     let mut words: BTreeSet<String> = BTreeSet::new();
-    if let ErrorVariant::ParsingError { positives, .. } = &err.variant {
+    if let (ErrorVariant::ParsingError { positives, .. }, false) = (&err.variant, moved) {
         for r in positives {
             if let Some(d) = describe_rule(*r) {
                 expected.insert(d.to_string());
@@ -101,7 +127,7 @@ pub(super) fn convert(file: FileId, src: &str, err: &pest::error::Error<Rule>) -
                 words.insert(token);
             }
         }
-        if words.is_empty() && expected.is_empty() {
+        if moved || (words.is_empty() && expected.is_empty()) {
             for stack in attempts.call_stacks() {
                 let rule = stack.parent.or(stack.deepest.get_rule().copied());
                 if let Some(d) = rule.and_then(describe_rule) {
@@ -235,6 +261,9 @@ pub(super) fn convert(file: FileId, src: &str, err: &pest::error::Error<Rule>) -
         // literals and names are all expressions: name the category once
         expected.retain(|e| !LITERAL_PHRASES.iter().any(|l| e.starts_with(l)));
     }
+    if expected.iter().any(|e| e.starts_with("a target")) {
+        phrases.retain(|p| !matches!(p.as_str(), "`team`" | "`queue`" | "`owner`"));
+    }
     phrases.extend(expected);
     phrases.dedup();
 
@@ -254,7 +283,65 @@ pub(super) fn convert(file: FileId, src: &str, err: &pest::error::Error<Rule>) -
     } else {
         Span::new(file, start, start + word.len())
     };
+    let rest = &src[start.min(src.len())..];
+    // a fractional duration: `1.5h` -> `1h30m`
+    if let Some((tok, fixed)) = fractional_duration(rest) {
+        let span = Span::new(file, start, start + tok.len());
+        return Diagnostic::new(
+            Code::Syntax,
+            span,
+            format!("`{tok}` is not a duration: durations count whole units"),
+        )
+        .label("a fraction")
+        .help(format!(
+            "write `{fixed}`; combine units for fractions of one"
+        ))
+        .suggest(span, fixed);
+    }
+    // an operator or keyword from another language
+    let symbol: String = rest
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .take(4)
+        .collect();
+    for (alias, ours) in ALIASES {
+        let matches_word = *alias == word;
+        let matches_symbol =
+            !alias.chars().all(|c| c.is_ascii_alphabetic()) && symbol.starts_with(alias);
+        if matches_word || matches_symbol {
+            let span = Span::new(file, start, start + alias.len());
+            return Diagnostic::new(
+                Code::Syntax,
+                span,
+                format!("{message}; this language writes `{ours}` for `{alias}`"),
+            )
+            .label(format!("write `{ours}`"))
+            .help(format!("replace `{alias}` with `{ours}`"))
+            .suggest(span, *ours);
+        }
+    }
     let mut d = Diagnostic::new(Code::Syntax, at, message).label(format!("unexpected {found}"));
+    // a bare value where a quoted string is needed: `version 3`
+    if phrases.len() == 1 && phrases[0] == "a quoted string" {
+        let bare: String = rest
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != '}' && *c != ',')
+            .collect();
+        if !bare.is_empty() && !bare.contains('"') {
+            // 'single quoted' text keeps its content, in double quotes
+            let single = rest.starts_with('\'');
+            let bare = if single {
+                rest[1..].split('\'').next().unwrap_or("").to_string()
+            } else {
+                bare
+            };
+            let width = if single { bare.len() + 2 } else { bare.len() };
+            let span = Span::new(file, start, start + width);
+            return d
+                .help("text is written in double quotes `\"`, not single quotes or bare")
+                .suggest(span, format!("\"{bare}\""));
+        }
+    }
     let keywords: Vec<&str> = words
         .iter()
         .map(String::as_str)
@@ -279,9 +366,24 @@ pub(super) fn convert(file: FileId, src: &str, err: &pest::error::Error<Rule>) -
     d.help(help)
 }
 
-/// Tokens that never help an author: comments, white space, quote pieces.
+/// Tokens that never help an author: comments, white space, quote pieces,
+/// and the wrong arrows the grammar accepts only to explain them.
 const NOISE: &[&str] = &[
-    "//", "\u{FEFF}", "\"", "\\", "\u{201C}", "\u{201D}", "\u{201E}", "_",
+    "//", "\u{FEFF}", "\"", "\\", "\u{201C}", "\u{201D}", "\u{201E}", "_", "=>", "\u{2192}",
+];
+/// Words from other languages, and what this one says instead.
+const ALIASES: &[(&str, &str)] = &[
+    ("else", "otherwise"),
+    ("default", "otherwise"),
+    ("if", "when"),
+    ("elif", "when"),
+    ("where", "when"),
+    ("then", "->"),
+    ("&&", "and"),
+    ("||", "or"),
+    ("AND", "and"),
+    ("OR", "or"),
+    ("NOT", "not"),
 ];
 /// Tokens that start an expression, covered by "an expression".
 const EXPRESSION_STARTS: &[&str] = &[
@@ -342,8 +444,19 @@ fn describe_found(src: &str, at: usize) -> String {
 /// A hint matched to the situation.
 fn help_for(src: &str, at: usize, phrases: &[String]) -> String {
     let rest = &src[at.min(src.len())..];
-    if rest.starts_with('=') && !rest.starts_with("==") {
+    let in_expression = phrases
+        .iter()
+        .any(|p| p == "an expression" || p.starts_with("an operator"));
+    if rest.starts_with('=') && !rest.starts_with("==") && (in_expression || phrases.is_empty()) {
         return "to compare two values write `==`; a single `=` only defines a name".into();
+    }
+    if phrases.iter().any(|p| p == "`:`") && rest.starts_with('=') {
+        return "a schema field is written `name: type`, e.g. `employees: int?`".into();
+    }
+    if phrases.iter().any(|p| p == "`,`")
+        && rest.starts_with(|c: char| c.is_ascii_alphabetic() || c == '"')
+    {
+        return "separate the items of a list with commas".into();
     }
     if phrases.iter().any(|p| p.contains("duration"))
         && !phrases.iter().any(|p| p == "an expression")
@@ -361,6 +474,44 @@ fn help_for(src: &str, at: usize, phrases: &[String]) -> String {
         return "strings use double quotes `\"`, not single quotes".into();
     }
     "check the line against the syntax in docs/language.md".into()
+}
+
+/// `1.5h` at the start of `rest`, and the same duration in whole units.
+fn fractional_duration(rest: &str) -> Option<(String, String)> {
+    let int: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    let after = &rest[int.len()..];
+    let frac_part = after.strip_prefix('.')?;
+    let frac: String = frac_part
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    let unit = frac_part[frac.len()..].chars().next()?;
+    let secs = match unit {
+        'w' => 604_800.0,
+        'd' => 86_400.0,
+        'h' => 3_600.0,
+        'm' => 60.0,
+        _ => return None,
+    };
+    if int.is_empty() || frac.is_empty() {
+        return None;
+    }
+    let value: f64 = format!("{int}.{frac}").parse().ok()?;
+    let mut total = (value * secs).round() as i64;
+    let mut fixed = String::new();
+    for (u, len) in [
+        ("w", 604_800),
+        ("d", 86_400),
+        ("h", 3_600),
+        ("m", 60),
+        ("s", 1),
+    ] {
+        if total >= len {
+            fixed.push_str(&format!("{}{u}", total / len));
+            total %= len;
+        }
+    }
+    Some((format!("{int}.{frac}{unit}"), fixed))
 }
 
 /// A string opened on a line before `limit` and not closed on that line.
