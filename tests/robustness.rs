@@ -86,3 +86,34 @@ fn a_large_valid_policy_parses() {
         .iter()
         .all(|d| d.code.as_str() == "H111"));
 }
+
+#[test]
+fn thousands_of_errors_are_all_reported() {
+    let mut src =
+        String::from("policy \"many\" { version \"1\" }\nlead { id: string  score: number? }\n");
+    for i in 0..2_000 {
+        src.push_str(&format!("signal s{i} = scor >= {i} and unknown_{i}\n"));
+    }
+    let checked = handoff::Checked::from_bytes("many.handoff", src.as_bytes());
+    let count = |code: &str| {
+        checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.code.as_str() == code)
+            .count()
+    };
+    // every `scor` and every `unknown_N` is reported, in source order
+    assert_eq!(count("H102"), 4_000);
+    assert_eq!(count("H111"), 2_000);
+    let positions: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .map(|d| d.primary.span.start)
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] <= w[1]));
+    // the first ones carry a suggestion
+    assert!(checked
+        .diagnostics
+        .iter()
+        .any(|d| d.message.contains("did you mean `score`")));
+}

@@ -203,7 +203,8 @@ impl Checker {
                         _ => break,
                     }
                 }
-                let names: Vec<String> = rec.names().map(String::from).collect();
+                let mut names: Vec<String> = rec.names().map(String::from).collect();
+                names.sort();
                 let saved = path.segments.len();
                 // a single segment that is not a field is still a field error here
                 if saved == 1 {

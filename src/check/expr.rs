@@ -208,16 +208,24 @@ impl Checker {
         match self.p.resolve_field(p) {
             Ok(fields) => fields.last().map(|f| f.ty.clone()).unwrap_or(Ty::Unknown),
             Err(i) => {
-                let schema = self.p.schema.clone();
-                let mut names: Vec<String> = record_at(&schema, &p.segments, i)
-                    .map(|r| r.names().map(String::from).collect())
-                    .unwrap_or_default();
                 if i == 0 {
-                    names.extend(self.p.signals.iter().map(|s| s.name.name.clone()));
-                    names.extend(self.p.scores.iter().map(|s| s.name.name.clone()));
-                    names.extend(scope.vars.iter().map(|(n, _)| n.clone()));
+                    let top = self.top_names();
+                    if scope.vars.is_empty() {
+                        self.unknown_field(p, i, &top);
+                    } else {
+                        let mut names: Vec<String> = top.to_vec();
+                        names.extend(scope.vars.iter().map(|(n, _)| n.clone()));
+                        names.sort();
+                        self.unknown_field(p, i, &names);
+                    }
+                } else {
+                    let schema = self.p.schema.clone();
+                    let mut names: Vec<String> = record_at(&schema, &p.segments, i)
+                        .map(|r| r.names().map(String::from).collect())
+                        .unwrap_or_default();
+                    names.sort();
+                    self.unknown_field(p, i, &names);
                 }
-                self.unknown_field(p, i, &names);
                 Ty::Unknown
             }
         }
@@ -242,7 +250,7 @@ impl Checker {
         } else {
             d = d.label(format!("`{}` is not defined here", seg.name));
         }
-        match diag::did_you_mean(&seg.name, candidates.iter().map(String::as_str)) {
+        match self.suggest(&seg.name, candidates) {
             Some(s) => {
                 let mut fixed: Vec<String> = p.segments.iter().map(|s| s.name.clone()).collect();
                 if i < fixed.len() {
@@ -255,9 +263,9 @@ impl Checker {
                     .suggest(p.span, fixed);
             }
             None => {
-                let mut c: Vec<&str> = candidates.iter().map(String::as_str).collect();
-                c.sort();
-                c.truncate(10);
+                // candidates come sorted: the first few, without sorting
+                // thousands of names for each of thousands of errors
+                let c: Vec<&str> = candidates.iter().take(10).map(String::as_str).collect();
                 d = if c.is_empty() {
                     d.help("declare the field in the `lead { }` schema")
                 } else {

@@ -99,6 +99,9 @@ pub fn check(modules: &[Module]) -> CheckResult {
         used: HashMap::new(),
         defined_at: HashMap::new(),
         deps: HashMap::new(),
+        names_cache: HashMap::new(),
+        top_cache: None,
+        suggestion_budget: 2_000_000,
     };
     cx.collect(modules);
     cx.check_all();
@@ -162,6 +165,10 @@ pub(crate) struct Checker {
     defined_at: HashMap<(Kind, String), Span>,
     /// Signals and scores each signal or score uses by name.
     pub(crate) deps: HashMap<String, Vec<(String, Span)>>,
+    names_cache: HashMap<Kind, Arc<Vec<String>>>,
+    top_cache: Option<Arc<Vec<String>>>,
+    /// Name comparisons left for "did you mean" suggestions.
+    suggestion_budget: usize,
 }
 
 impl Checker {
@@ -206,19 +213,14 @@ impl Checker {
             self.used.insert(key, ());
             return true;
         }
-        let candidates: Vec<String> = self
-            .defined_at
-            .keys()
-            .filter(|(k, _)| *k == kind)
-            .map(|(_, n)| n.clone())
-            .collect();
+        let candidates = self.names_of(kind);
         let mut d = Diagnostic::new(
             kind.unknown_code(),
             name.span,
             format!("unknown {} `{}`", kind.word(), name.name),
         )
         .label(format!("no {} has this name", kind.word()));
-        match diag::did_you_mean(&name.name, candidates.iter().map(String::as_str)) {
+        match self.suggest(&name.name, &candidates) {
             Some(s) => {
                 d.message = format!("{}; did you mean `{s}`?", d.message);
                 d = d
@@ -232,9 +234,7 @@ impl Checker {
                 ));
             }
             None => {
-                let mut c = candidates.clone();
-                c.sort();
-                c.truncate(8);
+                let c: Vec<String> = candidates.iter().take(8).cloned().collect();
                 d = d.help(format!(
                     "the {}s declared are: {}",
                     kind.word(),
@@ -244,6 +244,50 @@ impl Checker {
         }
         self.push(d);
         false
+    }
+
+    /// A close name among `candidates`, within a budget: a policy with
+    /// thousands of unknown names gets suggestions for the first ones and
+    /// stays linear in time for the rest.
+    pub(crate) fn suggest(&mut self, name: &str, candidates: &[String]) -> Option<String> {
+        if self.suggestion_budget < candidates.len() {
+            return None;
+        }
+        self.suggestion_budget -= candidates.len();
+        diag::did_you_mean(name, candidates.iter().map(String::as_str))
+    }
+
+    /// The names defined of one kind, computed once (definitions are all
+    /// collected before any reference is checked), so that a policy with
+    /// thousands of unknown names stays linear.
+    pub(crate) fn names_of(&mut self, kind: Kind) -> Arc<Vec<String>> {
+        if let Some(names) = self.names_cache.get(&kind) {
+            return names.clone();
+        }
+        let mut names: Vec<String> = self
+            .defined_at
+            .keys()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, n)| n.clone())
+            .collect();
+        names.sort();
+        let names = Arc::new(names);
+        self.names_cache.insert(kind, names.clone());
+        names
+    }
+
+    /// Top-level names a bare word may mean: lead fields, signals, scores.
+    pub(crate) fn top_names(&mut self) -> Arc<Vec<String>> {
+        if let Some(n) = &self.top_cache {
+            return n.clone();
+        }
+        let mut names: Vec<String> = self.p.schema.names().map(String::from).collect();
+        names.extend(self.p.signals.iter().map(|s| s.name.name.clone()));
+        names.extend(self.p.scores.iter().map(|s| s.name.name.clone()));
+        names.sort();
+        let names = Arc::new(names);
+        self.top_cache = Some(names.clone());
+        names
     }
 
     pub(crate) fn mark_used(&mut self, kind: Kind, name: &str) {

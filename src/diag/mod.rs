@@ -132,15 +132,23 @@ where
 {
     let mut best: Option<(usize, &str)> = None;
     let lower = name.to_lowercase();
+    let n = name.chars().count();
     for cand in candidates {
         if cand == name {
             continue;
         }
-        if cand.to_lowercase() == lower {
+        // the distance is at least the difference in length: skip the
+        // candidates that cannot be close before comparing them
+        let c = cand.chars().count();
+        let limit = (n.max(c) / 3).max(1);
+        if n.abs_diff(c) > limit {
+            continue;
+        }
+        let cl = cand.to_lowercase();
+        if cl == lower {
             return Some(cand.to_string());
         }
-        let d = strsim::levenshtein(&lower, &cand.to_lowercase());
-        let limit = (name.chars().count().max(cand.chars().count()) / 3).max(1);
+        let d = strsim::levenshtein(&lower, &cl);
         if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, cand));
         }
