@@ -6,6 +6,48 @@
 //! ```text
 //! source -> syntax (pest) -> ast -> check -> compile (IR) -> eval -> decision
 //! ```
+//!
+//! The public face is small: [`Checked`] loads and checks a policy (from a
+//! file, following imports, or from text), [`Checked::compile`] turns a
+//! policy without errors into an [`eval::Engine`], and the engine evaluates
+//! leads given as JSON into [`decision::Decision`]s.
+//!
+//! ```
+//! let policy = r#"
+//!   policy "Demo" { version "1" }
+//!   lead { id: string  score: number?  region: enum("EMEA", "NA")? }
+//!   roles marketing, sdr
+//!   stages mql, sal
+//!   queue inbox
+//!   signal engaged = score >= 40 "Scored 40 or more"
+//!   handoff mql -> sal {
+//!     initiated_by marketing
+//!     validated_by sdr
+//!     owned_by sdr
+//!     ready when engaged
+//!     route { otherwise -> queue inbox }
+//!   }
+//! "#;
+//! let checked = handoff::Checked::from_bytes("demo.handoff", policy.as_bytes());
+//! assert!(checked.is_ok(), "{:?}", checked.diagnostics);
+//! let engine = checked.compile().expect("no errors");
+//! let now: jiff::Timestamp = "2025-06-01T12:00:00Z".parse().unwrap();
+//!
+//! // a lead as raw JSON bytes (one NDJSON line): the fast path
+//! let d = engine.evaluate_bytes(br#"{"id": "l1", "score": 72}"#, now).unwrap();
+//! assert_eq!(d.verdict, handoff::decision::Verdict::Handoff);
+//! assert_eq!(d.signals["engaged"].value, Some(true));
+//!
+//! // a missing field is not a crash: the condition is not met, and says so
+//! let d = engine.evaluate_bytes(br#"{"id": "l2"}"#, now).unwrap();
+//! assert_eq!(d.verdict, handoff::decision::Verdict::Hold);
+//! assert_eq!(d.stages[0].unmet[0].result, "missing");
+//!
+//! // or an already parsed serde_json object
+//! let lead = handoff::parse_lead(br#"{"id": "l3", "score": 12}"#).unwrap();
+//! let json = serde_json::to_value(engine.evaluate(&lead, now)).unwrap();
+//! assert_eq!(json["verdict"], "hold");
+//! ```
 
 pub mod ast;
 pub mod check;

@@ -157,3 +157,51 @@ fn every_code_has_a_fixture_and_a_docs_entry() {
         }
     }
 }
+
+/// Every `handoff` code block of the language reference parses: whole
+/// declarations as they are, handoff entries inside a `handoff { }`.
+#[test]
+fn language_reference_snippets_parse() {
+    let doc = std::fs::read_to_string("docs/language.md").unwrap();
+    let mut n = 0;
+    for block in doc.split("```handoff\n").skip(1) {
+        let code = block.split("```").next().unwrap();
+        let first = code.trim_start().split_whitespace().next().unwrap_or("");
+        let entry = [
+            "initiated_by",
+            "validated_by",
+            "owned_by",
+            "ready",
+            "require",
+            "quality",
+            "consent",
+            "route",
+            "escalate",
+            "debrief",
+            "overrides",
+        ]
+        .contains(&first)
+            || (first == "playbook" && !code.contains('{'));
+        let src = if entry {
+            format!("handoff a -> b {{\n{code}\n}}\n")
+        } else {
+            code.to_string()
+        };
+        let checked = Checked::from_bytes("snippet.handoff", src.as_bytes());
+        let syntax: Vec<_> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.code.as_str().starts_with("H0"))
+            .collect();
+        assert!(
+            syntax.is_empty(),
+            "snippet does not parse:\n{src}\n{:?}",
+            syntax.iter().map(|d| &d.message).collect::<Vec<_>>()
+        );
+        n += 1;
+    }
+    assert!(
+        n >= 20,
+        "expected the reference to show the syntax, found {n} snippets"
+    );
+}
