@@ -166,7 +166,7 @@ fn language_reference_snippets_parse() {
     let mut n = 0;
     for block in doc.split("```handoff\n").skip(1) {
         let code = block.split("```").next().unwrap();
-        let first = code.trim_start().split_whitespace().next().unwrap_or("");
+        let first = code.split_whitespace().next().unwrap_or("");
         let entry = [
             "initiated_by",
             "validated_by",
