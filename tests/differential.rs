@@ -3,6 +3,15 @@
 //! `Engine::evaluate`) must give identical decisions and identical errors.
 
 use proptest::prelude::*;
+
+/// The number of cases: `PROPTEST_CASES` when set (for long local runs),
+/// else the default given.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
 use serde_json::Value;
 
 const NOW: &str = "2025-06-01T12:00:00Z";
@@ -193,7 +202,7 @@ fn apply(v: &mut Value, path: &[String], m: &Mutation) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(256), .. ProptestConfig::default() })]
 
     #[test]
     fn corrupted_bytes_agree(

@@ -2,6 +2,15 @@
 
 use proptest::prelude::*;
 
+/// The number of cases: `PROPTEST_CASES` when set (for long local runs),
+/// else the default given.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
 fn examples() -> Vec<String> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir("examples").unwrap() {
@@ -14,7 +23,7 @@ fn examples() -> Vec<String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(96), .. ProptestConfig::default() })]
 
     #[test]
     fn mutated_examples_never_panic(which in 0usize..3, edits in proptest::collection::vec((any::<prop::sample::Index>(), 0usize..4, any::<char>()), 1..8)) {
