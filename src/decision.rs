@@ -91,6 +91,11 @@ impl<'p> Text<'p> {
     pub fn as_str(&self) -> &'p str {
         self.text
     }
+
+    /// The text as a JSON string literal, escaped.
+    pub fn json(&self) -> &'p str {
+        self.json.get()
+    }
 }
 
 impl Deref for Text<'_> {

@@ -111,6 +111,7 @@ impl Checked {
     }
 }
 pub mod types;
+pub mod write;
 
 impl Checked {
     /// Whether the policy checked without errors.

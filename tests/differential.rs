@@ -35,7 +35,18 @@ fn load_engines() -> Vec<(String, handoff::eval::Engine)> {
 fn both(engine: &handoff::eval::Engine, line: &[u8]) -> (String, String) {
     let now = NOW.parse().unwrap();
     let fast = match engine.evaluate_bytes(line, now) {
-        Ok(d) => serde_json::to_string(&d).unwrap(),
+        Ok(d) => {
+            // the hand-written writer gives serde_json's bytes exactly
+            let serde = serde_json::to_string(&d).unwrap();
+            let mut written = Vec::new();
+            handoff::write::write_decision(&d, &mut written);
+            assert_eq!(
+                String::from_utf8(written).unwrap(),
+                serde,
+                "write_decision differs from serde_json"
+            );
+            serde
+        }
         Err(e) => format!("error {}: {}", e.kind, e.message),
     };
     let plain = match handoff::parse_lead(line) {
@@ -43,6 +54,21 @@ fn both(engine: &handoff::eval::Engine, line: &[u8]) -> (String, String) {
         Err(e) => format!("error {}: {}", e.kind, e.message),
     };
     (fast, plain)
+}
+
+#[test]
+fn explained_decisions_are_written_like_serde() {
+    for name in ["inbound", "enterprise", "partner"] {
+        let path = format!("examples/{name}/policy.handoff");
+        let checked = handoff::Checked::from_file(std::path::Path::new(&path)).unwrap();
+        let mut engine = checked.compile().unwrap();
+        engine.explain = true;
+        let text = std::fs::read(format!("examples/{name}/leads.ndjson")).unwrap();
+        for line in text.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            let (fast, plain) = both(&engine, line);
+            assert_eq!(fast, plain);
+        }
+    }
 }
 
 #[test]

@@ -292,11 +292,12 @@ fn batch(
 
 fn to_line(d: &Decision, pretty: bool) -> String {
     if pretty {
-        serde_json::to_string_pretty(d)
-    } else {
-        serde_json::to_string(d)
+        return serde_json::to_string_pretty(d).unwrap_or_default();
     }
-    .unwrap_or_default()
+    let mut out = Vec::with_capacity(2048);
+    crate::write::write_decision(d, &mut out);
+    // the writer only ever appends valid UTF-8
+    String::from_utf8(out).unwrap_or_default()
 }
 
 fn evaluate_line<'p>(

@@ -1,0 +1,365 @@
+//! Writing a decision as one line of JSON, fast.
+//!
+//! The same bytes `serde_json::to_writer` produces for a [`Decision`]
+//! (`tests/differential.rs` checks it on every example decision), written
+//! directly: field names are constants, texts of the policy are copied
+//! already escaped, and only text that comes from the lead is escaped.
+
+use std::io::Write;
+
+use crate::ast::QualitySeverity;
+use crate::decision::*;
+use crate::eval::value::{format_duration, Val};
+
+/// Appends the decision as compact JSON (no newline) to `out`.
+pub fn write_decision(d: &Decision<'_>, out: &mut Vec<u8>) {
+    let mut w = W { out };
+    w.raw("{\"policy\":{\"name\":");
+    w.ptext(&d.policy.name);
+    w.raw(",\"version\":");
+    w.opt(d.policy.version.as_ref(), |w, v| w.ptext(v));
+    w.raw(",\"hash\":");
+    w.ptext(&d.policy.hash);
+    w.raw("},\"evaluated_at\":");
+    w.timestamp(&d.evaluated_at);
+    w.raw(",\"lead_id\":");
+    w.opt(d.lead_id.as_ref(), |w, s| w.string(s));
+    w.raw(",\"verdict\":\"");
+    w.raw(d.verdict.as_str());
+    w.raw("\",\"reasons\":");
+    w.list(&d.reasons, |w, r| match r {
+        Reason::Policy(t) => w.text(t),
+        Reason::Lead(s) => w.string(s),
+    });
+    w.raw(",\"handoff\":");
+    w.opt(d.handoff, |w, h| {
+        w.raw("{\"from\":");
+        w.ptext(&h.from);
+        w.raw(",\"to\":");
+        w.ptext(&h.to);
+        w.raw(",\"label\":");
+        w.opt(h.label.as_ref(), |w, l| w.ptext(l));
+        w.raw(",\"initiated_by\":");
+        w.ptext(&h.initiated_by);
+        w.raw(",\"validated_by\":");
+        w.ptext(&h.validated_by);
+        w.raw(",\"owned_by\":");
+        w.ptext(&h.owned_by);
+        w.raw("}");
+    });
+    w.raw(",\"stages\":");
+    w.list(&d.stages, |w, s| {
+        w.raw("{\"from\":");
+        w.text(&s.from);
+        w.raw(",\"to\":");
+        w.text(&s.to);
+        w.raw(",\"ready\":");
+        w.bool(s.ready);
+        w.raw(",\"unmet\":");
+        w.list(&s.unmet, |w, u| {
+            w.raw("{\"line\":");
+            w.usize(u.line);
+            w.raw(",\"condition\":");
+            w.text(&u.condition);
+            w.raw(",\"result\":\"");
+            w.raw(u.result);
+            w.raw("\"}");
+        });
+        w.raw("}");
+    });
+    w.raw(",\"signals\":");
+    w.named(&d.signals, |w, s| {
+        w.raw("{\"value\":");
+        w.opt(s.value.as_ref(), |w, b| w.bool(*b));
+        if let Some(reads) = &s.reads {
+            w.raw(",\"reads\":");
+            w.named(reads, |w, v| w.val(v));
+        }
+        w.raw("}");
+    });
+    w.raw(",\"scores\":");
+    w.named(&d.scores, |w, n| w.number(n.0));
+    w.raw(",\"missing_context\":");
+    w.list(&d.missing_context, |w, m| {
+        w.raw("{\"field\":");
+        w.text(&m.field);
+        w.raw(",\"label\":");
+        w.opt(m.label.as_ref(), |w, l| w.text(l));
+        w.raw(",\"problem\":\"");
+        w.raw(m.problem);
+        w.raw("\",\"line\":");
+        w.usize(m.line);
+        w.raw("}");
+    });
+    w.raw(",\"quality\":");
+    w.list(&d.quality, |w, q| {
+        w.raw(match q.severity {
+            QualitySeverity::Block => "{\"severity\":\"block\",\"message\":",
+            QualitySeverity::Review => "{\"severity\":\"review\",\"message\":",
+        });
+        w.text(&q.message);
+        w.raw(",\"line\":");
+        w.usize(q.line);
+        w.raw("}");
+    });
+    w.raw(",\"consent\":{\"blocked_channels\":");
+    w.list(&d.consent.blocked_channels, |w, b| {
+        w.raw("{\"channel\":");
+        w.text(&b.channel);
+        w.raw(",\"field\":");
+        w.text(&b.field);
+        w.raw(",\"found\":\"");
+        w.raw(b.found);
+        w.raw("\",\"line\":");
+        w.usize(b.line);
+        w.raw("}");
+    });
+    w.raw("},\"route\":");
+    w.opt(d.route.as_ref(), |w, r| {
+        w.raw("{\"rule\":");
+        w.usize(r.rule);
+        w.raw(",\"line\":");
+        w.usize(r.line);
+        w.raw(",\"condition\":");
+        w.text(&r.condition);
+        w.raw(",\"target\":{\"kind\":\"");
+        w.raw(r.target.kind);
+        w.raw("\",\"name\":");
+        w.ptext(&r.target.name);
+        w.raw("},\"member\":");
+        w.opt(r.member.as_ref(), |w, m| w.text(m));
+        w.raw(",\"at_capacity\":");
+        w.bool(r.at_capacity);
+        w.raw(",\"tried\":");
+        w.list(&r.tried, |w, t| {
+            w.raw("{\"rule\":");
+            w.usize(t.rule);
+            w.raw(",\"line\":");
+            w.usize(t.line);
+            w.raw(",\"condition\":");
+            w.text(&t.condition);
+            w.raw(",\"result\":\"");
+            w.raw(t.result);
+            w.raw("\"}");
+        });
+        w.raw("}");
+    });
+    w.raw(",\"escalations\":");
+    w.list(&d.escalations, W::escalation);
+    w.raw(",\"next_escalation\":");
+    w.opt(d.next_escalation.as_ref(), W::escalation);
+    w.raw(",\"playbook\":");
+    w.opt(d.playbook.as_ref(), |w, p| {
+        w.raw("{\"name\":");
+        w.text(&p.name);
+        w.raw(",\"persona\":");
+        w.opt(p.persona.as_ref(), |w, t| w.text(t));
+        w.raw(",\"outcome\":");
+        w.opt(p.outcome.as_ref(), |w, t| w.text(t));
+        w.raw(",\"touches\":");
+        w.list(&p.touches, |w, t| {
+            w.raw("{\"channel\":");
+            w.text(&t.channel);
+            w.raw(",\"template\":");
+            w.text(&t.template);
+            w.raw(",\"after\":");
+            w.opt(t.after.as_ref(), |w, a| w.text(a));
+            w.raw(",\"allowed\":");
+            w.bool(t.allowed);
+            w.raw("}");
+        });
+        w.raw(",\"collect\":");
+        w.list(p.collect, |w, c| w.ptext(c));
+        w.raw("}");
+    });
+    w.raw(",\"packet\":");
+    w.opt(d.packet.as_ref(), |w, p| {
+        w.raw("{\"owner_role\":");
+        w.text(&p.owner_role);
+        w.raw(",\"fields\":");
+        w.list(&p.fields, |w, f| {
+            w.raw("{\"field\":");
+            w.text(&f.field);
+            w.raw(",\"label\":");
+            w.opt(f.label.as_ref(), |w, l| w.text(l));
+            w.raw(",\"value\":");
+            match &f.value {
+                PacketValue::Value(v) => w.val(v),
+                PacketValue::Json(j) => w.serde(j),
+                PacketValue::Masked => w.raw("\"•••\""),
+            }
+            w.raw(",\"masked\":");
+            w.bool(f.masked);
+            w.raw("}");
+        });
+        w.raw("}");
+    });
+    w.raw(",\"debrief\":");
+    w.opt(d.debrief.as_ref(), |w, b| {
+        w.raw("{\"field\":");
+        w.text(&b.field);
+        w.raw(",\"status\":\"");
+        w.raw(b.status);
+        w.raw("\",\"due_at\":");
+        w.opt(b.due_at.as_ref(), |w, t| w.timestamp(t));
+        w.raw("}");
+    });
+    w.raw(",\"overrides\":");
+    w.opt(d.overrides, |w, o| {
+        w.raw("{\"allowed_by\":");
+        w.list(&o.allowed_by, |w, r| w.ptext(r));
+        w.raw(",\"reason_required\":");
+        w.bool(o.reason_required);
+        w.raw("}");
+    });
+    w.raw(",\"metrics\":");
+    w.named(&d.metrics, |w, m| {
+        w.raw("{\"value\":");
+        w.val(&m.value);
+        w.raw(",\"meets_target\":");
+        w.opt(m.meets_target.as_ref(), |w, b| w.bool(*b));
+        if let Some(s) = &m.share {
+            w.raw(",\"share\":{\"of\":");
+            w.opt(s.of.as_ref(), |w, b| w.bool(*b));
+            w.raw(",\"among\":");
+            w.opt(s.among.as_ref(), |w, b| w.bool(*b));
+            w.raw("}");
+        }
+        w.raw("}");
+    });
+    w.raw(",\"schema_issues\":");
+    w.list(&d.schema_issues, |w, i| {
+        w.raw("{\"field\":");
+        w.string(&i.field);
+        w.raw(",\"expected\":");
+        w.string(&i.expected);
+        w.raw(",\"found\":");
+        w.string(&i.found);
+        w.raw("}");
+    });
+    w.raw("}");
+}
+
+struct W<'o> {
+    out: &'o mut Vec<u8>,
+}
+
+impl W<'_> {
+    #[inline]
+    fn raw(&mut self, s: &str) {
+        self.out.extend_from_slice(s.as_bytes());
+    }
+
+    fn text(&mut self, t: &Text<'_>) {
+        self.raw(t.json());
+    }
+
+    fn ptext(&mut self, t: &PText) {
+        self.raw(t.t().json());
+    }
+
+    fn bool(&mut self, b: bool) {
+        self.raw(if b { "true" } else { "false" });
+    }
+
+    fn usize(&mut self, n: usize) {
+        let mut buf = itoa::Buffer::new();
+        self.raw(buf.format(n));
+    }
+
+    /// A number as [`Number`] serializes it.
+    fn number(&mut self, n: f64) {
+        if n.fract() == 0.0 && n.abs() < 9.0e15 {
+            let mut buf = itoa::Buffer::new();
+            self.raw(buf.format(n as i64));
+        } else if n.is_finite() {
+            self.serde(&n);
+        } else {
+            self.raw("null");
+        }
+    }
+
+    /// A string from the lead, escaped as serde_json escapes it.
+    fn string(&mut self, s: &str) {
+        if s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+            self.serde(s);
+        } else {
+            self.out.push(b'"');
+            self.raw(s);
+            self.out.push(b'"');
+        }
+    }
+
+    fn timestamp(&mut self, t: &jiff::Timestamp) {
+        // RFC 3339 text has nothing to escape
+        let _ = write!(self.out, "\"{t}\"");
+    }
+
+    fn serde<T: serde::Serialize + ?Sized>(&mut self, v: &T) {
+        let _ = serde_json::to_writer(&mut *self.out, v);
+    }
+
+    fn opt<T>(&mut self, v: Option<T>, f: impl FnOnce(&mut Self, T)) {
+        match v {
+            Some(v) => f(self, v),
+            None => self.raw("null"),
+        }
+    }
+
+    fn list<T>(&mut self, items: &[T], mut f: impl FnMut(&mut Self, &T)) {
+        self.out.push(b'[');
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            f(self, item);
+        }
+        self.out.push(b']');
+    }
+
+    fn named<T>(&mut self, n: &Named<'_, T>, mut f: impl FnMut(&mut Self, &T)) {
+        self.out.push(b'{');
+        for (i, (k, v)) in n.entries.iter().enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            self.text(k);
+            self.out.push(b':');
+            f(self, v);
+        }
+        self.out.push(b'}');
+    }
+
+    /// A value as [`Val`] serializes it.
+    fn val(&mut self, v: &Val) {
+        match v {
+            Val::Missing => self.raw("null"),
+            Val::Bool(b) => self.bool(*b),
+            Val::Num(n) => self.number(*n),
+            Val::Str(s) => self.string(s),
+            Val::Ts(t) => self.timestamp(t),
+            Val::Dur(d) => self.string(&format_duration(*d)),
+            Val::List(items) | Val::Rec(items) => self.list(items, |w, i| w.val(i)),
+        }
+    }
+
+    fn escalation(&mut self, e: &EscalationStatus<'_>) {
+        self.raw("{\"step\":");
+        self.usize(e.step);
+        self.raw(",\"line\":");
+        self.usize(e.line);
+        self.raw(",\"after\":");
+        self.text(&e.after);
+        self.raw(",\"business_hours\":");
+        self.opt(e.business_hours.as_ref(), |w, t| w.text(t));
+        self.raw(",\"since\":");
+        self.text(&e.since);
+        self.raw(",\"status\":\"");
+        self.raw(e.status);
+        self.raw("\",\"due_at\":");
+        self.opt(e.due_at.as_ref(), |w, t| w.timestamp(t));
+        self.raw(",\"actions\":");
+        self.list(e.actions, |w, a| w.ptext(a));
+        self.raw("}");
+    }
+}
