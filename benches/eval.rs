@@ -20,8 +20,13 @@ fn bench(c: &mut Criterion) {
     g.bench_function("one parsed lead (ready)", |b| {
         b.iter(|| engine.evaluate(&ready, now))
     });
-    g.bench_function("one parsed lead, serialized", |b| {
-        b.iter(|| serde_json::to_string(&engine.evaluate(&ready, now)).unwrap())
+    g.bench_function("one parsed lead, written", |b| {
+        let mut out = Vec::with_capacity(4096);
+        b.iter(|| {
+            out.clear();
+            handoff::write::write_decision(&engine.evaluate(&ready, now), &mut out);
+            out.len()
+        })
     });
     g.bench_function("200 generated leads", |b| {
         b.iter(|| {
@@ -32,10 +37,18 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.bench_function(
-        "one raw NDJSON line, fast path: scan + evaluate + serialize",
+        "one raw NDJSON line, fast path: scan + evaluate + write",
         |b| {
             let line = lines.lines().next().unwrap().as_bytes();
-            b.iter(|| serde_json::to_string(&engine.evaluate_bytes(line, now).unwrap()).unwrap())
+            let mut out = Vec::with_capacity(4096);
+            b.iter(|| {
+                out.clear();
+                handoff::write::write_decision(
+                    &engine.evaluate_bytes(line, now).unwrap(),
+                    &mut out,
+                );
+                out.len()
+            })
         },
     );
     g.bench_function(
