@@ -31,6 +31,11 @@ fn ok_fixtures_check_clean() {
 #[test]
 fn err_fixtures_produce_their_code() {
     insta::glob!("fixtures/err/**/*.handoff", |path| {
+        // glob! gives absolute paths; load relative to the crate so that
+        // messages naming files read the same on every checkout
+        let path = path
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap_or(path);
         let bytes = std::fs::read(path).expect("fixture is readable");
         let checked = Checked::from_file(path).expect("fixture is readable");
         let text = String::from_utf8_lossy(&bytes);
