@@ -79,6 +79,10 @@ pub fn compile(p: &Program, sources: &SourceMap) -> (Policy, ElemFrames) {
             }
         }
     }
+    // a field's own placeholders add to the ones for every field
+    for v in placeholders_by_path.values_mut() {
+        v.extend(placeholders_all.iter().cloned());
+    }
     let mut c = Compiler {
         p,
         sources,
@@ -190,6 +194,7 @@ pub fn compile(p: &Program, sources: &SourceMap) -> (Policy, ElemFrames) {
             at_capacity: PText::new("every member of the routed team is at capacity"),
             no_consented_channel: PText::new("blocked: no channel of the playbook has consent"),
             stage_missing: PText::new(stage_missing),
+            no_handoff: PText::new("the policy declares no handoff"),
         },
         projection: root.projection,
         slots: root.slots,
@@ -267,9 +272,24 @@ impl Compiler<'_> {
     /// lists keep their JSON so the next owner sees them whole.
     fn packet_slot(&mut self, path: &ast::Path) -> u32 {
         let slot = self.field_slot(path);
+        let dotted = path.dotted();
+        // personal data anywhere in what travels: the field itself, a
+        // record it is part of, or a field inside it
+        let mut visible: Option<Vec<String>> = None;
+        for (pii_path, roles) in &self.pii {
+            if overlaps(pii_path, &dotted) {
+                visible = Some(match visible {
+                    None => roles.clone(),
+                    Some(v) => v.into_iter().filter(|r| roles.contains(r)).collect(),
+                });
+            }
+        }
         let info = &mut self.frames[0].slots[slot as usize];
         if matches!(info.ty, Ty::Record(_) | Ty::List(_)) {
             info.keep_json = true;
+        }
+        if visible.is_some() {
+            info.pii_visible_to = visible;
         }
         slot
     }
@@ -311,9 +331,8 @@ impl Compiler<'_> {
                         .collect();
                     Ex::Const(Val::List(vals.into()))
                 } else {
-                    // lists of non-constants are not in the language's
-                    // checked subset; evaluate them as any-of
-                    Ex::AnyOf(items)
+                    // `[n, 3]`: built for each lead
+                    Ex::MakeList(items)
                 }
             }
             ExprKind::Unary(UnOp::Not, x) => Ex::Not(Box::new(self.expr(x))),
@@ -409,7 +428,27 @@ impl Compiler<'_> {
                 let idx = self.vars.len() - 1 - *depth as usize;
                 (self.vars[idx].1, *s)
             }
-            _ => return Ex::Const(Val::Missing),
+            other => {
+                // a list that is not a field (a literal, or an item that is
+                // itself a list): its items are values, bound as they are
+                let elem_ty = match other {
+                    Ex::Var(depth, None) => {
+                        let idx = self.vars.len() - 1 - *depth as usize;
+                        match &self.vars[idx].2 {
+                            Ty::List(t) => (**t).clone(),
+                            _ => Ty::Unknown,
+                        }
+                    }
+                    _ => Ty::Unknown,
+                };
+                self.frames.push(Frame::default());
+                let detached = self.frames.len() - 1;
+                self.vars
+                    .push((param.name.clone(), detached, elem_ty, String::new()));
+                let out = self.expr(body);
+                self.vars.pop();
+                return out;
+            }
         };
         let elem_ty = match &self.frames[frame].slots[slot as usize].ty {
             Ty::List(t) => (**t).clone(),
@@ -747,6 +786,13 @@ fn insert_projection(proj: &mut Projection, segments: &[String], slot: u32) {
     };
 }
 
+/// Whether two dotted paths are the same field, or one contains the other.
+pub fn overlaps(a: &str, b: &str) -> bool {
+    a == b
+        || (a.len() > b.len() && a.starts_with(b) && a.as_bytes()[b.len()] == b'.')
+        || (b.len() > a.len() && b.starts_with(a) && b.as_bytes()[a.len()] == b'.')
+}
+
 /// Folds arithmetic on two constants.
 fn fold(op: ArithOp, l: Box<Ex>, r: Box<Ex>) -> Ex {
     if let (Ex::Const(a), Ex::Const(b)) = (&*l, &*r) {
@@ -782,7 +828,7 @@ fn collect_slots(e: &Ex, out: &mut Vec<u32>) {
                 collect_slots(b, out);
             }
         }
-        Ex::AllOf(v) | Ex::AnyOf(v) | Ex::AtLeast(_, v) | Ex::Call(_, v) => {
+        Ex::AllOf(v) | Ex::AnyOf(v) | Ex::AtLeast(_, v) | Ex::Call(_, v) | Ex::MakeList(v) => {
             v.iter().for_each(|x| collect_slots(x, out))
         }
         Ex::Const(_) | Ex::Now | Ex::Var(..) | Ex::Signal(_) | Ex::Score(_) => {}

@@ -104,6 +104,8 @@ pub enum Ex {
     AllItems(Box<Ex>, Box<Ex>),
     /// other functions of one or two arguments
     Call(Func, Vec<Ex>),
+    /// `[n, 3]`: a list built from expressions for each lead
+    MakeList(Vec<Ex>),
     /// `matches(s, "re")` with the regex compiled once
     Matches(Box<Ex>, Arc<regex::Regex>),
 }
@@ -160,6 +162,8 @@ pub struct FixedTexts {
     pub no_consented_channel: PText,
     /// `the stage field `x` is missing`, when stages are tracked
     pub stage_missing: PText,
+    /// `the policy declares no handoff`
+    pub no_handoff: PText,
 }
 
 #[derive(Debug)]

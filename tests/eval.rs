@@ -374,3 +374,145 @@ fn a_consent_condition_that_is_missing_still_requires_consent() {
     assert!(blocked(r#"{"id":"a","stage":"new","region":"NA"}"#).is_empty());
     assert!(blocked(r#"{"id":"a","stage":"new","region":"EMEA","consent_email":true}"#).is_empty());
 }
+
+const PRIVATE: &str = r#"
+policy "private" { version "1" }
+lead {
+  id: string
+  stage: enum("new", "ready")
+  industry: string?
+  contact { email: email?, name: string? }
+  budget { amount: number, currency: string }?
+  tags: list<string>?
+  treat "", "N/A" as missing
+  treat "Other" as missing in industry
+  pii contact.email visible to ae
+}
+roles mkt, sdr, ae
+stages new, ready tracked by stage
+queue inbox
+signal tagged = any(["vip", "partner"], t -> t in tags) "Tagged VIP or partner"
+signal small = budget.amount < 10000
+handoff new -> ready {
+  initiated_by mkt
+  validated_by sdr
+  owned_by ae
+  ready when all { present(industry), tagged }
+  require { contact "Who", budget "Budget" }
+  route {
+    when small -> queue inbox
+    otherwise -> queue inbox
+  }
+}
+"#;
+
+#[test]
+fn placeholders_of_a_field_add_to_the_global_ones() {
+    let e = engine_from(PRIVATE);
+    for industry in ["N/A", "Other", " n/a "] {
+        let d = e.evaluate(
+            &lead(&format!(
+                r#"{{"id":"a","stage":"new","industry":"{industry}","tags":["vip"]}}"#
+            )),
+            now(),
+        );
+        assert_eq!(d.stages[0].ready, false, "{industry} must read as missing");
+    }
+    let d = e.evaluate(
+        &lead(r#"{"id":"a","stage":"new","industry":"Retail","tags":["vip"]}"#),
+        now(),
+    );
+    assert!(d.stages[0].ready, "{:?}", d.stages[0].unmet);
+}
+
+#[test]
+fn lambdas_over_list_literals_and_built_lists_evaluate() {
+    let e = engine_from(PRIVATE);
+    let d = e.evaluate(
+        &lead(r#"{"id":"a","stage":"new","tags":["partner"]}"#),
+        now(),
+    );
+    assert_eq!(d.signals["tagged"].value, Some(true));
+    let d = e.evaluate(&lead(r#"{"id":"a","stage":"new","tags":["other"]}"#), now());
+    assert_eq!(d.signals["tagged"].value, Some(false));
+}
+
+#[test]
+fn personal_data_inside_a_required_record_is_masked_and_records_travel_whole() {
+    // the owner `ae` may see contact.email: the record travels whole
+    let e = engine_from(PRIVATE);
+    let d = e.evaluate(&lead(r#"{"id":"a","stage":"new","contact":{"email":"x@y.com","name":"X"},"budget":{"amount":5000,"currency":"EUR"}}"#), now());
+    let json = serde_json::to_value(&d).unwrap();
+    assert_eq!(json["packet"]["fields"][0]["value"]["email"], "x@y.com");
+    assert_eq!(
+        json["packet"]["fields"][1]["value"],
+        serde_json::json!({"amount": 5000, "currency": "EUR"})
+    );
+    // owned by `sdr`, who may not see the email: the checker refuses to send the record
+    let checked = Checked::from_bytes(
+        "p.handoff",
+        PRIVATE.replace("owned_by ae", "owned_by sdr").as_bytes(),
+    );
+    assert!(
+        checked
+            .diagnostics
+            .iter()
+            .any(|d| d.code.as_str() == "H601"),
+        "{:?}",
+        checked.diagnostics
+    );
+}
+
+#[test]
+fn distribution_follows_input_order_and_capacity() {
+    let dir = std::env::temp_dir().join(format!("handoff-dist-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let state = dir.join("state.json");
+    std::fs::write(&state, r#"{"pool_cursor": 1, "ae_load": {"x": 9, "y": 8}}"#).unwrap();
+    let mut input = String::new();
+    // five small ready leads, one small lead on hold, then four big ones
+    for i in 0..5 {
+        input.push_str(&format!(
+            "{{\"id\":\"s{i}\",\"stage\":\"new\",\"size\":\"small\",\"ready\":true}}\n"
+        ));
+    }
+    input.push_str("{\"id\":\"h\",\"stage\":\"new\",\"size\":\"small\",\"ready\":false}\n");
+    for i in 0..4 {
+        input.push_str(&format!(
+            "{{\"id\":\"b{i}\",\"stage\":\"new\",\"size\":\"big\",\"ready\":true}}\n"
+        ));
+    }
+    let args = [
+        "eval",
+        "tests/fixtures/eval/distribution.handoff",
+        "--leads",
+        "-",
+        "--now",
+        NOW,
+        "--state",
+        state.to_str().unwrap(),
+        "--jobs",
+        "2",
+    ];
+    let (code, out, err) = run_cli(&args, input.as_bytes());
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let members: Vec<&str> = lines
+        .iter()
+        .map(|l| l["route"]["member"].as_str().unwrap_or("-"))
+        .collect();
+    // round robin from cursor 1: b c a b c; the lead on hold shows who is next (a) without taking a turn
+    assert_eq!(&members[..6], ["b", "c", "a", "b", "c", "a"]);
+    // least loaded: y (8/10), then x and y at 9/10 (x first), y, then both full
+    assert_eq!(&members[6..], ["y", "x", "y", "-"]);
+    assert_eq!(lines[9]["route"]["at_capacity"], true);
+    assert_eq!(lines[9]["verdict"], "review");
+    // a state value of the wrong shape is refused with a message
+    std::fs::write(&state, r#"{"pool_cursor": "1"}"#).unwrap();
+    let (code, _, err) = run_cli(&args, input.as_bytes());
+    assert_eq!(code, 2);
+    assert!(err.contains("pool_cursor"), "{err}");
+}

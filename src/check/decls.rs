@@ -793,7 +793,10 @@ impl Checker {
         };
         let dotted = req.path.dotted();
         for pii in &schema.pii {
-            if pii.paths.iter().any(|p| p.dotted() == dotted)
+            if pii
+                .paths
+                .iter()
+                .any(|p| crate::compile::overlaps(&p.dotted(), &dotted))
                 && !pii.visible_to.iter().any(|r| r.name == owner)
             {
                 let seen_by = if pii.visible_to.is_empty() {

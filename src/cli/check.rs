@@ -29,6 +29,7 @@ enum Deny {
 
 pub(crate) fn run(args: CheckArgs) -> i32 {
     let mut worst = exit::OK;
+    let mut io_failed = false;
     let mut all = Vec::new();
     for path in &args.files {
         let checked = if path.as_os_str() == "-" {
@@ -40,7 +41,12 @@ pub(crate) fn run(args: CheckArgs) -> i32 {
         } else {
             match crate::Checked::from_file(path) {
                 Ok(c) => c,
-                Err(e) => return fail(format!("cannot read `{}`: {e}", path.display())),
+                Err(e) => {
+                    // report it, and still check the other files
+                    fail(format!("cannot read `{}`: {e}", path.display()));
+                    io_failed = true;
+                    continue;
+                }
             }
         };
         let deny_warnings = args.deny.contains(&Deny::Warnings);
@@ -80,10 +86,18 @@ pub(crate) fn run(args: CheckArgs) -> i32 {
             s
         }
     };
-    if out.write_all(text.as_bytes()).is_err() {
+    if out
+        .write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .is_err()
+    {
         return exit::USAGE;
     }
-    worst
+    if io_failed {
+        exit::USAGE
+    } else {
+        worst
+    }
 }
 
 fn summary(all: &[crate::Checked]) -> String {

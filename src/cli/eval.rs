@@ -1,6 +1,6 @@
 //! `handoff eval` and `handoff explain`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -74,6 +74,11 @@ pub(crate) fn load_engine(path: &Path, state: Option<&PathBuf>) -> Result<Engine
         );
         return Err(exit::DIAGNOSTICS);
     };
+    if engine.policy.handoffs.is_empty() {
+        eprintln!("error: `{}` declares no handoff, so every lead would be on hold; add a `handoff from -> to {{ ... }}`", path.display());
+        return Err(exit::DIAGNOSTICS);
+    }
+    let state_path_given = state.is_some();
     let state = match state {
         None => serde_json::Map::new(),
         Some(p) => {
@@ -96,6 +101,22 @@ pub(crate) fn load_engine(path: &Path, state: Option<&PathBuf>) -> Result<Engine
             }
         }
     };
+    // without a state file every strategy starts from zero, as documented;
+    // with one, say what in it does not fit
+    let (errors, warnings) = if state_path_given {
+        engine.check_state(&state)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    if !errors.is_empty() {
+        for e in &errors {
+            eprintln!("error: {e}");
+        }
+        return Err(exit::USAGE);
+    }
     Ok(engine.with_state(state))
 }
 
@@ -144,10 +165,9 @@ pub(crate) fn run_eval(a: EvalArgs) -> i32 {
                 }
             };
             let mut d = engine.evaluate(&obj, now);
-            engine.assign_round_robin(&mut d, &mut HashMap::new());
-            let text = if a.pretty { serde_json::to_string_pretty(&d) } else { serde_json::to_string(&d) }.unwrap_or_default();
-            println!("{text}");
-            exit::OK
+            engine.assign_in_order(&mut d, &mut crate::eval::RunState::default());
+            let text = to_line(&d, a.pretty);
+            print_or_fail(&text)
         }
         (None, Some(leads)) => batch(&engine, leads, now, a.pretty, a.jobs),
         (None, None) => fail("give the leads to evaluate: `--lead FILE` for one JSON object or `--leads FILE` for NDJSON (`-` reads standard input)"),
@@ -191,7 +211,7 @@ fn batch(
     let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut errors = 0usize;
     let mut io_error: Option<String> = None;
-    let mut rr: HashMap<String, usize> = HashMap::new();
+    let mut rr = crate::eval::RunState::default();
     let mut tallies: Vec<MetricTally> = vec![MetricTally::default(); engine.policy.metrics.len()];
 
     std::thread::scope(|s| {
@@ -235,7 +255,7 @@ fn batch(
                             l
                         }
                         Outcome::Pending(mut d) => {
-                            engine.assign_round_robin(&mut d, &mut rr);
+                            engine.assign_in_order(&mut d, &mut rr);
                             *counts.entry(d.verdict.as_str()).or_default() += 1;
                             add_tallies(&mut tallies, &tally(engine, &d));
                             to_line(&d, pretty)
@@ -261,7 +281,9 @@ fn batch(
             io_error.get_or_insert(e);
         }
     });
-    let _ = out.flush();
+    if let Err(e) = out.flush() {
+        io_error.get_or_insert(e.to_string());
+    }
     let total: usize = counts.values().sum::<usize>() + errors;
     let by_verdict: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
     eprintln!(
@@ -310,7 +332,7 @@ fn evaluate_line<'p>(
     let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
     match engine.evaluate_bytes(bytes, now) {
         Ok(d) => {
-            if engine.needs_round_robin(&d) {
+            if engine.needs_assignment(&d) {
                 Outcome::Pending(Box::new(d))
             } else {
                 Outcome::Line(to_line(&d, pretty), Some(d.verdict), tally(engine, &d))
@@ -423,9 +445,9 @@ pub(crate) fn run_explain(a: ExplainArgs) -> i32 {
         }
     };
     let mut d = engine.evaluate(&obj, now);
-    engine.assign_round_robin(&mut d, &mut HashMap::new());
-    print!("{}", crate::explain::explain(&engine, &obj, &d, now));
-    exit::OK
+    engine.assign_in_order(&mut d, &mut crate::eval::RunState::default());
+    let text = crate::explain::explain(&engine, &obj, &d, now);
+    print_or_fail(text.trim_end_matches('\n'))
 }
 
 /// Counts behind one metric over a batch.
@@ -551,5 +573,18 @@ fn compare_f(op: crate::ir::CmpOp, a: f64, b: f64) -> bool {
         CmpOp::Gt => a > b,
         CmpOp::Eq => a == b,
         CmpOp::Ne => a != b,
+    }
+}
+
+/// Prints `text` and a newline; a closed or full stdout is an I/O error.
+fn print_or_fail(text: &str) -> i32 {
+    let mut out = std::io::stdout().lock();
+    match out
+        .write_all(text.as_bytes())
+        .and_then(|_| out.write_all(b"\n"))
+        .and_then(|_| out.flush())
+    {
+        Ok(()) => exit::OK,
+        Err(e) => fail(format!("cannot write the output: {e}")),
     }
 }

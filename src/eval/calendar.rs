@@ -11,21 +11,34 @@ use jiff::{Timestamp, Zoned};
 
 use crate::ir::Calendar;
 
-/// How far ahead an addition may look before giving up (about ten years).
-const MAX_DAYS: usize = 3_700;
+/// How far ahead an addition may look before giving up (forty years).
+const MAX_DAYS: usize = 14_610;
 
 /// `start` plus `seconds` of open business time, or `None` when the
-/// calendar has no opening hours within ten years.
+/// calendar has no opening hours within forty years.
 pub fn add_business(cal: &Calendar, start: Timestamp, seconds: i64) -> Option<Timestamp> {
     let mut remaining = seconds.max(0);
     let zoned = start.to_zoned(cal.tz.clone());
     let mut date = zoned.date();
     let mut from: Option<Timestamp> = Some(start);
     for _ in 0..MAX_DAYS {
-        if !cal.holidays.contains(&date) {
-            let weekday = date.weekday().to_monday_zero_offset() as usize;
+        let weekday = date.weekday().to_monday_zero_offset() as usize;
+        if !cal.holidays.contains(&date) && !cal.week[weekday].is_empty() {
+            // on a day without a clock change, opening times are minutes
+            // after local midnight: one time-zone conversion for the day
+            let midnight = at(cal, date, 0);
+            let plain_day = match (midnight, at(cal, date, 24 * 60)) {
+                (Some(m), Some(n)) => n.as_second() - m.as_second() == 86_400,
+                _ => false,
+            };
+            let instant = |minutes: u16| match (plain_day, midnight) {
+                (true, Some(m)) => m
+                    .checked_add(jiff::SignedDuration::from_secs(i64::from(minutes) * 60))
+                    .ok(),
+                _ => at(cal, date, minutes),
+            };
             for &(open, close) in &cal.week[weekday] {
-                let (Some(o), Some(c)) = (at(cal, date, open), at(cal, date, close)) else {
+                let (Some(o), Some(c)) = (instant(open), instant(close)) else {
                     continue;
                 };
                 let begin = match from {
@@ -133,6 +146,35 @@ mod tests {
         assert_eq!(
             add_business(&c, ts("2025-03-28T15:00:00Z"), 7_200),
             Some(ts("2025-03-31T08:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn a_day_with_a_clock_change_has_the_hours_its_clock_shows() {
+        // Berlin springs forward on Sunday 2025-03-30: open all day, that
+        // day has 23 hours
+        let mut c = cal("Europe/Berlin", 0, 1440);
+        c.week[6] = vec![(0, 1440)];
+        let midnight = ts("2025-03-29T23:00:00Z");
+        assert_eq!(
+            add_business(&c, midnight, 23 * 3600),
+            Some(ts("2025-03-30T22:00:00Z"))
+        );
+        // one more hour runs into Monday
+        assert_eq!(
+            add_business(&c, midnight, 24 * 3600),
+            Some(ts("2025-03-30T23:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn long_delays_are_counted_over_decades() {
+        // one hour a weekday: 3,000 business hours take about twelve years
+        let c = cal("UTC", 540, 600);
+        let due = add_business(&c, ts("1990-01-01T00:00:00Z"), 3000 * 3600).unwrap();
+        assert!(
+            due > ts("2001-01-01T00:00:00Z") && due < ts("2002-12-31T00:00:00Z"),
+            "{due}"
         );
     }
 

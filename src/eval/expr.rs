@@ -124,6 +124,10 @@ impl Cx<'_> {
                 super::arith(*op, &l, &r).unwrap_or(Val::Missing)
             }
             Ex::Present(x) => Val::Bool(!self.eval(x).is_missing()),
+            Ex::MakeList(items) => {
+                let vals: Vec<Val> = items.iter().map(|i| self.eval(i)).collect();
+                Val::List(vals.into())
+            }
             Ex::Count(list, pred) => match self.eval(list) {
                 Val::List(items) => match pred {
                     None => Val::Num(items.iter().filter(|i| !i.is_missing()).count() as f64),

@@ -49,7 +49,13 @@ impl Extractor<'_> {
                     Some(other) => self.not_a_record(p, slots, key, other),
                 },
                 ProjNode::Both(s, p) => {
-                    out[*s as usize] = self.leaf(v, &slots[*s as usize], elems.get(s).copied());
+                    let info = &slots[*s as usize];
+                    if info.keep_json {
+                        if let Some(v) = v.filter(|v| !v.is_null()) {
+                            self.json.push((*s, v.clone()));
+                        }
+                    }
+                    out[*s as usize] = self.leaf(v, info, elems.get(s).copied());
                     if let Some(Value::Object(o)) = v {
                         self.object(p, slots, elems, o, out);
                     }

@@ -59,6 +59,40 @@ impl Engine {
         }
     }
 
+    /// Checks a state file's content against the strategies that read it:
+    /// errors for values of the wrong shape, warnings for keys the policy
+    /// names that are absent (they start from zero).
+    pub fn check_state(
+        &self,
+        state: &serde_json::Map<String, Value>,
+    ) -> (Vec<String>, Vec<String>) {
+        let (mut errors, mut warnings) = (Vec::new(), Vec::new());
+        for t in &self.policy.teams {
+            match &t.strategy {
+                Some(Strategy::RoundRobin { state: key }) => match state.get(key) {
+                    None => warnings.push(format!("the state has no `{key}` (round robin of team `{}`): starting with the first member", t.name)),
+                    Some(v) if v.as_u64().is_some() => {}
+                    Some(v) => errors.push(format!("`{key}` (round robin of team `{}`) must be a whole number of turns taken, such as 3, not {v}", t.name)),
+                },
+                Some(Strategy::LeastLoaded { state: key }) => match state.get(key) {
+                    None => warnings.push(format!("the state has no `{key}` (loads of team `{}`): every member starts with no open leads", t.name)),
+                    Some(Value::Object(m)) => {
+                        for (member, load) in m {
+                            if load.as_f64().is_none_or(|l| l < 0.0) {
+                                errors.push(format!("`{key}.{member}` must be a number of open leads (0 or more), not {load}"));
+                            } else if !t.members.iter().any(|x| x.id.as_str() == member) {
+                                warnings.push(format!("`{key}` lists `{member}`, who is not a member of team `{}`", t.name));
+                            }
+                        }
+                    }
+                    Some(v) => errors.push(format!("`{key}` (loads of team `{}`) must be an object such as {{\"member\": 12}}, not {v}", t.name)),
+                },
+                _ => {}
+            }
+        }
+        (errors, warnings)
+    }
+
     /// Sets the state file's content: `{"cursor_key": 3, "load_key": {"member": 12}}`.
     pub fn with_state(mut self, state: serde_json::Map<String, Value>) -> Engine {
         self.state = state;
@@ -317,7 +351,11 @@ impl<'p> Cx<'p> {
                     None
                 }
             },
-            None => (!p.handoffs.is_empty()).then_some(0),
+            None if p.handoffs.is_empty() => {
+                d.reasons.push(Reason::Policy(p.texts.no_handoff.t()));
+                None
+            }
+            None => Some(0),
         };
         let Some(ai) = active else {
             d.verdict = Verdict::Hold;
@@ -606,7 +644,12 @@ impl<'p> Cx<'p> {
                     if load >= cap {
                         continue;
                     }
-                    let ratio = if cap.is_finite() { load / cap } else { 0.0 };
+                    // a member without a capacity counts by open leads alone
+                    let ratio = if cap.is_finite() {
+                        load / cap
+                    } else {
+                        load / 1e9
+                    };
                     if best.is_none_or(|(b, _)| ratio < b) {
                         best = Some((ratio, m));
                     }
@@ -769,8 +812,17 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     h
 }
 
+/// What distribution has handed out so far in one run: round-robin turns
+/// per team, and leads given to each member of a least-loaded team.
+#[derive(Debug, Default)]
+pub struct RunState {
+    turns: std::collections::HashMap<String, u64>,
+    given: std::collections::HashMap<(String, String), f64>,
+}
+
 impl Engine {
-    fn round_robin_team(&self, d: &Decision) -> Option<&TeamIr> {
+    /// The routed team, when its distribution depends on earlier leads.
+    fn sequential_team(&self, d: &Decision) -> Option<&TeamIr> {
         let r = d.route.as_ref()?;
         if r.target.kind != "team" {
             return None;
@@ -780,34 +832,94 @@ impl Engine {
             .teams
             .iter()
             .find(|t| *t.name == *r.target.name)?;
-        matches!(team.strategy, Some(Strategy::RoundRobin { .. })).then_some(team)
+        matches!(
+            team.strategy,
+            Some(Strategy::RoundRobin { .. } | Strategy::LeastLoaded { .. })
+        )
+        .then_some(team)
     }
 
-    /// Whether the decision's member must be assigned in input order
-    /// (round robin), by [`Engine::assign_round_robin`].
-    pub fn needs_round_robin(&self, d: &Decision) -> bool {
-        self.round_robin_team(d).is_some()
+    /// Whether the decision's member must be assigned in input order, by
+    /// [`Engine::assign_in_order`] (round robin and least loaded).
+    pub fn needs_assignment(&self, d: &Decision) -> bool {
+        self.sequential_team(d).is_some()
     }
 
-    /// Assigns the round-robin member: the team's cursor from the state
-    /// file, advanced by the leads already given to the team in this run.
-    pub fn assign_round_robin<'p>(
-        &'p self,
-        d: &mut Decision<'p>,
-        counters: &mut std::collections::HashMap<String, usize>,
-    ) {
-        let Some(team) = self.round_robin_team(d) else {
+    /// Assigns the member of a round-robin or least-loaded team, in input
+    /// order: the state file's cursor or loads, plus what this run already
+    /// handed out. Only leads that are handed over (or sent to review) take
+    /// a turn or add to a load; the others show who would be next.
+    pub fn assign_in_order<'p>(&'p self, d: &mut Decision<'p>, run: &mut RunState) {
+        let Some(team) = self.sequential_team(d) else {
             return;
         };
-        let Some(Strategy::RoundRobin { state }) = &team.strategy else {
-            return;
-        };
-        let start = self.state.get(state).and_then(Value::as_u64).unwrap_or(0) as usize;
-        let n = counters.entry(team.name.clone()).or_insert(0);
-        let member = team.members[(start + *n) % team.members.len()].id.t();
-        *n += 1;
-        if let Some(r) = d.route.as_mut() {
-            r.member = Some(member);
+        let takes = matches!(d.verdict, Verdict::Handoff | Verdict::Review);
+        match &team.strategy {
+            Some(Strategy::RoundRobin { state }) => {
+                let len = team.members.len() as u64;
+                let start = self.state.get(state).and_then(Value::as_u64).unwrap_or(0) % len;
+                let turns = run.turns.entry(team.name.to_string()).or_insert(0);
+                let member = team.members[((start + *turns % len) % len) as usize].id.t();
+                if takes {
+                    *turns += 1;
+                }
+                if let Some(r) = d.route.as_mut() {
+                    r.member = Some(member);
+                }
+            }
+            Some(Strategy::LeastLoaded { state }) => {
+                let loads = self.state.get(state).and_then(Value::as_object);
+                let mut best: Option<(f64, &MemberIr)> = None;
+                for m in &team.members {
+                    let given = run
+                        .given
+                        .get(&(team.name.to_string(), m.id.to_string()))
+                        .copied()
+                        .unwrap_or(0.0);
+                    let load = loads
+                        .and_then(|l| l.get(m.id.as_str()))
+                        .and_then(Value::as_f64)
+                        .unwrap_or(0.0)
+                        + given;
+                    let cap = m.capacity.map(f64::from).unwrap_or(f64::INFINITY);
+                    if load >= cap {
+                        continue;
+                    }
+                    // a member without a capacity counts by open leads alone
+                    let ratio = if cap.is_finite() {
+                        load / cap
+                    } else {
+                        load / 1e9
+                    };
+                    if best.is_none_or(|(b, _)| ratio < b) {
+                        best = Some((ratio, m));
+                    }
+                }
+                let Some(r) = d.route.as_mut() else { return };
+                match best {
+                    Some((_, m)) => {
+                        r.member = Some(m.id.t());
+                        if takes {
+                            *run.given
+                                .entry((team.name.to_string(), m.id.to_string()))
+                                .or_insert(0.0) += 1.0;
+                        }
+                    }
+                    None => {
+                        r.member = None;
+                        if !r.at_capacity {
+                            r.at_capacity = true;
+                            if d.verdict == Verdict::Handoff {
+                                d.verdict = Verdict::Review;
+                                d.reasons.clear();
+                                d.reasons
+                                    .push(Reason::Policy(self.policy.texts.at_capacity.t()));
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
         }
     }
 }

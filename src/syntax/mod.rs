@@ -135,6 +135,7 @@ pub fn parse_module(file: FileId, text: &str) -> Parsed {
 fn nesting_check(file: FileId, text: &str) -> Option<Diagnostic> {
     let bytes = text.as_bytes();
     let mut depth = 0usize;
+    let mut list_depth = 0usize;
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
@@ -152,18 +153,22 @@ fn nesting_check(file: FileId, text: &str) -> Option<Diagnostic> {
                     i += 1;
                 }
             }
+            // `list<...>` nests like a bracket (`<` elsewhere compares)
+            b'<' if text[..i].trim_end().ends_with("list") => {
+                depth += 1;
+                list_depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(too_deep(file, i));
+                }
+            }
+            b'>' if list_depth > 0 => {
+                list_depth -= 1;
+                depth = depth.saturating_sub(1);
+            }
             b'(' | b'[' | b'{' => {
                 depth += 1;
                 if depth > MAX_NESTING {
-                    return Some(
-                        Diagnostic::new(
-                            Code::TooDeep,
-                            Span::new(file, i, i + 1),
-                            format!("brackets are nested more than {MAX_NESTING} levels deep"),
-                        )
-                        .label("too deep here")
-                        .help("split the condition into named signals; each can use the others by name"),
-                    );
+                    return Some(too_deep(file, i));
                 }
             }
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
@@ -172,4 +177,14 @@ fn nesting_check(file: FileId, text: &str) -> Option<Diagnostic> {
         i += 1;
     }
     None
+}
+
+fn too_deep(file: FileId, at: usize) -> Diagnostic {
+    Diagnostic::new(
+        Code::TooDeep,
+        Span::new(file, at, at + 1),
+        format!("brackets are nested more than {MAX_NESTING} levels deep"),
+    )
+    .label("too deep here")
+    .help("split the condition into named signals; each can use the others by name")
 }
