@@ -416,7 +416,7 @@ fn placeholders_of_a_field_add_to_the_global_ones() {
             )),
             now(),
         );
-        assert_eq!(d.stages[0].ready, false, "{industry} must read as missing");
+        assert!(!d.stages[0].ready, "{industry} must read as missing");
     }
     let d = e.evaluate(
         &lead(r#"{"id":"a","stage":"new","industry":"Retail","tags":["vip"]}"#),
