@@ -219,9 +219,16 @@ impl Compiler<'_> {
     fn origin(&self, span: Span) -> Origin {
         let f = self.sources.get(span.file);
         let lc = f.line_col(span.start);
+        // the construct's own text, on one line: a rule of a one-line
+        // route block names that rule, not the whole line
+        let raw = f.slice(span);
+        let mut text: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        if text.chars().count() > 120 {
+            text = text.chars().take(117).collect::<String>() + "...";
+        }
         Origin {
             line: lc.line,
-            text: PText::new(f.line_text(lc.line).trim()),
+            text: PText::new(text),
         }
     }
 

@@ -362,10 +362,20 @@ impl Fixes<'_> {
                 (Ex::Call(crate::ir::Func::Since, args), Ex::Const(v)) => {
                     if let Some(Ex::Slot(s)) = args.first() {
                         let path = &p.slots[*s as usize].path;
-                        self.out.push(format!(
-                            "`{path}` must be within the last {} (needs newer activity)",
-                            show(v)
-                        ));
+                        let now = self.engine.check_expr(self.lead, &args[0], self.now);
+                        let want = match op {
+                            CmpOp::Le | CmpOp::Lt => {
+                                format!("within the last {} (needs newer activity)", show(v))
+                            }
+                            CmpOp::Ge | CmpOp::Gt => format!("more than {} ago", show(v)),
+                            CmpOp::Eq | CmpOp::Ne => format!("{} ago", show(v)),
+                        };
+                        let is = if now.is_missing() {
+                            "missing".to_string()
+                        } else {
+                            show(&now)
+                        };
+                        self.out.push(format!("`{path}` must be {want} (is {is})"));
                     }
                 }
                 _ => {}

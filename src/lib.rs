@@ -150,8 +150,8 @@ pub const MAX_RECORD_BYTES: usize = 8 * 1024 * 1024;
 /// assert_eq!(handoff::parse_lead(b"[1, 2]").unwrap_err().kind, "not_an_object");
 /// ```
 pub fn parse_lead(bytes: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, RecordError> {
-    check_record(bytes)?;
-    match serde_json::from_slice::<serde_json::Value>(bytes) {
+    let text = check_record(bytes)?;
+    match serde_json::from_str::<serde_json::Value>(text) {
         Ok(serde_json::Value::Object(m)) => Ok(m),
         Ok(other) => Err(RecordError {
             kind: "not_an_object",
@@ -172,7 +172,7 @@ pub fn parse_lead(bytes: &[u8]) -> Result<serde_json::Map<String, serde_json::Va
                 kind: if too_deep { "too_deep" } else { "invalid_json" },
                 message: if too_deep {
                     format!(
-                        "the record nests more than 128 levels deep (column {})",
+                        "the record nests more than 127 levels deep (column {})",
                         e.column()
                     )
                 } else {
@@ -201,6 +201,8 @@ pub(crate) fn check_record(bytes: &[u8]) -> Result<&str, RecordError> {
             message: "the line is empty; each line must hold one lead as a JSON object".into(),
         });
     }
+    // a byte-order mark some editors put at the start of a file
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     std::str::from_utf8(bytes).map_err(|e| RecordError {
         kind: "invalid_utf8",
         message: format!(

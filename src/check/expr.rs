@@ -396,7 +396,12 @@ impl Checker {
                 }
             }
         }
+        let chained =
+            matches!(&l.kind, ExprKind::Binary(o, ..) if o.is_comparison()) && op.is_comparison();
         let help = match (lt, rt) {
+            _ if chained => "comparisons do not chain: write `1 < n and n < 3`".to_string(),
+            (a, b) if a.is_stringy() && b.is_stringy() => "text can only be compared with `==` and `!=`; use `in [...]` for a set of values".to_string(),
+            (Ty::Timestamp, b) | (b, Ty::Timestamp) if b.is_stringy() => "write the date without quotes, e.g. `2025-01-01` or `2025-01-01T00:00:00Z`".to_string(),
             (a, b) if (a.is_numeric() && b.is_stringy()) || (a.is_stringy() && b.is_numeric()) => {
                 "compare numbers with numbers: remove the quotes around a number, or compare with a text field".to_string()
             }
@@ -408,7 +413,11 @@ impl Checker {
             Diagnostic::new(
                 Code::TypeMismatch,
                 e.span,
-                format!("cannot compare a {lt} with a {rt}"),
+                if lt.is_stringy() && rt.is_stringy() {
+                    format!("text cannot be ordered with `{}`", op.symbol())
+                } else {
+                    format!("cannot compare a {lt} with a {rt}")
+                },
             )
             .label(format!("{lt} {} {rt}", op.symbol()))
             .with_secondary(l.span, format!("a {lt}"))

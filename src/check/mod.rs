@@ -172,7 +172,16 @@ pub(crate) struct Checker {
 }
 
 impl Checker {
-    pub(crate) fn push(&mut self, d: Diagnostic) {
+    pub(crate) fn push(&mut self, mut d: Diagnostic) {
+        // messages say "a {type}"; types starting with a vowel need "an"
+        fix_articles(&mut d.message);
+        fix_articles(&mut d.primary.message);
+        for l in &mut d.secondary {
+            fix_articles(&mut l.message);
+        }
+        if let Some(h) = &mut d.help {
+            fix_articles(h);
+        }
         self.diags.push(d);
     }
 
@@ -494,6 +503,22 @@ impl Checker {
                     kind.word()
                 )),
             );
+        }
+    }
+}
+
+/// "a int" -> "an int", for the type names that start with a vowel.
+fn fix_articles(s: &mut String) {
+    for ty in ["int", "email", "enum(", "unknown"] {
+        for lead in ["a ", "A "] {
+            let wrong = format!("{lead}{ty}");
+            if s.starts_with(&wrong) || s.contains(&format!(" {wrong}")) {
+                let right = format!("{}n {ty}", &lead[..1]);
+                *s = s.replace(&format!(" {wrong}"), &format!(" {right}"));
+                if s.starts_with(&wrong) {
+                    s.replace_range(..wrong.len(), &right);
+                }
+            }
         }
     }
 }

@@ -346,21 +346,64 @@ fn evaluate_line<'p>(
     }
 }
 
-/// The `"id"` of a record that did not parse, when it can be read.
+/// The id of a record that did not parse, when it can be read: the first
+/// of `id`, `Id`, `ID`, `lead_id`, `LeadId` (the keys decisions use) that is
+/// followed by a string or a number, preferring keys at the top level.
 fn lead_id_guess(bytes: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
-    for key in ["\"id\"", "\"Id\"", "\"lead_id\""] {
-        if let Some(i) = text.find(key) {
-            let rest = text[i + key.len()..]
-                .trim_start()
-                .strip_prefix(':')?
-                .trim_start();
-            let rest = rest.strip_prefix('"')?;
-            let end = rest.find('"')?;
-            return Some(rest[..end].to_string());
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(65_536)]);
+    let mut best: Option<(usize, usize, String)> = None; // (depth, key rank, id)
+    for (rank, key) in ["\"id\"", "\"Id\"", "\"ID\"", "\"lead_id\"", "\"LeadId\""]
+        .iter()
+        .enumerate()
+    {
+        for (at, _) in text.match_indices(key) {
+            let Some(rest) = text[at + key.len()..].trim_start().strip_prefix(':') else {
+                continue;
+            };
+            let rest = rest.trim_start();
+            let id = if let Some(r) = rest.strip_prefix('"') {
+                match r.find('"') {
+                    Some(end) => r[..end].to_string(),
+                    None => continue,
+                }
+            } else {
+                let n: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_digit() || matches!(c, '-' | '.' | 'e' | 'E' | '+'))
+                    .collect();
+                if n.is_empty() {
+                    continue;
+                }
+                n
+            };
+            // nesting depth at the key, counting brackets outside strings
+            let depth = nesting(&text[..at]);
+            if best
+                .as_ref()
+                .is_none_or(|(d, r, _)| (depth, rank) < (*d, *r))
+            {
+                best = Some((depth, rank, id));
+            }
         }
     }
-    None
+    best.map(|(_, _, id)| id)
+}
+
+fn nesting(prefix: &str) -> usize {
+    let (mut depth, mut in_str, mut esc) = (0usize, false, false);
+    for c in prefix.chars() {
+        match (in_str, esc, c) {
+            (true, true, _) => esc = false,
+            (true, false, '\\') => esc = true,
+            (true, false, '"') => in_str = false,
+            (true, ..) => {}
+            (false, _, '"') => in_str = true,
+            (false, _, '{' | '[') => depth += 1,
+            (false, _, '}' | ']') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    depth
 }
 
 /// Reads lines (without the newline) in numbered batches. Overlong lines
@@ -536,7 +579,7 @@ fn metric_summary(engine: &Engine, tallies: &[MetricTally]) -> Vec<String> {
                     } else {
                         "not met"
                     };
-                    format!(", target {} {goal:.0}%: {met}", op(*o))
+                    format!(", target {} {}%: {met}", op(*o), trim_number(goal))
                 });
                 format!(
                     "metric {}: {share:.1}% ({} of {}){}",
@@ -587,4 +630,10 @@ fn print_or_fail(text: &str) -> i32 {
         Ok(()) => exit::OK,
         Err(e) => fail(format!("cannot write the output: {e}")),
     }
+}
+
+/// `12.5`, `40`: a percentage without trailing zeros.
+fn trim_number(n: f64) -> String {
+    let s = format!("{n:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
