@@ -516,3 +516,59 @@ fn distribution_follows_input_order_and_capacity() {
     assert_eq!(code, 2);
     assert!(err.contains("pool_cursor"), "{err}");
 }
+
+#[test]
+fn io_problems_and_odd_files_are_reported_not_lost() {
+    // a byte-order mark before the first record is fine
+    let good = std::fs::read_to_string("examples/inbound/lead-ready.json").unwrap();
+    let good: serde_json::Value = serde_json::from_str(&good).unwrap();
+    let line = format!("\u{feff}{good}\n");
+    let (code, out, _) = run_cli(
+        &[
+            "eval",
+            "examples/inbound/policy.handoff",
+            "--leads",
+            "-",
+            "--now",
+            NOW,
+        ],
+        line.as_bytes(),
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("\"verdict\":\"handoff\""));
+    // `check` reports an unreadable file and still checks the others
+    let (code, out, err) = run_cli(
+        &[
+            "check",
+            "no/such.handoff",
+            "tests/fixtures/multi-error.handoff",
+            "--format",
+            "short",
+        ],
+        b"",
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("no/such.handoff"));
+    assert!(out.contains("multi-error.handoff"), "{out}");
+    // output that cannot be written is an I/O error (exit 2), not a success
+    if std::path::Path::new("/dev/full").exists() {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let status = Command::new(env!("CARGO_BIN_EXE_handoff"))
+            .args([
+                "eval",
+                "examples/inbound/policy.handoff",
+                "--leads",
+                "examples/inbound/leads.ndjson",
+                "--now",
+                NOW,
+            ])
+            .stdout(full)
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(2));
+    }
+}

@@ -126,3 +126,17 @@ fn thousands_of_errors_are_all_reported() {
         .iter()
         .any(|d| d.message.contains("did you mean `score`")));
 }
+
+#[test]
+fn deeply_nested_list_types_get_a_diagnostic() {
+    let src = format!(
+        "lead {{ x: {}string{} }}",
+        "list<".repeat(12_000),
+        ">".repeat(12_000)
+    );
+    let checked = handoff::Checked::from_bytes("deep.handoff", src.as_bytes());
+    assert!(checked
+        .diagnostics
+        .iter()
+        .any(|d| d.code.as_str() == "H004"));
+}
