@@ -633,29 +633,12 @@ impl<'p> Cx<'p> {
                 )
             }
             Some(Strategy::LeastLoaded { state }) => {
-                let loads = self.engine.state.get(state).and_then(Value::as_object);
-                let mut best: Option<(f64, &MemberIr)> = None;
-                for m in &team.members {
-                    let load = loads
-                        .and_then(|l| l.get(m.id.as_str()))
-                        .and_then(Value::as_f64)
-                        .unwrap_or(0.0);
-                    let cap = m.capacity.map(f64::from).unwrap_or(f64::INFINITY);
-                    if load >= cap {
-                        continue;
-                    }
-                    // a member without a capacity counts by open leads alone
-                    let ratio = if cap.is_finite() {
-                        load / cap
-                    } else {
-                        load / 1e9
-                    };
-                    if best.is_none_or(|(b, _)| ratio < b) {
-                        best = Some((ratio, m));
-                    }
-                }
-                match best {
-                    Some((_, m)) => (Some(m.id.t()), false),
+                match least_loaded(
+                    team,
+                    self.engine.state.get(state).and_then(Value::as_object),
+                    |_| 0.0,
+                ) {
+                    Some(m) => (Some(m.id.t()), false),
                     None => (None, true),
                 }
             }
@@ -802,6 +785,37 @@ impl<'p> Cx<'p> {
     }
 }
 
+/// The member with the lowest share of their capacity in use, among those
+/// under capacity; `extra` adds leads given during this run. A member
+/// without a capacity counts by open leads alone. `None`: all are full.
+fn least_loaded<'t>(
+    team: &'t TeamIr,
+    loads: Option<&serde_json::Map<String, Value>>,
+    extra: impl Fn(&MemberIr) -> f64,
+) -> Option<&'t MemberIr> {
+    let mut best: Option<(f64, &MemberIr)> = None;
+    for m in &team.members {
+        let load = loads
+            .and_then(|l| l.get(m.id.as_str()))
+            .and_then(Value::as_f64)
+            .unwrap_or(0.0)
+            + extra(m);
+        let cap = m.capacity.map(f64::from).unwrap_or(f64::INFINITY);
+        if load >= cap {
+            continue;
+        }
+        let ratio = if cap.is_finite() {
+            load / cap
+        } else {
+            load / 1e9
+        };
+        if best.is_none_or(|(b, _)| ratio < b) {
+            best = Some((ratio, m));
+        }
+    }
+    best.map(|(_, m)| m)
+}
+
 /// FNV-1a: a stable hash for weighted distribution (same on every machine).
 fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -869,35 +883,15 @@ impl Engine {
             }
             Some(Strategy::LeastLoaded { state }) => {
                 let loads = self.state.get(state).and_then(Value::as_object);
-                let mut best: Option<(f64, &MemberIr)> = None;
-                for m in &team.members {
-                    let given = run
-                        .given
+                let best = least_loaded(team, loads, |m| {
+                    run.given
                         .get(&(team.name.to_string(), m.id.to_string()))
                         .copied()
-                        .unwrap_or(0.0);
-                    let load = loads
-                        .and_then(|l| l.get(m.id.as_str()))
-                        .and_then(Value::as_f64)
                         .unwrap_or(0.0)
-                        + given;
-                    let cap = m.capacity.map(f64::from).unwrap_or(f64::INFINITY);
-                    if load >= cap {
-                        continue;
-                    }
-                    // a member without a capacity counts by open leads alone
-                    let ratio = if cap.is_finite() {
-                        load / cap
-                    } else {
-                        load / 1e9
-                    };
-                    if best.is_none_or(|(b, _)| ratio < b) {
-                        best = Some((ratio, m));
-                    }
-                }
+                });
                 let Some(r) = d.route.as_mut() else { return };
                 match best {
-                    Some((_, m)) => {
+                    Some(m) => {
                         r.member = Some(m.id.t());
                         if takes {
                             *run.given
