@@ -45,8 +45,6 @@ pub(crate) struct Cx<'a> {
     lead_key: String,
     /// The JSON of fields that travel whole in the packet.
     json: Vec<(u32, Value)>,
-    /// The reason text of each missing-context entry, in order.
-    missing_reasons: Vec<&'a PText>,
 }
 
 impl Engine {
@@ -183,7 +181,6 @@ impl Engine {
             vars: Vec::new(),
             lead_key: id.clone().unwrap_or_default(),
             json,
-            missing_reasons: Vec::new(),
         };
         cx.decide(id, issues)
     }
@@ -364,7 +361,9 @@ impl<'p> Cx<'p> {
         let h = &p.handoffs[ai];
         d.handoff = Some(&h.head);
         let ready = d.stages[ai].ready;
-        self.requirements(h, &mut d);
+        let missing_reasons = self.requirements(h, &mut d);
+        // the quality rules that fired, for the flags and the reasons
+        let mut fired: Vec<&'p QualityIr> = Vec::new();
         for q in &h.quality {
             if self.cond(&q.when).is_true() {
                 d.quality.push(QualityFlag {
@@ -372,6 +371,7 @@ impl<'p> Cx<'p> {
                     message: q.message.t(),
                     line: q.when.origin.line,
                 });
+                fired.push(q);
             }
         }
         for c in &h.consent {
@@ -403,25 +403,16 @@ impl<'p> Cx<'p> {
         d.overrides = h.overrides.as_ref();
 
         // the verdict
-        let blocked = d
-            .quality
-            .iter()
-            .any(|q| q.severity == QualitySeverity::Block);
+        let fired_as = |sev: QualitySeverity| fired.iter().filter(move |q| q.severity == sev);
+        let blocked = fired_as(QualitySeverity::Block).next().is_some();
         let no_channel = d
             .playbook
             .as_ref()
             .is_some_and(|pb| !pb.touches.is_empty() && pb.touches.iter().all(|t| !t.allowed));
         if blocked || no_channel {
             d.verdict = Verdict::Blocked;
-            for q in &h.quality {
-                if q.severity == QualitySeverity::Block
-                    && d.quality
-                        .iter()
-                        .any(|f| std::ptr::eq(f.message.as_str(), q.message.as_str()))
-                {
-                    d.reasons.push(Reason::Policy(q.reason.t()));
-                }
-            }
+            d.reasons
+                .extend(fired_as(QualitySeverity::Block).map(|q| Reason::Policy(q.reason.t())));
             if no_channel {
                 d.reasons
                     .push(Reason::Policy(p.texts.no_consented_channel.t()));
@@ -431,25 +422,14 @@ impl<'p> Cx<'p> {
             d.reasons.push(Reason::Policy(h.not_ready.t()));
         } else {
             let at_capacity = d.route.as_ref().is_some_and(|r| r.at_capacity);
-            let reviews = d
-                .quality
-                .iter()
-                .any(|q| q.severity == QualitySeverity::Review);
-            if reviews || !d.missing_context.is_empty() || at_capacity {
+            let reviews = fired_as(QualitySeverity::Review).next().is_some();
+            if reviews || !missing_reasons.is_empty() || at_capacity {
                 d.verdict = Verdict::Review;
-                for q in &h.quality {
-                    if q.severity == QualitySeverity::Review
-                        && d.quality
-                            .iter()
-                            .any(|f| std::ptr::eq(f.message.as_str(), q.message.as_str()))
-                    {
-                        d.reasons.push(Reason::Policy(q.reason.t()));
-                    }
-                }
-                for (m, r) in d.missing_context.iter().zip(&self.missing_reasons) {
-                    let _ = m;
-                    d.reasons.push(Reason::Policy(r.t()));
-                }
+                d.reasons.extend(
+                    fired_as(QualitySeverity::Review).map(|q| Reason::Policy(q.reason.t())),
+                );
+                d.reasons
+                    .extend(missing_reasons.iter().map(|r| Reason::Policy(r.t())));
                 if at_capacity {
                     d.reasons.push(Reason::Policy(p.texts.at_capacity.t()));
                 }
@@ -492,7 +472,10 @@ impl<'p> Cx<'p> {
         (ready, unmet)
     }
 
-    fn requirements(&mut self, h: &'p HandoffIr, d: &mut Decision<'p>) {
+    /// Fills the packet and the missing context; returns the reason text of
+    /// each missing-context entry, in order.
+    fn requirements(&mut self, h: &'p HandoffIr, d: &mut Decision<'p>) -> Vec<&'p PText> {
+        let mut reasons = Vec::new();
         let p = &self.engine.policy;
         let mut fields = Vec::with_capacity(h.require.len());
         for r in &h.require {
@@ -533,7 +516,7 @@ impl<'p> Cx<'p> {
                     problem: ["missing", "too_few", "bad_format", "stale"][problem],
                     line: r.origin.line,
                 });
-                self.missing_reasons.push(&r.reasons[problem]);
+                reasons.push(&r.reasons[problem]);
             }
             let info = &p.slots[r.slot as usize];
             let masked = info
@@ -560,6 +543,7 @@ impl<'p> Cx<'p> {
             owner_role: h.head.owned_by.t(),
             fields,
         });
+        reasons
     }
 
     fn route(&mut self, h: &'p HandoffIr) -> Option<RouteChoice<'p>> {
@@ -949,7 +933,6 @@ impl Engine {
             vars: Vec::new(),
             lead_key: String::new(),
             json: Vec::new(),
-            missing_reasons: Vec::new(),
         };
         cx.eval(e)
     }
