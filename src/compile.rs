@@ -43,7 +43,30 @@ struct Compiler<'a> {
 #[derive(Debug, Default, Clone)]
 pub struct ElemFrames {
     /// frame index -> (projection, slot infos, list slot -> child frame)
-    pub frames: Vec<(Projection, Vec<SlotInfo>, HashMap<u32, usize>)>,
+    pub frames: Vec<(Projection, Vec<SlotInfo>, ElemMap)>,
+}
+
+/// List slot -> the frame of its record elements, indexed by slot.
+#[derive(Debug, Clone, Default)]
+pub struct ElemMap(Vec<usize>);
+
+impl ElemMap {
+    const NONE: usize = usize::MAX;
+
+    pub fn get(&self, slot: &u32) -> Option<&usize> {
+        self.0.get(*slot as usize).filter(|c| **c != Self::NONE)
+    }
+}
+
+impl From<HashMap<u32, usize>> for ElemMap {
+    fn from(m: HashMap<u32, usize>) -> ElemMap {
+        let len = m.keys().max().map_or(0, |k| *k as usize + 1);
+        let mut v = vec![Self::NONE; len];
+        for (k, c) in m {
+            v[k as usize] = c;
+        }
+        ElemMap(v)
+    }
 }
 
 /// Compiles a program that checked without errors. `sources` provides the
@@ -115,7 +138,7 @@ pub fn compile(p: &Program, sources: &SourceMap) -> (Policy, ElemFrames) {
         .collect();
     let scores = p.scores.iter().map(|s| c.score(s)).collect();
     let stage_slot = p.stage_field.as_ref().map(|f| c.field_slot(f));
-    let handoffs = p.handoffs.iter().map(|h| c.handoff(h)).collect();
+    let handoffs: Vec<HandoffIr> = p.handoffs.iter().map(|h| c.handoff(h)).collect();
     let teams = p.teams.iter().map(team).collect();
     let queues = p
         .queues
@@ -167,9 +190,21 @@ pub fn compile(p: &Program, sources: &SourceMap) -> (Policy, ElemFrames) {
     let mut frames: Vec<Frame> = std::mem::take(&mut c.frames);
     let root = frames.remove(0);
     let elem_frames = ElemFrames {
-        frames: std::iter::once((Projection::default(), Vec::new(), HashMap::new()))
-            .chain(frames.into_iter().map(|f| (f.projection, f.slots, f.elems)))
+        frames: std::iter::once((Projection::default(), Vec::new(), ElemMap::default()))
+            .chain(
+                frames
+                    .into_iter()
+                    .map(|f| (f.projection, f.slots, f.elems.into())),
+            )
             .collect(),
+    };
+    let no_handoff_from = match stage_slot.map(|s| &root.slots[s as usize].ty) {
+        Some(crate::types::Ty::Enum(values)) => values
+            .iter()
+            .filter(|v| !handoffs.iter().any(|h: &HandoffIr| *h.head.from == ***v))
+            .map(|v| (v.to_string(), PText::new(no_handoff_leaves(v))))
+            .collect(),
+        _ => Vec::new(),
     };
     let stage_missing = match &p.stage_field {
         Some(f) => format!("the stage field `{}` is missing", f.dotted()),
@@ -195,6 +230,7 @@ pub fn compile(p: &Program, sources: &SourceMap) -> (Policy, ElemFrames) {
             no_consented_channel: PText::new("blocked: no channel of the playbook has consent"),
             stage_missing: PText::new(stage_missing),
             no_handoff: PText::new("the policy declares no handoff"),
+            no_handoff_from,
         },
         projection: root.projection,
         slots: root.slots,
@@ -211,7 +247,7 @@ pub fn compile(p: &Program, sources: &SourceMap) -> (Policy, ElemFrames) {
     };
     // the root frame's element map is carried in frame 0 of ElemFrames
     let mut elem_frames = elem_frames;
-    elem_frames.frames[0].2 = root.elems;
+    elem_frames.frames[0].2 = root.elems.into();
     (policy, elem_frames)
 }
 
@@ -932,4 +968,9 @@ fn calendar(c: &ast::Calendar) -> Calendar {
         week,
         holidays: c.holidays.iter().map(|h| h.date).collect(),
     }
+}
+
+/// The reason of a lead in a stage no handoff leaves.
+pub fn no_handoff_leaves(stage: &str) -> String {
+    format!("no handoff leaves stage `{stage}`")
 }

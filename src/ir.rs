@@ -164,6 +164,9 @@ pub struct FixedTexts {
     pub stage_missing: PText,
     /// `the policy declares no handoff`
     pub no_handoff: PText,
+    /// `no handoff leaves stage `x``, for each value of the tracked enum
+    /// that no handoff leaves (other values get the text built per lead)
+    pub no_handoff_from: Vec<(String, PText)>,
 }
 
 #[derive(Debug)]

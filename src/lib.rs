@@ -50,6 +50,7 @@
 //! ```
 
 pub mod ast;
+pub mod batch;
 pub mod check;
 pub mod cli;
 pub mod compile;

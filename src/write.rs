@@ -9,7 +9,7 @@ use std::io::Write;
 
 use crate::ast::QualitySeverity;
 use crate::decision::*;
-use crate::eval::value::{format_duration, Val};
+use crate::eval::value::{DurText, Val};
 
 /// Appends the decision as compact JSON (no newline) to `out`.
 pub fn write_decision(d: &Decision<'_>, out: &mut Vec<u8>) {
@@ -338,7 +338,7 @@ impl W<'_> {
             Val::Num(n) => self.number(*n),
             Val::Str(s) => self.string(s),
             Val::Ts(t) => self.timestamp(t),
-            Val::Dur(d) => self.string(&format_duration(*d)),
+            Val::Dur(d) => self.string(DurText::new(*d).as_str()),
             Val::List(items) | Val::Rec(items) => self.list(items, |w, i| w.val(i)),
         }
     }

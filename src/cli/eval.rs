@@ -1,15 +1,13 @@
 //! `handoff eval` and `handoff explain`.
 
-use std::collections::BTreeMap;
-use std::io::{BufRead, BufWriter, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
 
 use clap::Args;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::{exit, fail};
-use crate::decision::{Decision, Verdict};
+use crate::decision::Decision;
 use crate::eval::Engine;
 
 #[derive(Args, Debug)]
@@ -174,16 +172,6 @@ pub(crate) fn run_eval(a: EvalArgs) -> i32 {
     }
 }
 
-/// The outcome of one input line.
-enum Outcome<'p> {
-    Line(String, Option<Verdict>, Vec<MetricTally>),
-    /// A decision whose round-robin member is assigned in input order.
-    Pending(Box<Decision<'p>>),
-    Error(String),
-}
-
-const BATCH: usize = 512;
-
 fn batch(
     engine: &Engine,
     path: &Path,
@@ -191,14 +179,6 @@ fn batch(
     pretty: bool,
     jobs: Option<usize>,
 ) -> i32 {
-    let input: Box<dyn BufRead + Send> = if path.as_os_str() == "-" {
-        Box::new(std::io::BufReader::with_capacity(1 << 20, std::io::stdin()))
-    } else {
-        match std::fs::File::open(path) {
-            Ok(f) => Box::new(std::io::BufReader::with_capacity(1 << 20, f)),
-            Err(e) => return fail(format!("cannot read leads `{}`: {e}", path.display())),
-        }
-    };
     let jobs = jobs
         .unwrap_or_else(|| {
             std::thread::available_parallelism()
@@ -206,106 +186,52 @@ fn batch(
                 .unwrap_or(1)
         })
         .max(1);
+    let stdin = path.as_os_str() == "-";
+    let opts = crate::batch::Options {
+        now,
+        pretty,
+        jobs,
+        streaming: stdin,
+    };
     let stdout = std::io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
-    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
-    let mut errors = 0usize;
-    let mut io_error: Option<String> = None;
-    let mut rr = crate::eval::RunState::default();
-    let mut tallies: Vec<MetricTally> = vec![MetricTally::default(); engine.policy.metrics.len()];
-
-    std::thread::scope(|s| {
-        // reader -> workers: numbered batches of lines; bounded for flat memory
-        let (line_tx, line_rx) = mpsc::sync_channel::<(usize, usize, Vec<Vec<u8>>)>(jobs * 2);
-        let line_rx = std::sync::Arc::new(std::sync::Mutex::new(line_rx));
-        let (out_tx, out_rx) = mpsc::sync_channel::<(usize, Vec<Outcome>)>(jobs * 2);
-        let reader = s.spawn(move || read_batches(input, line_tx));
-        for _ in 0..jobs {
-            let rx = line_rx.clone();
-            let tx = out_tx.clone();
-            s.spawn(move || loop {
-                let msg = rx.lock().map(|r| r.recv());
-                let Ok(Ok((seq, first_line, lines))) = msg else {
-                    break;
-                };
-                let outcomes = lines
-                    .iter()
-                    .enumerate()
-                    .map(|(i, l)| evaluate_line(engine, l, first_line + i, now, pretty))
-                    .collect();
-                if tx.send((seq, outcomes)).is_err() {
-                    break;
-                }
-            });
+    let out = stdout.lock();
+    let summary = if stdin {
+        crate::batch::run(engine, std::io::stdin(), out, &opts)
+    } else {
+        match std::fs::File::open(path) {
+            Ok(f) => crate::batch::run(engine, f, out, &opts),
+            Err(e) => return fail(format!("cannot read leads `{}`: {e}", path.display())),
         }
-        drop(out_tx);
-        // write in input order
-        let mut pending: BTreeMap<usize, Vec<Outcome>> = BTreeMap::new();
-        let mut next = 0usize;
-        for (seq, outcomes) in out_rx {
-            pending.insert(seq, outcomes);
-            while let Some(batch) = pending.remove(&next) {
-                for o in batch {
-                    let line = match o {
-                        Outcome::Line(l, v, t) => {
-                            if let Some(v) = v {
-                                *counts.entry(v.as_str()).or_default() += 1;
-                            }
-                            add_tallies(&mut tallies, &t);
-                            l
-                        }
-                        Outcome::Pending(mut d) => {
-                            engine.assign_in_order(&mut d, &mut rr);
-                            *counts.entry(d.verdict.as_str()).or_default() += 1;
-                            add_tallies(&mut tallies, &tally(engine, &d));
-                            to_line(&d, pretty)
-                        }
-                        Outcome::Error(l) => {
-                            errors += 1;
-                            l
-                        }
-                    };
-                    if io_error.is_none() {
-                        if let Err(e) = out
-                            .write_all(line.as_bytes())
-                            .and_then(|_| out.write_all(b"\n"))
-                        {
-                            io_error = Some(e.to_string());
-                        }
-                    }
-                }
-                next += 1;
-            }
-        }
-        if let Ok(Err(e)) = reader.join() {
-            io_error.get_or_insert(e);
-        }
-    });
-    if let Err(e) = out.flush() {
-        io_error.get_or_insert(e.to_string());
-    }
-    let total: usize = counts.values().sum::<usize>() + errors;
-    let by_verdict: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    };
+    let by_verdict: Vec<String> = summary
+        .verdicts
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
     eprintln!(
-        "{total} lead(s): {}{}",
+        "{} lead(s): {}{}",
+        summary.total(),
         if by_verdict.is_empty() {
             "none evaluated".to_string()
         } else {
             by_verdict.join(", ")
         },
-        if errors > 0 {
-            format!("; {errors} record(s) could not be evaluated (see the error lines)")
+        if summary.errors > 0 {
+            format!(
+                "; {} record(s) could not be evaluated (see the error lines)",
+                summary.errors
+            )
         } else {
             String::new()
         }
     );
-    for line in metric_summary(engine, &tallies) {
+    for line in metric_summary(engine, &summary.metrics) {
         eprintln!("{line}");
     }
-    if let Some(e) = io_error {
+    if let Some(e) = summary.io_error {
         return fail(format!("reading or writing failed: {e}"));
     }
-    if errors > 0 {
+    if summary.errors > 0 {
         exit::RECORD_ERRORS
     } else {
         exit::OK
@@ -313,157 +239,11 @@ fn batch(
 }
 
 fn to_line(d: &Decision, pretty: bool) -> String {
-    if pretty {
-        return serde_json::to_string_pretty(d).unwrap_or_default();
-    }
     let mut out = Vec::with_capacity(2048);
-    crate::write::write_decision(d, &mut out);
-    // the writer only ever appends valid UTF-8
+    crate::batch::write_line(d, pretty, &mut out);
+    out.pop();
+    // both writers only ever append valid UTF-8
     String::from_utf8(out).unwrap_or_default()
-}
-
-fn evaluate_line<'p>(
-    engine: &'p Engine,
-    bytes: &[u8],
-    line_no: usize,
-    now: jiff::Timestamp,
-    pretty: bool,
-) -> Outcome<'p> {
-    let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
-    match engine.evaluate_bytes(bytes, now) {
-        Ok(d) => {
-            if engine.needs_assignment(&d) {
-                Outcome::Pending(Box::new(d))
-            } else {
-                Outcome::Line(to_line(&d, pretty), Some(d.verdict), tally(engine, &d))
-            }
-        }
-        Err(e) => {
-            let lead_id = lead_id_guess(bytes);
-            let rec = json!({ "error": { "line": line_no, "lead_id": lead_id, "kind": e.kind, "message": e.message } });
-            Outcome::Error(rec.to_string())
-        }
-    }
-}
-
-/// The id of a record that did not parse, when it can be read: the first
-/// of `id`, `Id`, `ID`, `lead_id`, `LeadId` (the keys decisions use) that is
-/// followed by a string or a number, preferring keys at the top level.
-fn lead_id_guess(bytes: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(65_536)]);
-    let mut best: Option<(usize, usize, String)> = None; // (depth, key rank, id)
-    for (rank, key) in ["\"id\"", "\"Id\"", "\"ID\"", "\"lead_id\"", "\"LeadId\""]
-        .iter()
-        .enumerate()
-    {
-        for (at, _) in text.match_indices(key) {
-            let Some(rest) = text[at + key.len()..].trim_start().strip_prefix(':') else {
-                continue;
-            };
-            let rest = rest.trim_start();
-            let id = if let Some(r) = rest.strip_prefix('"') {
-                match r.find('"') {
-                    Some(end) => r[..end].to_string(),
-                    None => continue,
-                }
-            } else {
-                let n: String = rest
-                    .chars()
-                    .take_while(|c| c.is_ascii_digit() || matches!(c, '-' | '.' | 'e' | 'E' | '+'))
-                    .collect();
-                if n.is_empty() {
-                    continue;
-                }
-                n
-            };
-            // nesting depth at the key, counting brackets outside strings
-            let depth = nesting(&text[..at]);
-            if best
-                .as_ref()
-                .is_none_or(|(d, r, _)| (depth, rank) < (*d, *r))
-            {
-                best = Some((depth, rank, id));
-            }
-        }
-    }
-    best.map(|(_, _, id)| id)
-}
-
-fn nesting(prefix: &str) -> usize {
-    let (mut depth, mut in_str, mut esc) = (0usize, false, false);
-    for c in prefix.chars() {
-        match (in_str, esc, c) {
-            (true, true, _) => esc = false,
-            (true, false, '\\') => esc = true,
-            (true, false, '"') => in_str = false,
-            (true, ..) => {}
-            (false, _, '"') => in_str = true,
-            (false, _, '{' | '[') => depth += 1,
-            (false, _, '}' | ']') => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    depth
-}
-
-/// Reads lines (without the newline) in numbered batches. Overlong lines
-/// are cut to the limit plus one byte, so `parse_lead` reports them as too
-/// large while memory stays bounded.
-fn read_batches(
-    mut input: Box<dyn BufRead + Send>,
-    tx: mpsc::SyncSender<(usize, usize, Vec<Vec<u8>>)>,
-) -> Result<(), String> {
-    let mut seq = 0;
-    let mut line_no = 1;
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut first = 1;
-    loop {
-        let mut line = Vec::new();
-        let mut truncated = false;
-        let mut got_any = false;
-        loop {
-            let buf = input.fill_buf().map_err(|e| e.to_string())?;
-            if buf.is_empty() {
-                break;
-            }
-            got_any = true;
-            let (chunk, done) = match memchr(buf) {
-                Some(i) => (&buf[..i], Some(i + 1)),
-                None => (buf, None),
-            };
-            if !truncated {
-                let room =
-                    crate::MAX_RECORD_BYTES + 1 - line.len().min(crate::MAX_RECORD_BYTES + 1);
-                line.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                truncated = line.len() > crate::MAX_RECORD_BYTES;
-            }
-            let used = done.unwrap_or(buf.len());
-            input.consume(used);
-            if done.is_some() {
-                break;
-            }
-        }
-        if !got_any {
-            break;
-        }
-        batch.push(line);
-        line_no += 1;
-        if batch.len() == BATCH {
-            if tx.send((seq, first, std::mem::take(&mut batch))).is_err() {
-                return Ok(());
-            }
-            seq += 1;
-            first = line_no;
-        }
-    }
-    if !batch.is_empty() {
-        let _ = tx.send((seq, first, batch));
-    }
-    Ok(())
-}
-
-fn memchr(buf: &[u8]) -> Option<usize> {
-    memchr::memchr(b'\n', buf)
 }
 
 pub(crate) fn run_explain(a: ExplainArgs) -> i32 {
@@ -493,56 +273,9 @@ pub(crate) fn run_explain(a: ExplainArgs) -> i32 {
     print_or_fail(text.trim_end_matches('\n'))
 }
 
-/// Counts behind one metric over a batch.
-#[derive(Clone, Copy, Default)]
-struct MetricTally {
-    /// leads with a value (value metrics) or in the `among` set (shares)
-    counted: usize,
-    /// leads meeting the target (value metrics) or in the `of` set (shares)
-    hits: usize,
-    /// leads whose value could be compared with the target
-    judged: usize,
-}
-
-fn tally(engine: &Engine, d: &Decision) -> Vec<MetricTally> {
-    engine
-        .policy
-        .metrics
-        .iter()
-        .map(|m| {
-            let Some(v) = d.metrics.get(&m.name) else {
-                return MetricTally::default();
-            };
-            match &v.share {
-                Some(s) => {
-                    let among = s.among == Some(true);
-                    MetricTally {
-                        counted: usize::from(among),
-                        hits: usize::from(among && s.of == Some(true)),
-                        judged: 0,
-                    }
-                }
-                None => MetricTally {
-                    counted: usize::from(!v.value.is_null()),
-                    hits: usize::from(v.meets_target == Some(true)),
-                    judged: usize::from(v.meets_target.is_some()),
-                },
-            }
-        })
-        .collect()
-}
-
-fn add_tallies(into: &mut [MetricTally], from: &[MetricTally]) {
-    for (a, b) in into.iter_mut().zip(from) {
-        a.counted += b.counted;
-        a.hits += b.hits;
-        a.judged += b.judged;
-    }
-}
-
 /// One stderr line per metric: the share over the batch, or how many
 /// leads met a value metric's target.
-fn metric_summary(engine: &Engine, tallies: &[MetricTally]) -> Vec<String> {
+fn metric_summary(engine: &Engine, tallies: &[crate::batch::MetricTally]) -> Vec<String> {
     use crate::ir::{CmpOp, MetricBodyIr};
     let op = |o: CmpOp| match o {
         CmpOp::Le => "<=",

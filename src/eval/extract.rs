@@ -4,12 +4,10 @@
 //! type, an unknown enum value, a malformed email or timestamp becomes
 //! `Missing` plus a [`SchemaIssue`]; placeholders become `Missing` quietly.
 
-use std::collections::HashMap;
-
 use serde_json::{Map, Value};
 
 use super::value::Val;
-use crate::compile::ElemFrames;
+use crate::compile::{ElemFrames, ElemMap};
 use crate::decision::SchemaIssue;
 use crate::ir::{ProjNode, Projection, SlotInfo};
 use crate::types::Ty;
@@ -19,6 +17,23 @@ pub(crate) struct Extractor<'a> {
     pub issues: Vec<SchemaIssue>,
     /// The JSON of `keep_json` slots, as given.
     pub json: Vec<(u32, Value)>,
+    /// Vectors to build lists and list elements in, reused.
+    pub pool: Vec<Vec<Val>>,
+}
+
+impl Extractor<'_> {
+    /// An empty vector from the pool.
+    pub fn vec(&mut self) -> Vec<Val> {
+        self.pool.pop().unwrap_or_default()
+    }
+
+    /// Moves the items into one shared slice (a single allocation) and
+    /// returns the vector to the pool.
+    pub fn share(&mut self, mut items: Vec<Val>) -> std::sync::Arc<[Val]> {
+        let shared = items.drain(..).collect();
+        self.pool.push(items);
+        shared
+    }
 }
 
 impl Extractor<'_> {
@@ -27,7 +42,7 @@ impl Extractor<'_> {
         &mut self,
         proj: &Projection,
         slots: &[SlotInfo],
-        elems: &HashMap<u32, usize>,
+        elems: &ElemMap,
         obj: &Map<String, Value>,
         out: &mut [Val],
     ) {
@@ -150,21 +165,22 @@ impl Extractor<'_> {
             (_, Value::Bool(b)) => self.scalar(Scalar::Bool(*b), ty, info),
             (_, Value::Number(n)) => self.scalar(Scalar::number(n), ty, info),
             (Ty::List(elem), Value::Array(items)) => {
-                let mut out = Vec::with_capacity(items.len());
+                let mut out = self.vec();
                 for item in items {
                     out.push(match (&**elem, item, elem_frame) {
                         (Ty::Record(_), Value::Object(o), Some(f)) => {
                             let (proj, slots, elems) = &self.frames.frames[f];
-                            let mut vals = vec![Val::Missing; slots.len()];
+                            let mut vals = self.vec();
+                            vals.resize(slots.len(), Val::Missing);
                             self.object(proj, slots, elems, o, &mut vals);
-                            Val::Rec(vals.into())
+                            Val::Rec(self.share(vals))
                         }
                         (Ty::Record(_), Value::Object(_), None) => Val::Rec(Vec::new().into()),
                         (_, Value::Null, _) => Val::Missing,
                         (t, item, _) => self.convert(item, t, info, None),
                     });
                 }
-                Val::List(out.into())
+                Val::List(self.share(out))
             }
             (Ty::Record(_), Value::Object(_)) => Val::Rec(Vec::new().into()),
             (Ty::Unknown, _) => Val::Missing,

@@ -41,8 +41,9 @@ pub(crate) struct Cx<'a> {
     signals: Vec<Option<Val>>,
     scores: Vec<Option<f64>>,
     vars: Vec<Val>,
-    /// The lead id, or empty: the key of weighted distribution.
-    lead_key: String,
+    /// The hash of the lead id (or of nothing): the key of weighted
+    /// distribution.
+    lead_key: u64,
     /// The JSON of fields that travel whole in the packet.
     json: Vec<(u32, Value)>,
 }
@@ -103,21 +104,25 @@ impl Engine {
         lead: &serde_json::Map<String, Value>,
         now: jiff::Timestamp,
     ) -> Decision<'_> {
-        let mut slots = vec![Val::Missing; self.policy.slots.len()];
-        let mut ex = extract::Extractor {
-            frames: &self.frames,
-            issues: Vec::new(),
-            json: Vec::new(),
-        };
-        let elems = &self.frames.frames[0].2;
-        ex.object(
-            &self.policy.projection,
-            &self.policy.slots,
-            elems,
-            lead,
-            &mut slots,
-        );
-        self.decide(slots, ex.issues, ex.json, lead_id(lead), now)
+        WORKSPACE.with_borrow_mut(|ws| {
+            let mut slots = ws.slots(self.policy.slots.len());
+            let mut ex = extract::Extractor {
+                frames: &self.frames,
+                issues: Vec::new(),
+                json: Vec::new(),
+                pool: std::mem::take(&mut ws.pool),
+            };
+            let elems = &self.frames.frames[0].2;
+            ex.object(
+                &self.policy.projection,
+                &self.policy.slots,
+                elems,
+                lead,
+                &mut slots,
+            );
+            ws.pool = ex.pool;
+            self.decide(ws, slots, ex.issues, ex.json, lead_id(lead), now)
+        })
     }
 
     /// Evaluates one lead given as raw JSON bytes (one NDJSON line): the
@@ -140,30 +145,44 @@ impl Engine {
         now: jiff::Timestamp,
     ) -> Result<Decision<'_>, crate::RecordError> {
         let text = crate::check_record(bytes)?;
-        let mut slots = vec![Val::Missing; self.policy.slots.len()];
-        let mut ex = extract::Extractor {
-            frames: &self.frames,
-            issues: Vec::new(),
-            json: Vec::new(),
-        };
-        let mut ids = scan::Ids::default();
-        let elems = &self.frames.frames[0].2;
-        match scan::read(
-            &mut ex,
-            &self.policy.projection,
-            &self.policy.slots,
-            elems,
-            text,
-            &mut slots,
-            &mut ids,
-        ) {
-            Ok(()) => Ok(self.decide(slots, ex.issues, ex.json, ids.best(), now)),
-            Err(_) => crate::parse_lead(bytes).map(|obj| self.evaluate(&obj, now)),
+        let read = WORKSPACE.with_borrow_mut(|ws| {
+            let mut slots = ws.slots(self.policy.slots.len());
+            let mut ex = extract::Extractor {
+                frames: &self.frames,
+                issues: Vec::new(),
+                json: Vec::new(),
+                pool: std::mem::take(&mut ws.pool),
+            };
+            let mut ids = scan::Ids::default();
+            let elems = &self.frames.frames[0].2;
+            let read = scan::read(
+                &mut ex,
+                &self.policy.projection,
+                &self.policy.slots,
+                elems,
+                text,
+                &mut slots,
+                &mut ids,
+                &mut ws.scratch,
+            );
+            ws.pool = ex.pool;
+            match read {
+                Ok(()) => Some(self.decide(ws, slots, ex.issues, ex.json, ids.best(), now)),
+                Err(_) => {
+                    ws.slots = slots;
+                    None
+                }
+            }
+        });
+        match read {
+            Some(d) => Ok(d),
+            None => crate::parse_lead(bytes).map(|obj| self.evaluate(&obj, now)),
         }
     }
 
     fn decide(
         &self,
+        ws: &mut Workspace,
         slots: Vec<Val>,
         mut issues: Vec<SchemaIssue>,
         json: Vec<(u32, Value)>,
@@ -172,18 +191,58 @@ impl Engine {
     ) -> Decision<'_> {
         // the two readers meet fields in different orders; report by field
         issues.sort_by(|a, b| a.field.cmp(&b.field));
+        let mut signals = std::mem::take(&mut ws.signals);
+        signals.clear();
+        signals.resize(self.policy.signals.len(), None);
+        let mut scores = std::mem::take(&mut ws.scores);
+        scores.clear();
+        scores.resize(self.policy.scores.len(), None);
         let mut cx = Cx {
             engine: self,
             slots,
             now,
-            signals: vec![None; self.policy.signals.len()],
-            scores: vec![None; self.policy.scores.len()],
-            vars: Vec::new(),
-            lead_key: id.clone().unwrap_or_default(),
+            signals,
+            scores,
+            vars: std::mem::take(&mut ws.vars),
+            lead_key: fnv1a(id.as_deref().unwrap_or("").as_bytes()),
             json,
         };
-        cx.decide(id, issues)
+        let d = cx.decide(id, issues);
+        ws.slots = cx.slots;
+        ws.signals = cx.signals;
+        ws.scores = cx.scores;
+        cx.vars.clear();
+        ws.vars = cx.vars;
+        d
     }
+}
+
+/// Buffers one thread reuses from lead to lead, so the hot path does not
+/// allocate them again for every lead.
+#[derive(Default)]
+struct Workspace {
+    slots: Vec<Val>,
+    /// Vectors for building lists and list elements.
+    pool: Vec<Vec<Val>>,
+    signals: Vec<Option<Val>>,
+    scores: Vec<Option<f64>>,
+    vars: Vec<Val>,
+    /// The scanner's decoded text of strings with escapes.
+    scratch: String,
+}
+
+impl Workspace {
+    /// The slot vector, all missing.
+    fn slots(&mut self, n: usize) -> Vec<Val> {
+        let mut s = std::mem::take(&mut self.slots);
+        s.clear();
+        s.resize(n, Val::Missing);
+        s
+    }
+}
+
+thread_local! {
+    static WORKSPACE: std::cell::RefCell<Workspace> = std::cell::RefCell::default();
 }
 
 /// The lead's id: `id`, `Id`, `lead_id` or `LeadId`, a string or number.
@@ -338,8 +397,12 @@ impl<'p> Cx<'p> {
                 Val::Str(stage) => match p.handoffs.iter().position(|h| *h.head.from == **stage) {
                     Some(i) => Some(i),
                     None => {
-                        d.reasons
-                            .push(Reason::Lead(format!("no handoff leaves stage `{stage}`")));
+                        d.reasons.push(
+                            match p.texts.no_handoff_from.iter().find(|(v, _)| *v == **stage) {
+                                Some((_, t)) => Reason::Policy(t.t()),
+                                None => Reason::Lead(crate::compile::no_handoff_leaves(stage)),
+                            },
+                        );
                         None
                     }
                 },
@@ -594,7 +657,7 @@ impl<'p> Cx<'p> {
             None => (None, false),
             Some(Strategy::Weighted) => {
                 let total: f64 = team.members.iter().map(|m| m.weight).sum();
-                let x = (fnv1a(self.lead_key.as_bytes()) as f64 / u64::MAX as f64) * total;
+                let x = (self.lead_key as f64 / u64::MAX as f64) * total;
                 let mut acc = 0.0;
                 for m in &team.members {
                     acc += m.weight;
@@ -916,6 +979,7 @@ impl Engine {
             frames: &self.frames,
             issues: Vec::new(),
             json: Vec::new(),
+            pool: Vec::new(),
         };
         ex.object(
             &self.policy.projection,
@@ -931,7 +995,7 @@ impl Engine {
             signals: vec![None; self.policy.signals.len()],
             scores: vec![None; self.policy.scores.len()],
             vars: Vec::new(),
-            lead_key: String::new(),
+            lead_key: fnv1a(b""),
             json: Vec::new(),
         };
         cx.eval(e)

@@ -17,10 +17,9 @@
 //! that is not an object; a nested record given as another kind of value)
 //! return [`Stop::Fallback`], so both paths always agree.
 
-use std::collections::HashMap;
-
 use super::extract::{Extractor, Scalar};
 use super::value::Val;
+use crate::compile::ElemMap;
 use crate::ir::{ProjNode, Projection, SlotInfo};
 use crate::types::Ty;
 
@@ -53,21 +52,23 @@ impl Ids {
 }
 
 /// Reads one record into `out`, capturing the id candidates.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn read(
     ex: &mut Extractor<'_>,
     proj: &Projection,
     slots: &[SlotInfo],
-    elems: &HashMap<u32, usize>,
+    elems: &ElemMap,
     text: &str,
     out: &mut [Val],
     ids: &mut Ids,
+    scratch: &mut String,
 ) -> R<()> {
     let mut s = Scanner {
         s: text,
         b: text.as_bytes(),
         i: 0,
         depth: 0,
-        scratch: String::new(),
+        scratch,
     };
     s.ws();
     if s.peek() != Some(b'{') {
@@ -87,16 +88,16 @@ enum Str {
     Decoded,
 }
 
-struct Scanner<'a> {
+struct Scanner<'a, 'w> {
     s: &'a str,
     b: &'a [u8],
     i: usize,
     depth: u32,
     /// Decoded text of the last string that had escapes.
-    scratch: String,
+    scratch: &'w mut String,
 }
 
-impl<'a> Scanner<'a> {
+impl<'a> Scanner<'a, '_> {
     #[inline]
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
@@ -131,7 +132,7 @@ impl<'a> Scanner<'a> {
         match s {
             // strings start and end at ASCII quotes: always char boundaries
             Str::Raw(a, b) => self.s.get(*a..*b).unwrap_or(""),
-            Str::Decoded => &self.scratch,
+            Str::Decoded => self.scratch,
         }
     }
 
@@ -140,19 +141,15 @@ impl<'a> Scanner<'a> {
     fn string(&mut self, decode: bool) -> R<Str> {
         self.expect(b'"')?;
         let start = self.i;
-        // fast path: find the closing quote or the first escape, then check
-        // the span for control characters (a loop the compiler vectorizes)
-        let end = match memchr::memchr2(b'"', b'\\', &self.b[start..]) {
-            Some(n) => start + n,
-            None => return Err(Stop::Invalid),
-        };
-        if self.b[start..end].iter().any(|&c| c < 0x20) {
-            return Err(Stop::Invalid);
-        }
-        self.i = end;
-        if self.b[end] == b'"' {
-            self.i += 1;
-            return Ok(Str::Raw(start, end));
+        // fast path: the first quote, backslash or control character
+        let end = special(self.b, start);
+        match self.b.get(end) {
+            Some(b'"') => {
+                self.i = end + 1;
+                return Ok(Str::Raw(start, end));
+            }
+            Some(b'\\') => self.i = end,
+            _ => return Err(Stop::Invalid),
         }
         if decode {
             self.scratch.clear();
@@ -371,7 +368,7 @@ impl<'a> Scanner<'a> {
         ex: &mut Extractor<'_>,
         proj: &Projection,
         slots: &[SlotInfo],
-        elems: &HashMap<u32, usize>,
+        elems: &ElemMap,
         out: &mut [Val],
         mut ids: Option<&mut Ids>,
     ) -> R<()> {
@@ -389,9 +386,13 @@ impl<'a> Scanner<'a> {
             self.ws();
             let key = self.string(true)?;
             let k = self.text(&key);
-            let pi = proj.keys.iter().position(|(name, _)| name == k);
+            let k = k.as_bytes();
+            let pi = proj
+                .keys
+                .iter()
+                .position(|(name, _)| same(name.as_bytes(), k));
             let id = if ids.is_some() {
-                ID_KEYS.iter().position(|i| *i == k)
+                ID_KEYS.iter().position(|i| same(i.as_bytes(), k))
             } else {
                 None
             };
@@ -497,11 +498,7 @@ impl<'a> Scanner<'a> {
                 self.literal(b"null")?;
                 None
             }
-            b'-' | b'0'..=b'9' => {
-                let tok = self.number_token()?;
-                let n: serde_json::Number = serde_json::from_str(tok).map_err(|_| Stop::Invalid)?;
-                Some(Scalar::number(&n))
-            }
+            b'-' | b'0'..=b'9' => Some(number(self.number_token()?)?),
             _ => return Err(Stop::Invalid),
         })
     }
@@ -525,7 +522,7 @@ impl<'a> Scanner<'a> {
                 };
                 self.enter()?;
                 self.i += 1;
-                let mut items = Vec::new();
+                let mut items = ex.vec();
                 self.ws();
                 if self.peek() == Some(b']') {
                     self.i += 1;
@@ -536,9 +533,10 @@ impl<'a> Scanner<'a> {
                             (Ty::Record(_), Some(f), Some(b'{')) => {
                                 let frames = ex.frames;
                                 let (proj, slots, elems) = &frames.frames[f];
-                                let mut vals = vec![Val::Missing; slots.len()];
+                                let mut vals = ex.vec();
+                                vals.resize(slots.len(), Val::Missing);
                                 self.object(ex, proj, slots, elems, &mut vals, None)?;
-                                Val::Rec(vals.into())
+                                Val::Rec(ex.share(vals))
                             }
                             _ => self.leaf(ex, elem_ty, info, None)?,
                         };
@@ -555,7 +553,7 @@ impl<'a> Scanner<'a> {
                     }
                 }
                 self.depth -= 1;
-                Ok(Val::List(items.into()))
+                Ok(Val::List(ex.share(items)))
             }
             b'{' => {
                 self.skip()?;
@@ -571,6 +569,65 @@ impl<'a> Scanner<'a> {
             },
         }
     }
+}
+
+/// The index of the first `"`, `\\` or control character at or after
+/// `i`, or `b.len()`: eight bytes at a time (SWAR), then byte by byte.
+#[inline]
+fn special(b: &[u8], mut i: usize) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        let q = w ^ (LO * u64::from(b'"'));
+        let bs = w ^ (LO * u64::from(b'\\'));
+        // a byte is flagged when it is zero (q, bs) or below 0x20 (w);
+        // a borrow can only flag bytes above a truly flagged one, so the
+        // lowest flag is exact
+        let m = (q.wrapping_sub(LO) & !q)
+            | (bs.wrapping_sub(LO) & !bs)
+            | (w.wrapping_sub(LO * 0x20) & !w);
+        let m = m & HI;
+        if m != 0 {
+            return i + (m.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            return i;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// A number token as serde_json reads it: whole numbers of up to 18
+/// digits directly (`-0` is a float there, so it goes the long way);
+/// anything else through serde_json itself.
+fn number(tok: &str) -> R<Scalar<'static>> {
+    let (neg, digits) = match tok.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        all => (false, all),
+    };
+    if digits.len() <= 18 && digits.iter().all(u8::is_ascii_digit) {
+        let v = digits
+            .iter()
+            .fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
+        match (neg, v) {
+            (false, v) => return Ok(Scalar::U64(v)),
+            (true, v) if v > 0 => return Ok(Scalar::I64(-(v as i64))),
+            _ => {}
+        }
+    }
+    let n: serde_json::Number = serde_json::from_str(tok).map_err(|_| Stop::Invalid)?;
+    Ok(Scalar::number(&n))
+}
+
+/// Whether `a` and `b` are the same bytes; for short keys.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// The length of the UTF-8 sequence a lead byte starts.

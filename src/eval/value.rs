@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use smol_str::SmolStr;
+
 use serde::Serialize;
 
 /// A value read from a lead or computed by an expression. `Missing` is
@@ -12,7 +14,7 @@ pub enum Val {
     Missing,
     Bool(bool),
     Num(f64),
-    Str(Arc<str>),
+    Str(SmolStr),
     Ts(jiff::Timestamp),
     /// A duration in seconds.
     Dur(f64),
@@ -49,7 +51,7 @@ impl Val {
             Val::Missing => serde_json::Value::Null,
             Val::Bool(b) => (*b).into(),
             Val::Num(n) => num_json(*n),
-            Val::Str(s) => s.as_ref().into(),
+            Val::Str(s) => s.as_str().into(),
             Val::Ts(t) => t.to_string().into(),
             Val::Dur(d) => format_duration(*d).into(),
             Val::List(items) | Val::Rec(items) => {
@@ -72,22 +74,51 @@ pub fn num_json(n: f64) -> serde_json::Value {
 
 /// Seconds as a compact duration: `1d4h`, `30m`, `-2h`, `0s`.
 pub fn format_duration(secs: f64) -> String {
-    let neg = secs < 0.0;
-    let mut s = secs.abs().round() as i64;
-    if s == 0 {
-        return "0s".into();
-    }
-    let mut out = String::new();
-    if neg {
-        out.push('-');
-    }
-    for (unit, len) in [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)] {
-        if s >= len {
-            out.push_str(&format!("{}{unit}", s / len));
-            s %= len;
+    DurText::new(secs).as_str().to_string()
+}
+
+/// A compact duration formatted on the stack (no allocation): ASCII
+/// digits, unit letters and a sign, so it never needs JSON escaping.
+pub struct DurText {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl DurText {
+    pub fn new(secs: f64) -> DurText {
+        let mut t = DurText {
+            buf: [0; 64],
+            len: 0,
+        };
+        // `as` saturates: a huge or NaN value cannot overflow
+        let mut s = secs.abs().round() as i64 as u64;
+        if s == 0 {
+            t.push(b"0s");
+            return t;
         }
+        if secs < 0.0 {
+            t.push(b"-");
+        }
+        for (unit, len) in [(b"d", 86_400), (b"h", 3_600), (b"m", 60), (b"s", 1)] {
+            if s >= len {
+                let mut n = itoa::Buffer::new();
+                t.push(n.format(s / len).as_bytes());
+                t.push(unit);
+                s %= len;
+            }
+        }
+        t
     }
-    out
+
+    fn push(&mut self, b: &[u8]) {
+        self.buf[self.len..self.len + b.len()].copy_from_slice(b);
+        self.len += b.len();
+    }
+
+    pub fn as_str(&self) -> &str {
+        // only ASCII is ever pushed
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
 }
 
 impl Serialize for Val {

@@ -1,0 +1,673 @@
+//! Batch evaluation of NDJSON: one decision line per input line, in input
+//! order, on as many worker threads as asked.
+//!
+//! The input is read in chunks of about a megabyte, cut after the last
+//! newline; each chunk is evaluated by one worker into one output buffer,
+//! and the writer puts the buffers out in input order. Buffers go back to
+//! the threads that fill them, so a run allocates a handful of megabyte
+//! buffers whatever its length: memory is flat in the number of leads.
+//!
+//! Leads routed to a round-robin or least-loaded team depend on the leads
+//! before them: the worker leaves them as pending decisions and the writer
+//! assigns their member in input order ([`Engine::assign_in_order`]).
+//! With one job everything runs on the calling thread, in order.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read, Write};
+use std::sync::{mpsc, Arc, Mutex};
+
+use crate::decision::{Decision, Verdict};
+use crate::eval::{Engine, RunState};
+
+/// A chunk of input holds whole lines and is about this long.
+const CHUNK: usize = 1 << 20;
+/// Output is handed to the writer once a buffer is about this long.
+const FLUSH: usize = 1 << 20;
+
+/// How to run a batch.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The evaluation time of every lead.
+    pub now: jiff::Timestamp,
+    /// Pretty-printed decisions (several lines each) instead of one line.
+    pub pretty: bool,
+    /// Worker threads; 1 evaluates on the calling thread.
+    pub jobs: usize,
+    /// Read the input a piece at a time and answer each complete line as
+    /// soon as it arrives (for pipes where a producer waits for answers).
+    pub streaming: bool,
+}
+
+/// What a batch did.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// Decisions by verdict (`handoff`, `hold`, ...).
+    pub verdicts: BTreeMap<&'static str, usize>,
+    /// Records that could not be evaluated (each has an error line).
+    pub errors: usize,
+    /// Per metric of the policy, in order: what the batch measured.
+    pub metrics: Vec<MetricTally>,
+    /// The first read or write failure; the batch stopped there.
+    pub io_error: Option<String>,
+}
+
+impl Summary {
+    /// Every record answered, decisions and error records.
+    pub fn total(&self) -> usize {
+        self.verdicts.values().sum::<usize>() + self.errors
+    }
+}
+
+/// One metric over a batch.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct MetricTally {
+    /// Leads with a value (value metrics) or in the `among` set (shares).
+    pub counted: usize,
+    /// Leads meeting the target (value metrics) or in the `of` set (shares).
+    pub hits: usize,
+    /// Leads whose value could be compared with the target.
+    pub judged: usize,
+}
+
+/// Adds one decision's metrics to the tallies.
+pub fn tally(engine: &Engine, d: &Decision, into: &mut [MetricTally]) {
+    for (m, t) in engine.policy.metrics.iter().zip(into.iter_mut()) {
+        let Some(v) = d.metrics.get(&m.name) else {
+            continue;
+        };
+        match &v.share {
+            Some(s) => {
+                let among = s.among == Some(true);
+                t.counted += usize::from(among);
+                t.hits += usize::from(among && s.of == Some(true));
+            }
+            None => {
+                t.counted += usize::from(!v.value.is_null());
+                t.hits += usize::from(v.meets_target == Some(true));
+                t.judged += usize::from(v.meets_target.is_some());
+            }
+        }
+    }
+}
+
+/// Evaluates every line of `input` and writes one line (or, pretty, one
+/// block) per input line to `out`, in input order.
+pub fn run<R: Read + Send, W: Write>(engine: &Engine, input: R, out: W, opts: &Options) -> Summary {
+    let mut reader = ChunkReader::new(input, opts.streaming);
+    if opts.jobs <= 1 {
+        inline(engine, &mut reader, out, opts)
+    } else {
+        parallel(engine, reader, out, opts)
+    }
+}
+
+/// Per-chunk results that are summed into the [`Summary`].
+struct Counts {
+    verdicts: [usize; 5],
+    errors: usize,
+    metrics: Vec<MetricTally>,
+}
+
+impl Counts {
+    fn new(engine: &Engine) -> Counts {
+        Counts {
+            verdicts: [0; 5],
+            errors: 0,
+            metrics: vec![MetricTally::default(); engine.policy.metrics.len()],
+        }
+    }
+
+    fn decision(&mut self, engine: &Engine, d: &Decision) {
+        self.verdicts[d.verdict as usize] += 1;
+        tally(engine, d, &mut self.metrics);
+    }
+
+    fn add(&mut self, other: &Counts) {
+        for (a, b) in self.verdicts.iter_mut().zip(other.verdicts) {
+            *a += b;
+        }
+        self.errors += other.errors;
+        for (a, b) in self.metrics.iter_mut().zip(&other.metrics) {
+            a.counted += b.counted;
+            a.hits += b.hits;
+            a.judged += b.judged;
+        }
+    }
+
+    fn clear(&mut self) {
+        self.verdicts = [0; 5];
+        self.errors = 0;
+        self.metrics.fill(MetricTally::default());
+    }
+
+    fn into_summary(self, io_error: Option<String>) -> Summary {
+        const ALL: [Verdict; 5] = [
+            Verdict::Handoff,
+            Verdict::Hold,
+            Verdict::Review,
+            Verdict::Blocked,
+            Verdict::OutOfScope,
+        ];
+        Summary {
+            verdicts: ALL
+                .iter()
+                .filter(|v| self.verdicts[**v as usize] > 0)
+                .map(|v| (v.as_str(), self.verdicts[*v as usize]))
+                .collect(),
+            errors: self.errors,
+            metrics: self.metrics,
+            io_error,
+        }
+    }
+}
+
+/// Writes one decision as its output line.
+pub fn write_line(d: &Decision, pretty: bool, out: &mut Vec<u8>) {
+    if pretty {
+        // serializing a decision into memory cannot fail
+        let _ = serde_json::to_writer_pretty(&mut *out, d);
+    } else {
+        crate::write::write_decision(d, out);
+    }
+    out.push(b'\n');
+}
+
+/// The error record of a line that could not be evaluated.
+fn write_error(bytes: &[u8], line: usize, e: &crate::RecordError, out: &mut Vec<u8>) {
+    let rec = serde_json::json!({ "error": {
+        "line": line,
+        "lead_id": lead_id_guess(bytes),
+        "kind": e.kind,
+        "message": e.message,
+    }});
+    let _ = serde_json::to_writer(&mut *out, &rec);
+    out.push(b'\n');
+}
+
+/// A decision the writer completes: its offset in the chunk's output.
+type Pending<'p> = (usize, Box<Decision<'p>>);
+
+/// Evaluates the lines of one chunk into `out`. With `run` the members of
+/// sequential teams are assigned here (one thread, in order); without,
+/// those decisions are left in `pending` for the writer.
+#[allow(clippy::too_many_arguments)]
+fn eval_chunk<'p>(
+    engine: &'p Engine,
+    chunk: &[u8],
+    first_line: usize,
+    opts: &Options,
+    out: &mut Vec<u8>,
+    counts: &mut Counts,
+    mut run: Option<&mut RunState>,
+    pending: &mut Vec<Pending<'p>>,
+) {
+    let mut line_no = first_line;
+    for line in Lines(chunk) {
+        let bytes = line.strip_suffix(b"\r").unwrap_or(line);
+        match engine.evaluate_bytes(bytes, opts.now) {
+            Ok(mut d) => {
+                if engine.needs_assignment(&d) {
+                    match run.as_deref_mut() {
+                        Some(run) => engine.assign_in_order(&mut d, run),
+                        None => {
+                            pending.push((out.len(), Box::new(d)));
+                            line_no += 1;
+                            continue;
+                        }
+                    }
+                }
+                counts.decision(engine, &d);
+                write_line(&d, opts.pretty, out);
+            }
+            Err(e) => {
+                counts.errors += 1;
+                write_error(bytes, line_no, &e, out);
+            }
+        }
+        line_no += 1;
+    }
+}
+
+fn inline<R: Read, W: Write>(
+    engine: &Engine,
+    reader: &mut ChunkReader<R>,
+    mut out: W,
+    opts: &Options,
+) -> Summary {
+    let mut counts = Counts::new(engine);
+    let mut run = RunState::default();
+    let mut chunk = Vec::with_capacity(CHUNK + (CHUNK >> 2));
+    let mut buf = Vec::with_capacity(FLUSH + (FLUSH >> 1));
+    let mut pending = Vec::new();
+    let mut io_error = None;
+    loop {
+        let first = match reader.next(&mut chunk) {
+            Ok(Some(first)) => first,
+            Ok(None) => break,
+            Err(e) => {
+                io_error = Some(e.to_string());
+                break;
+            }
+        };
+        eval_chunk(
+            engine,
+            &chunk,
+            first,
+            opts,
+            &mut buf,
+            &mut counts,
+            Some(&mut run),
+            &mut pending,
+        );
+        if buf.len() >= FLUSH || opts.streaming {
+            if let Err(e) = out.write_all(&buf).and_then(|_| out.flush()) {
+                io_error = Some(e.to_string());
+                break;
+            }
+            buf.clear();
+        }
+    }
+    if io_error.is_none() {
+        if let Err(e) = out.write_all(&buf).and_then(|_| out.flush()) {
+            io_error = Some(e.to_string());
+        }
+    }
+    counts.into_summary(io_error)
+}
+
+/// A chunk of input lines, numbered.
+struct Job {
+    seq: usize,
+    first_line: usize,
+    bytes: Vec<u8>,
+}
+
+/// A chunk's output, for the writer.
+struct Done<'p> {
+    seq: usize,
+    bytes: Vec<u8>,
+    pending: Vec<Pending<'p>>,
+    counts: Counts,
+}
+
+fn parallel<R: Read + Send, W: Write>(
+    engine: &Engine,
+    mut reader: ChunkReader<R>,
+    mut out: W,
+    opts: &Options,
+) -> Summary {
+    let jobs = opts.jobs;
+    let mut total = Counts::new(engine);
+    let mut io_error: Option<String> = None;
+    // buffers go round: reader -> worker -> reader, worker -> writer -> worker
+    let (free_in_tx, free_in_rx) = mpsc::channel::<Vec<u8>>();
+    let free_out: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+    std::thread::scope(|s| {
+        // bounded queues keep memory flat
+        let (job_tx, job_rx) = mpsc::sync_channel::<Job>(jobs);
+        let job_rx = Arc::new(Mutex::new(job_rx));
+        let (done_tx, done_rx) = mpsc::sync_channel::<Done>(jobs * 2);
+        let read = s.spawn(move || -> Result<(), String> {
+            let mut seq = 0;
+            loop {
+                let mut bytes = free_in_rx
+                    .try_recv()
+                    .unwrap_or_else(|_| Vec::with_capacity(CHUNK + (CHUNK >> 2)));
+                let first_line = match reader.next(&mut bytes) {
+                    Ok(Some(first)) => first,
+                    Ok(None) => return Ok(()),
+                    Err(e) => return Err(e.to_string()),
+                };
+                let job = Job {
+                    seq,
+                    first_line,
+                    bytes,
+                };
+                if job_tx.send(job).is_err() {
+                    return Ok(());
+                }
+                seq += 1;
+            }
+        });
+        for _ in 0..jobs {
+            let job_rx = job_rx.clone();
+            let done_tx = done_tx.clone();
+            let free_in_tx = free_in_tx.clone();
+            let free_out = free_out.clone();
+            s.spawn(move || loop {
+                let job = match job_rx.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(_) => break,
+                };
+                let Ok(job) = job else { break };
+                let mut bytes = free_out
+                    .lock()
+                    .ok()
+                    .and_then(|mut f| f.pop())
+                    .unwrap_or_else(|| Vec::with_capacity(FLUSH + (FLUSH >> 1)));
+                bytes.clear();
+                let mut counts = Counts::new(engine);
+                let mut pending = Vec::new();
+                eval_chunk(
+                    engine,
+                    &job.bytes,
+                    job.first_line,
+                    opts,
+                    &mut bytes,
+                    &mut counts,
+                    None,
+                    &mut pending,
+                );
+                let _ = free_in_tx.send(job.bytes);
+                let done = Done {
+                    seq: job.seq,
+                    bytes,
+                    pending,
+                    counts,
+                };
+                if done_tx.send(done).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(done_tx);
+        drop(free_in_tx);
+        // the writer: this thread, in input order
+        let mut run = RunState::default();
+        let mut waiting: BTreeMap<usize, Done> = BTreeMap::new();
+        let mut next = 0usize;
+        let mut line = Vec::with_capacity(4096);
+        'recv: for done in done_rx.iter() {
+            waiting.insert(done.seq, done);
+            while let Some(mut done) = waiting.remove(&next) {
+                next += 1;
+                total.add(&done.counts);
+                let mut at = 0;
+                for (offset, mut d) in done.pending.drain(..) {
+                    engine.assign_in_order(&mut d, &mut run);
+                    total.decision(engine, &d);
+                    line.clear();
+                    write_line(&d, opts.pretty, &mut line);
+                    if let Err(e) = out
+                        .write_all(&done.bytes[at..offset])
+                        .and_then(|_| out.write_all(&line))
+                    {
+                        io_error = Some(e.to_string());
+                        break 'recv;
+                    }
+                    at = offset;
+                }
+                let flushed = out.write_all(&done.bytes[at..]);
+                let flushed = match flushed {
+                    Ok(()) if opts.streaming => out.flush(),
+                    other => other,
+                };
+                if let Err(e) = flushed {
+                    io_error = Some(e.to_string());
+                    break 'recv;
+                }
+                done.counts.clear();
+                if let Ok(mut f) = free_out.lock() {
+                    f.push(done.bytes);
+                }
+            }
+        }
+        // stop the reader and the workers if the writer gave up
+        drop(done_rx);
+        drop(job_rx);
+        if let Ok(Err(e)) = read.join() {
+            io_error.get_or_insert(e);
+        }
+    });
+    if io_error.is_none() {
+        if let Err(e) = out.flush() {
+            io_error = Some(e.to_string());
+        }
+    }
+    total.into_summary(io_error)
+}
+
+/// The lines of a chunk, without their newline; a last empty piece after
+/// the final newline is not a line.
+struct Lines<'a>(&'a [u8]);
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.0.is_empty() {
+            return None;
+        }
+        match memchr::memchr(b'\n', self.0) {
+            Some(i) => {
+                let line = &self.0[..i];
+                self.0 = &self.0[i + 1..];
+                Some(line)
+            }
+            None => Some(std::mem::take(&mut self.0)),
+        }
+    }
+}
+
+/// Reads the input in chunks of whole lines. A line longer than
+/// [`crate::MAX_RECORD_BYTES`] is cut to the limit plus one byte, so it is
+/// reported as too large while memory stays bounded.
+struct ChunkReader<R> {
+    input: R,
+    carry: Vec<u8>,
+    eof: bool,
+    /// The number of the next line.
+    line: usize,
+    streaming: bool,
+}
+
+impl<R: Read> ChunkReader<R> {
+    fn new(input: R, streaming: bool) -> Self {
+        ChunkReader {
+            input,
+            carry: Vec::new(),
+            eof: false,
+            line: 1,
+            streaming,
+        }
+    }
+
+    /// Appends what one read gives; returns how many bytes.
+    fn read_more(&mut self, buf: &mut Vec<u8>, want: usize) -> io::Result<usize> {
+        let n = if self.streaming {
+            let start = buf.len();
+            buf.resize(start + want, 0);
+            let got = loop {
+                match self.input.read(&mut buf[start..]) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    other => break other,
+                }
+            };
+            buf.truncate(start + *got.as_ref().unwrap_or(&0));
+            got?
+        } else {
+            (&mut self.input).take(want as u64).read_to_end(buf)?
+        };
+        if n == 0 {
+            self.eof = true;
+        }
+        Ok(n)
+    }
+
+    /// Fills `buf` with the next whole lines; returns the number of the
+    /// first, or `None` at the end of the input.
+    fn next(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<usize>> {
+        buf.clear();
+        buf.append(&mut self.carry);
+        while buf.len() < CHUNK && !self.eof {
+            let start = buf.len();
+            let n = self.read_more(buf, CHUNK - buf.len())?;
+            // a pipe gives what it has: answer the complete lines now
+            if self.streaming && n > 0 && memchr::memchr(b'\n', &buf[start..]).is_some() {
+                break;
+            }
+        }
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        match memchr::memrchr(b'\n', buf) {
+            Some(p) => {
+                self.carry.extend_from_slice(&buf[p + 1..]);
+                buf.truncate(p + 1);
+            }
+            None if self.eof => {}
+            None => self.long_line(buf)?,
+        }
+        let first = self.line;
+        self.line += memchr::memchr_iter(b'\n', buf).count();
+        if buf.last() != Some(&b'\n') {
+            self.line += 1;
+        }
+        Ok(Some(first))
+    }
+
+    /// `buf` holds the start of a line longer than a chunk: reads to its
+    /// end, keeping at most the limit plus one byte.
+    fn long_line(&mut self, buf: &mut Vec<u8>) -> io::Result<()> {
+        let keep = crate::MAX_RECORD_BYTES + 1;
+        loop {
+            if buf.len() > keep {
+                buf.truncate(keep);
+            }
+            let start = buf.len();
+            if self.read_more(buf, CHUNK)? == 0 {
+                return Ok(());
+            }
+            if let Some(q) = memchr::memchr(b'\n', &buf[start..]) {
+                let nl = start + q;
+                self.carry.extend_from_slice(&buf[nl + 1..]);
+                buf.truncate(nl + 1);
+                if nl > keep {
+                    buf.drain(keep..nl);
+                }
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// The id of a record that did not parse, when it can be read: the first
+/// of `id`, `Id`, `ID`, `lead_id`, `LeadId` (the keys decisions use) that is
+/// followed by a string or a number, preferring keys at the top level.
+pub fn lead_id_guess(bytes: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(65_536)]);
+    let mut best: Option<(usize, usize, String)> = None; // (depth, key rank, id)
+    for (rank, key) in ["\"id\"", "\"Id\"", "\"ID\"", "\"lead_id\"", "\"LeadId\""]
+        .iter()
+        .enumerate()
+    {
+        for (at, _) in text.match_indices(key) {
+            let Some(rest) = text[at + key.len()..].trim_start().strip_prefix(':') else {
+                continue;
+            };
+            let rest = rest.trim_start();
+            let id = if let Some(r) = rest.strip_prefix('"') {
+                match r.find('"') {
+                    Some(end) => r[..end].to_string(),
+                    None => continue,
+                }
+            } else {
+                let n: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_digit() || matches!(c, '-' | '.' | 'e' | 'E' | '+'))
+                    .collect();
+                if n.is_empty() {
+                    continue;
+                }
+                n
+            };
+            // nesting depth at the key, counting brackets outside strings
+            let depth = nesting(&text[..at]);
+            if best
+                .as_ref()
+                .is_none_or(|(d, r, _)| (depth, rank) < (*d, *r))
+            {
+                best = Some((depth, rank, id));
+            }
+        }
+    }
+    best.map(|(_, _, id)| id)
+}
+
+fn nesting(prefix: &str) -> usize {
+    let (mut depth, mut in_str, mut esc) = (0usize, false, false);
+    for c in prefix.chars() {
+        match (in_str, esc, c) {
+            (true, true, _) => esc = false,
+            (true, false, '\\') => esc = true,
+            (true, false, '"') => in_str = false,
+            (true, ..) => {}
+            (false, _, '"') => in_str = true,
+            (false, _, '{' | '[') => depth += 1,
+            (false, _, '}' | ']') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    depth
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunks(input: &[u8], streaming: bool) -> Vec<(usize, Vec<u8>)> {
+        let mut r = ChunkReader::new(input, streaming);
+        let mut out = Vec::new();
+        let mut buf = Vec::new();
+        while let Some(first) = r.next(&mut buf).unwrap() {
+            out.push((first, buf.clone()));
+        }
+        out
+    }
+
+    #[test]
+    fn chunks_hold_whole_lines_and_number_them() {
+        let mut input = Vec::new();
+        for i in 0..100_000 {
+            input.extend_from_slice(format!("{{\"id\": {i}}}\n").as_bytes());
+        }
+        input.extend_from_slice(b"{\"last\": true}");
+        for streaming in [false, true] {
+            let cs = chunks(&input, streaming);
+            assert!(cs.len() > 1, "a 1.5 MB input takes more than one chunk");
+            let mut next_line = 1;
+            let mut all = Vec::new();
+            for (first, bytes) in &cs {
+                assert_eq!(*first, next_line);
+                let n = Lines(bytes).count();
+                next_line += n;
+                all.extend_from_slice(bytes);
+            }
+            assert_eq!(all, input);
+            assert_eq!(next_line, 100_002);
+        }
+    }
+
+    #[test]
+    fn an_overlong_line_is_cut_to_the_limit_plus_one() {
+        let mut input = b"{\"a\":1}\n".to_vec();
+        input.extend(std::iter::repeat_n(
+            b'x',
+            crate::MAX_RECORD_BYTES + 3 * CHUNK,
+        ));
+        input.extend_from_slice(b"\n{\"b\":2}\n");
+        let cs = chunks(&input, false);
+        let lines: Vec<&[u8]> = cs.iter().flat_map(|(_, b)| Lines(b)).collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0], b"{\"a\":1}");
+        assert_eq!(lines[1].len(), crate::MAX_RECORD_BYTES + 1);
+        assert_eq!(lines[2], b"{\"b\":2}");
+        assert_eq!(cs.last().unwrap().0, 3);
+    }
+
+    #[test]
+    fn blank_lines_are_lines() {
+        let lines: Vec<&[u8]> = Lines(b"a\n\nb\n").collect();
+        assert_eq!(lines, vec![&b"a"[..], b"", b"b"]);
+    }
+}
