@@ -454,6 +454,10 @@ pub struct Packet<'p> {
 pub enum PacketValue {
     Value(Val),
     Json(serde_json::Value),
+    /// JSON text exactly as serde_json writes the value (compact, keys in
+    /// order): the fast reader keeps a field's own text when it already has
+    /// that form, instead of building a `Value`.
+    RawJson(Box<str>),
     Masked,
 }
 
@@ -462,6 +466,9 @@ impl Serialize for PacketValue {
         match self {
             PacketValue::Value(v) => v.serialize(s),
             PacketValue::Json(j) => j.serialize(s),
+            PacketValue::RawJson(t) => serde_json::from_str::<serde_json::Value>(t)
+                .map_err(serde::ser::Error::custom)?
+                .serialize(s),
             PacketValue::Masked => s.serialize_str("•••"),
         }
     }

@@ -186,6 +186,7 @@ pub fn write_decision(d: &Decision<'_>, out: &mut Vec<u8>) {
             match &f.value {
                 PacketValue::Value(v) => w.val(v),
                 PacketValue::Json(j) => w.serde(j),
+                PacketValue::RawJson(t) => w.raw(t),
                 PacketValue::Masked => w.raw("\"•••\""),
             }
             w.raw(",\"masked\":");

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::value::Val;
 use crate::compile::{ElemFrames, ElemMap};
-use crate::decision::SchemaIssue;
+use crate::decision::{PacketValue, SchemaIssue};
 use crate::ir::{ProjNode, Projection, SlotInfo};
 use crate::types::Ty;
 
@@ -16,7 +16,7 @@ pub(crate) struct Extractor<'a> {
     pub frames: &'a ElemFrames,
     pub issues: Vec<SchemaIssue>,
     /// The JSON of `keep_json` slots, as given.
-    pub json: Vec<(u32, Value)>,
+    pub json: Vec<(u32, PacketValue)>,
     /// Vectors to build lists and list elements in, reused.
     pub pool: Vec<Vec<Val>>,
 }
@@ -53,7 +53,7 @@ impl Extractor<'_> {
                     let info = &slots[*s as usize];
                     if info.keep_json {
                         if let Some(v) = v.filter(|v| !v.is_null()) {
-                            self.json.push((*s, v.clone()));
+                            self.json.push((*s, PacketValue::Json(v.clone())));
                         }
                     }
                     out[*s as usize] = self.leaf(v, info, elems.get(s).copied())
@@ -67,7 +67,7 @@ impl Extractor<'_> {
                     let info = &slots[*s as usize];
                     if info.keep_json {
                         if let Some(v) = v.filter(|v| !v.is_null()) {
-                            self.json.push((*s, v.clone()));
+                            self.json.push((*s, PacketValue::Json(v.clone())));
                         }
                     }
                     out[*s as usize] = self.leaf(v, info, elems.get(s).copied());

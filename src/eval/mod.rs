@@ -45,7 +45,7 @@ pub(crate) struct Cx<'a> {
     /// distribution.
     lead_key: u64,
     /// The JSON of fields that travel whole in the packet.
-    json: Vec<(u32, Value)>,
+    json: Vec<(u32, PacketValue)>,
 }
 
 impl Engine {
@@ -185,7 +185,7 @@ impl Engine {
         ws: &mut Workspace,
         slots: Vec<Val>,
         mut issues: Vec<SchemaIssue>,
-        json: Vec<(u32, Value)>,
+        json: Vec<(u32, PacketValue)>,
         id: Option<String>,
         now: jiff::Timestamp,
     ) -> Decision<'_> {
@@ -591,7 +591,7 @@ impl<'p> Cx<'p> {
             } else if v.is_missing() {
                 PacketValue::Value(Val::Missing)
             } else if let Some((_, j)) = self.json.iter().find(|(s, _)| *s == r.slot) {
-                PacketValue::Json(j.clone())
+                j.clone()
             } else {
                 PacketValue::Value(v.clone())
             };

@@ -20,6 +20,7 @@
 use super::extract::{Extractor, Scalar};
 use super::value::Val;
 use crate::compile::ElemMap;
+use crate::decision::PacketValue;
 use crate::ir::{ProjNode, Projection, SlotInfo};
 use crate::types::Ty;
 
@@ -419,15 +420,22 @@ impl<'a> Scanner<'a, '_> {
                     ProjNode::Leaf(s) => {
                         let info = &slots[*s as usize];
                         if info.keep_json {
-                            // a field that travels whole: read it as a Value
+                            // a field that travels whole: its slot as usual,
+                            // plus its JSON for the packet, as written when
+                            // that is already serde_json's form
                             let start = self.i;
-                            self.skip()?;
+                            out[*s as usize] =
+                                self.leaf(ex, &info.ty, info, elems.get(s).copied())?;
                             let raw = self.s.get(start..self.i).ok_or(Stop::Invalid)?;
-                            let v: serde_json::Value =
-                                serde_json::from_str(raw).map_err(|_| Stop::Invalid)?;
-                            out[*s as usize] = ex.leaf(Some(&v), info, elems.get(s).copied());
-                            if !v.is_null() {
-                                ex.json.push((*s, v));
+                            if raw != "null" {
+                                let kept = if canonical(raw.as_bytes()) {
+                                    PacketValue::RawJson(raw.into())
+                                } else {
+                                    PacketValue::Json(
+                                        serde_json::from_str(raw).map_err(|_| Stop::Invalid)?,
+                                    )
+                                };
+                                ex.json.push((*s, kept));
                             }
                         } else {
                             out[*s as usize] =
@@ -624,6 +632,106 @@ fn number(tok: &str) -> R<Scalar<'static>> {
     Ok(Scalar::number(&n))
 }
 
+/// Whether valid JSON `text` is exactly what serde_json writes for the
+/// `Value` it parses to: no whitespace, no escapes, whole numbers of up to
+/// 18 digits (never `-0`), object keys in strictly ascending byte order (a
+/// `Map` sorts them and keeps the last of duplicates). Anything else is
+/// parsed and written by serde_json.
+fn canonical(text: &[u8]) -> bool {
+    fn value(b: &[u8], i: &mut usize) -> bool {
+        match b.get(*i) {
+            Some(b'"') => string(b, i).is_some(),
+            Some(b'{') => {
+                *i += 1;
+                if b.get(*i) == Some(&b'}') {
+                    *i += 1;
+                    return true;
+                }
+                let mut prev: Option<&[u8]> = None;
+                loop {
+                    let Some(key) = string(b, i) else { return false };
+                    if prev.is_some_and(|p| p >= key) || b.get(*i) != Some(&b':') {
+                        return false;
+                    }
+                    prev = Some(key);
+                    *i += 1;
+                    if !value(b, i) {
+                        return false;
+                    }
+                    match b.get(*i) {
+                        Some(b',') => *i += 1,
+                        Some(b'}') => {
+                            *i += 1;
+                            return true;
+                        }
+                        _ => return false,
+                    }
+                }
+            }
+            Some(b'[') => {
+                *i += 1;
+                if b.get(*i) == Some(&b']') {
+                    *i += 1;
+                    return true;
+                }
+                loop {
+                    if !value(b, i) {
+                        return false;
+                    }
+                    match b.get(*i) {
+                        Some(b',') => *i += 1,
+                        Some(b']') => {
+                            *i += 1;
+                            return true;
+                        }
+                        _ => return false,
+                    }
+                }
+            }
+            Some(b't') => word(b, i, b"true"),
+            Some(b'f') => word(b, i, b"false"),
+            Some(b'n') => word(b, i, b"null"),
+            Some(b'-' | b'0'..=b'9') => {
+                let start = *i;
+                if b[*i] == b'-' {
+                    *i += 1;
+                }
+                let digits = *i;
+                while b.get(*i).is_some_and(u8::is_ascii_digit) {
+                    *i += 1;
+                }
+                let n = &b[digits..*i];
+                !n.is_empty()
+                    && n.len() <= 18
+                    && (n[0] != b'0' || n.len() == 1)
+                    && !(b[start] == b'-' && n == b"0")
+                    && !matches!(b.get(*i), Some(b'.' | b'e' | b'E'))
+            }
+            _ => false,
+        }
+    }
+    /// A string without escapes: its content.
+    fn string<'t>(b: &'t [u8], i: &mut usize) -> Option<&'t [u8]> {
+        if b.get(*i) != Some(&b'"') {
+            return None;
+        }
+        let start = *i + 1;
+        let end = special(b, start);
+        if b.get(end) != Some(&b'"') {
+            return None;
+        }
+        *i = end + 1;
+        Some(&b[start..end])
+    }
+    fn word(b: &[u8], i: &mut usize, w: &[u8]) -> bool {
+        let ok = b[*i..].starts_with(w);
+        *i += w.len();
+        ok
+    }
+    let mut i = 0;
+    value(text, &mut i) && i == text.len()
+}
+
 /// Whether `a` and `b` are the same bytes; for short keys.
 #[inline]
 fn same(a: &[u8], b: &[u8]) -> bool {
@@ -637,5 +745,41 @@ fn utf8_len(b: u8) -> usize {
         0xC0..=0xDF => 2,
         0xE0..=0xEF => 3,
         _ => 4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical;
+
+    /// The canonical check agrees with serde_json: whenever it says yes,
+    /// writing the parsed value gives the same text back.
+    #[test]
+    fn canonical_text_is_what_serde_json_writes() {
+        let yes = [
+            r#"{"amount":25000,"currency":"EUR"}"#,
+            r#"["a","b",[],{}]"#,
+            r#"{"a":{"b":[1,-2,0,true,false,null]},"b":"é"}"#,
+            "123456789012345678",
+        ];
+        let no = [
+            r#"{"currency":"EUR","amount":25000}"#,
+            r#"{"a":1,"a":2}"#,
+            r#"{"a": 1}"#,
+            r#"["a\/b"]"#,
+            "1.0",
+            "1e3",
+            "-0",
+            "1234567890123456789",
+            "[1 ]",
+        ];
+        for t in yes {
+            assert!(canonical(t.as_bytes()), "{t}");
+            let v: serde_json::Value = serde_json::from_str(t).unwrap();
+            assert_eq!(serde_json::to_string(&v).unwrap(), t);
+        }
+        for t in no {
+            assert!(!canonical(t.as_bytes()), "{t}");
+        }
     }
 }
