@@ -4,7 +4,50 @@ use super::value::Val;
 use super::Cx;
 use crate::ir::{ArithOp, CmpOp, Ex, Func};
 
+static MISSING: Val = Val::Missing;
+
 impl Cx<'_> {
+    /// The value of a constant, a slot or a lambda variable, borrowed:
+    /// comparisons read these without cloning them.
+    #[inline]
+    fn peek<'s>(&'s self, e: &'s Ex) -> Option<&'s Val> {
+        match e {
+            Ex::Const(v) => Some(v),
+            Ex::Slot(s) => Some(&self.slots[*s as usize]),
+            Ex::Var(depth, field) => {
+                let v = &self.vars[self.vars.len() - 1 - *depth as usize];
+                Some(match (v, field) {
+                    (v, None) => v,
+                    (Val::Rec(fields), Some(f)) => fields.get(*f as usize).unwrap_or(&MISSING),
+                    _ => &MISSING,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// Evaluates `a` and `b` and applies `f` to both, borrowing what can
+    /// be borrowed.
+    #[inline]
+    fn both<T>(&mut self, a: &Ex, b: &Ex, f: impl FnOnce(&Val, &Val) -> T) -> T {
+        match (self.peek(a).is_some(), self.peek(b).is_some()) {
+            (true, true) => f(self.peek(a).unwrap_or(&MISSING), self.peek(b).unwrap_or(&MISSING)),
+            (true, false) => {
+                let r = self.eval(b);
+                f(self.peek(a).unwrap_or(&MISSING), &r)
+            }
+            (false, true) => {
+                let l = self.eval(a);
+                f(&l, self.peek(b).unwrap_or(&MISSING))
+            }
+            (false, false) => {
+                let l = self.eval(a);
+                let r = self.eval(b);
+                f(&l, &r)
+            }
+        }
+    }
+
     pub(crate) fn eval(&mut self, e: &Ex) -> Val {
         match e {
             Ex::Const(v) => v.clone(),
@@ -33,7 +76,7 @@ impl Cx<'_> {
             },
             Ex::And(a, b) => {
                 let l = self.eval(a);
-                if l == Val::Bool(false) {
+                if matches!(l, Val::Bool(false)) {
                     return l;
                 }
                 let r = self.eval(b);
@@ -45,7 +88,7 @@ impl Cx<'_> {
             }
             Ex::Or(a, b) => {
                 let l = self.eval(a);
-                if l == Val::Bool(true) {
+                if matches!(l, Val::Bool(true)) {
                     return l;
                 }
                 let r = self.eval(b);
@@ -102,31 +145,35 @@ impl Cx<'_> {
                     Val::Bool(false)
                 }
             }
-            Ex::Cmp(op, a, b) => {
-                let (l, r) = (self.eval(a), self.eval(b));
-                compare(*op, &l, &r)
-            }
-            Ex::In(negated, a, b) => {
-                let (l, r) = (self.eval(a), self.eval(b));
-                match (&l, &r) {
-                    (Val::Missing, _) | (_, Val::Missing) => Val::Missing,
-                    (_, Val::List(items)) => {
-                        let found = items
-                            .iter()
-                            .any(|i| compare(CmpOp::Eq, &l, i) == Val::Bool(true));
-                        Val::Bool(found != *negated)
-                    }
-                    _ => Val::Missing,
+            Ex::Cmp(op, a, b) => self.both(a, b, |l, r| compare(*op, l, r)),
+            Ex::In(negated, a, b) => self.both(a, b, |l, r| match (l, r) {
+                (Val::Missing, _) | (_, Val::Missing) => Val::Missing,
+                (_, Val::List(items)) => {
+                    let found = items
+                        .iter()
+                        .any(|i| matches!(compare(CmpOp::Eq, l, i), Val::Bool(true)));
+                    Val::Bool(found != *negated)
                 }
-            }
+                _ => Val::Missing,
+            }),
             Ex::Arith(op, a, b) => {
-                let (l, r) = (self.eval(a), self.eval(b));
-                super::arith(*op, &l, &r).unwrap_or(Val::Missing)
+                self.both(a, b, |l, r| super::arith(*op, l, r).unwrap_or(Val::Missing))
             }
-            Ex::Present(x) => Val::Bool(!self.eval(x).is_missing()),
+            Ex::Present(x) => Val::Bool(match self.peek(x) {
+                Some(v) => !v.is_missing(),
+                None => !self.eval(x).is_missing(),
+            }),
             Ex::MakeList(items) => {
                 let vals: Vec<Val> = items.iter().map(|i| self.eval(i)).collect();
                 Val::List(vals.into())
+            }
+            Ex::Count(list, None) if self.peek(list).is_some() => {
+                match self.peek(list) {
+                    Some(Val::List(items)) => {
+                        Val::Num(items.iter().filter(|i| !i.is_missing()).count() as f64)
+                    }
+                    _ => Val::Missing,
+                }
             }
             Ex::Count(list, pred) => match self.eval(list) {
                 Val::List(items) => match pred {
