@@ -330,6 +330,129 @@ fn batch_output_is_the_same_with_one_or_two_jobs() {
     );
 }
 
+/// Several megabytes, so the batch spans many chunks: the same bytes out
+/// from a file and from a pipe, with one, two or three jobs, and error
+/// records that name their own line.
+#[test]
+fn batch_output_is_the_same_across_chunks_jobs_and_inputs() {
+    let leads = std::fs::read("examples/inbound/leads.ndjson").unwrap();
+    let mut input = Vec::new();
+    let mut broken_lines = Vec::new();
+    let mut line = 0;
+    while input.len() < 3 << 20 {
+        for l in leads.split_inclusive(|b| *b == b'\n') {
+            input.extend_from_slice(l);
+            line += 1;
+            if line % 997 == 0 {
+                input.extend_from_slice(b"{\"id\": \"cut\", \"source\":\n");
+                line += 1;
+                broken_lines.push(line);
+            }
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("handoff-chunks-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("leads.ndjson");
+    std::fs::write(&file, &input).unwrap();
+    let run = |source: &str, jobs: &str| {
+        let stdin: &[u8] = if source == "-" { &input } else { b"" };
+        run_cli(
+            &[
+                "eval",
+                "examples/inbound/policy.handoff",
+                "--leads",
+                source,
+                "--now",
+                NOW,
+                "--jobs",
+                jobs,
+            ],
+            stdin,
+        )
+    };
+    let (code, reference, _) = run(file.to_str().unwrap(), "1");
+    assert_eq!(code, 3, "the cut lines are record errors");
+    assert_eq!(reference.lines().count(), line);
+    let errors: Vec<u64> = reference
+        .lines()
+        .filter(|l| l.starts_with("{\"error\""))
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["error"]["line"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    let expected: Vec<u64> = broken_lines.iter().map(|l| *l as u64).collect();
+    assert_eq!(errors, expected, "each error record names its input line");
+    for (source, jobs) in [
+        (file.to_str().unwrap(), "2"),
+        (file.to_str().unwrap(), "3"),
+        ("-", "1"),
+        ("-", "2"),
+    ] {
+        let (c, out, _) = run(source, jobs);
+        assert_eq!(c, 3);
+        assert!(
+            out == reference,
+            "--leads {source} --jobs {jobs} differs from one job over the file"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A program that writes a lead and waits for its decision gets it while
+/// the pipe is still open.
+#[test]
+fn a_pipe_gets_each_answer_before_the_input_ends() {
+    for jobs in ["1", "2"] {
+        answers_while_open(jobs);
+    }
+}
+
+fn answers_while_open(jobs: &str) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_handoff"))
+        .args([
+            "eval",
+            "examples/inbound/policy.handoff",
+            "--leads",
+            "-",
+            "--now",
+            NOW,
+            "--jobs",
+            jobs,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let timeout = std::time::Duration::from_secs(20);
+    for id in ["first", "second"] {
+        writeln!(stdin, r#"{{"id": "{id}", "source": "list_import"}}"#).unwrap();
+        stdin.flush().unwrap();
+        let answer = rx
+            .recv_timeout(timeout)
+            .expect("an answer while the input is open");
+        let d: serde_json::Value = serde_json::from_str(&answer).unwrap();
+        assert_eq!(d["lead_id"], id);
+        assert_eq!(d["verdict"], "out_of_scope");
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    reader.join().unwrap();
+}
+
 #[test]
 fn check_exit_codes() {
     assert_eq!(

@@ -31,7 +31,10 @@ impl Cx<'_> {
     #[inline]
     fn both<T>(&mut self, a: &Ex, b: &Ex, f: impl FnOnce(&Val, &Val) -> T) -> T {
         match (self.peek(a).is_some(), self.peek(b).is_some()) {
-            (true, true) => f(self.peek(a).unwrap_or(&MISSING), self.peek(b).unwrap_or(&MISSING)),
+            (true, true) => f(
+                self.peek(a).unwrap_or(&MISSING),
+                self.peek(b).unwrap_or(&MISSING),
+            ),
             (true, false) => {
                 let r = self.eval(b);
                 f(self.peek(a).unwrap_or(&MISSING), &r)
@@ -167,14 +170,12 @@ impl Cx<'_> {
                 let vals: Vec<Val> = items.iter().map(|i| self.eval(i)).collect();
                 Val::List(vals.into())
             }
-            Ex::Count(list, None) if self.peek(list).is_some() => {
-                match self.peek(list) {
-                    Some(Val::List(items)) => {
-                        Val::Num(items.iter().filter(|i| !i.is_missing()).count() as f64)
-                    }
-                    _ => Val::Missing,
+            Ex::Count(list, None) if self.peek(list).is_some() => match self.peek(list) {
+                Some(Val::List(items)) => {
+                    Val::Num(items.iter().filter(|i| !i.is_missing()).count() as f64)
                 }
-            }
+                _ => Val::Missing,
+            },
             Ex::Count(list, pred) => match self.eval(list) {
                 Val::List(items) => match pred {
                     None => Val::Num(items.iter().filter(|i| !i.is_missing()).count() as f64),

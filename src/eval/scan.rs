@@ -649,7 +649,9 @@ fn canonical(text: &[u8]) -> bool {
                 }
                 let mut prev: Option<&[u8]> = None;
                 loop {
-                    let Some(key) = string(b, i) else { return false };
+                    let Some(key) = string(b, i) else {
+                        return false;
+                    };
                     if prev.is_some_and(|p| p >= key) || b.get(*i) != Some(&b':') {
                         return false;
                     }
