@@ -20,6 +20,10 @@ fn bench(c: &mut Criterion) {
     g.bench_function("one parsed lead (ready)", |b| {
         b.iter(|| engine.evaluate(&ready, now))
     });
+    let prepared = engine.prepare(&ready);
+    g.bench_function("one prepared lead (ready): the rules alone", |b| {
+        b.iter(|| engine.evaluate_prepared(&prepared, now))
+    });
     g.bench_function("one parsed lead, written", |b| {
         let mut out = Vec::with_capacity(4096);
         b.iter(|| {

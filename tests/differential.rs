@@ -1,6 +1,7 @@
 //! The fast path (`Engine::evaluate_bytes`, a projecting streaming reader)
 //! and the plain path (`parse_lead` into a `serde_json::Value`, then
-//! `Engine::evaluate`) must give identical decisions and identical errors.
+//! `Engine::evaluate`, or `Engine::prepare` then `Engine::evaluate_prepared`)
+//! must give identical decisions and identical errors.
 
 use proptest::prelude::*;
 
@@ -50,7 +51,20 @@ fn both(engine: &handoff::eval::Engine, line: &[u8]) -> (String, String) {
         Err(e) => format!("error {}: {}", e.kind, e.message),
     };
     let plain = match handoff::parse_lead(line) {
-        Ok(obj) => serde_json::to_string(&engine.evaluate(&obj, now)).unwrap(),
+        Ok(obj) => {
+            let plain = serde_json::to_string(&engine.evaluate(&obj, now)).unwrap();
+            // a prepared lead decides the same, however often it is used
+            let prepared = engine.prepare(&obj);
+            for _ in 0..2 {
+                let again = serde_json::to_string(&engine.evaluate_prepared(&prepared, now));
+                assert_eq!(
+                    again.unwrap(),
+                    plain,
+                    "evaluate_prepared differs from evaluate"
+                );
+            }
+            plain
+        }
         Err(e) => format!("error {}: {}", e.kind, e.message),
     };
     (fast, plain)

@@ -98,6 +98,49 @@ impl Engine {
         self
     }
 
+    /// Reads one lead (a JSON object) through the policy's projection: the
+    /// fields the policy uses, converted and checked, ready for
+    /// [`Engine::evaluate_prepared`] as often as needed (at several `now`s,
+    /// say). `evaluate(lead, now)` is `evaluate_prepared(&prepare(lead), now)`.
+    pub fn prepare(&self, lead: &serde_json::Map<String, Value>) -> Prepared {
+        let mut slots = vec![Val::Missing; self.policy.slots.len()];
+        let mut ex = extract::Extractor {
+            frames: &self.frames,
+            issues: Vec::new(),
+            json: Vec::new(),
+            pool: Vec::new(),
+        };
+        ex.object(
+            &self.policy.projection,
+            &self.policy.slots,
+            &self.frames.frames[0].2,
+            lead,
+            &mut slots,
+        );
+        Prepared {
+            slots,
+            issues: ex.issues,
+            json: ex.json,
+            id: lead_id(lead),
+        }
+    }
+
+    /// Evaluates a lead read by [`Engine::prepare`] at `now`.
+    pub fn evaluate_prepared(&self, lead: &Prepared, now: jiff::Timestamp) -> Decision<'_> {
+        WORKSPACE.with_borrow_mut(|ws| {
+            let mut slots = std::mem::take(&mut ws.slots);
+            slots.clone_from(&lead.slots);
+            self.decide(
+                ws,
+                slots,
+                lead.issues.clone(),
+                lead.json.clone(),
+                lead.id.clone(),
+                now,
+            )
+        })
+    }
+
     /// Evaluates one lead (a JSON object) at `now`.
     pub fn evaluate(
         &self,
@@ -215,6 +258,15 @@ impl Engine {
         ws.vars = cx.vars;
         d
     }
+}
+
+/// A lead read through a policy's projection (see [`Engine::prepare`]).
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    slots: Vec<Val>,
+    issues: Vec<SchemaIssue>,
+    json: Vec<(u32, PacketValue)>,
+    id: Option<String>,
 }
 
 /// Buffers one thread reuses from lead to lead, so the hot path does not
