@@ -263,6 +263,9 @@ fn call(f: Func, a: Val, b: Option<Val>, now: jiff::Timestamp) -> Val {
 /// Compares two values; `Missing` when either is missing or they do not compare.
 pub(crate) fn compare(op: CmpOp, l: &Val, r: &Val) -> Val {
     use std::cmp::Ordering;
+    if let (Val::Str(a), Val::Str(b), CmpOp::Eq | CmpOp::Ne) = (l, r, op) {
+        return Val::Bool((a.as_str() == b.as_str()) == (op == CmpOp::Eq));
+    }
     let ord: Option<Ordering> = match (l, r) {
         (Val::Num(a), Val::Num(b)) | (Val::Dur(a), Val::Dur(b)) => a.partial_cmp(b),
         (Val::Ts(a), Val::Ts(b)) => Some(a.cmp(b)),

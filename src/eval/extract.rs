@@ -53,7 +53,7 @@ impl Extractor<'_> {
                     let info = &slots[*s as usize];
                     if info.keep_json {
                         if let Some(v) = v.filter(|v| !v.is_null()) {
-                            self.json.push((*s, PacketValue::Json(v.clone())));
+                            self.json.push((*s, kept(v)));
                         }
                     }
                     out[*s as usize] = self.leaf(v, info, elems.get(s).copied())
@@ -67,7 +67,7 @@ impl Extractor<'_> {
                     let info = &slots[*s as usize];
                     if info.keep_json {
                         if let Some(v) = v.filter(|v| !v.is_null()) {
-                            self.json.push((*s, PacketValue::Json(v.clone())));
+                            self.json.push((*s, kept(v)));
                         }
                     }
                     out[*s as usize] = self.leaf(v, info, elems.get(s).copied());
@@ -186,6 +186,15 @@ impl Extractor<'_> {
             (Ty::Unknown, _) => Val::Missing,
             _ => self.issue_found(info, ty, describe(v)),
         }
+    }
+}
+
+/// A field that travels whole, as the JSON text serde_json writes for it
+/// (cheaper to keep and to copy than the `Value`).
+fn kept(v: &Value) -> PacketValue {
+    match serde_json::to_string(v) {
+        Ok(text) => PacketValue::RawJson(text.into()),
+        Err(_) => PacketValue::Json(v.clone()),
     }
 }
 
