@@ -3,6 +3,8 @@
 # only parses the same NDJSON into serde_json::Value, on a generated corpus.
 #
 #   bench/run.sh [N_LEADS] [RUNS]     (defaults: 200000 leads, 5 runs)
+#   MEM_LEADS=0 bench/run.sh           skip the 1M-lead memory run (about 80 s
+#                                      of generating)
 #
 # Generates the corpus with ../shared/bench/gen_leads.py (deterministic) into
 # bench/out/, builds in release mode, and prints the median of RUNS runs for
@@ -41,6 +43,14 @@ median() {
   printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
 }
 
+# median wall-clock seconds of 20 runs (for short commands)
+median20() {
+  local saved=$RUNS
+  RUNS=20
+  median "$@"
+  RUNS=$saved
+}
+
 peak_kb() {
   /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1
 }
@@ -61,8 +71,36 @@ row("handoff eval --jobs 2", two)
 print(f"two cores / one core: {one/two:.2f}x")
 PY
 
+# single lead, whole process: policy load + check + compile + one decision
+lead=$(median20 ./target/release/handoff eval "$POLICY" --lead examples/inbound/lead-ready.json --now "$NOW")
+echo "handoff eval --lead (whole process, median of 20): $(python3 -c "print(f'{$lead*1000:.1f}')") ms"
+
+# the front end: `handoff check` on a generated 10,000-line policy (the
+# same generator as benches/parse.rs)
+BIG=$OUT/policy_10k.handoff
+python3 - "$BIG" <<'PY'
+import sys
+src = open("examples/inbound/policy.handoff").read()
+i = 0
+while len(src.split("\n")) < 10000:
+    src += (f"\n/// Generated signal group {i}\nsignal g{i}_engaged = engagement.score >= {i % 100} and recent\n"
+            f"  \"Engaged past {i % 100}\"\nsignal g{i}_big = company.employees >= {(i * 37) % 5000} or any(intent, x -> x in [\"pricing_research\", \"demo_request\"])\n"
+            f"score g{i}_fit {{\n  points 10 when g{i}_engaged\n  points 5 when g{i}_big\n  points 1 per count(engagement.activities)\n  cap 100\n}}\n"
+            f"metric g{i}_ttfc = lifecycle.first_contact_at - lifecycle.handed_off_at target <= {1 + i % 24}h\n")
+    i += 1
+open(sys.argv[1], "w").write(src)
+PY
+chk=$(median20 ./target/release/handoff check "$BIG" --format short)
+echo "handoff check, $(wc -l < "$BIG")-line policy (whole process, median of 20): $(python3 -c "print(f'{$chk*1000:.1f}')") ms"
+
 if [ -x /usr/bin/time ]; then
   small=$OUT/leads_10000.ndjson
   [ -s "$small" ] || python3 "$GEN" 10000 > "$small"
-  echo "peak memory (RSS): 10k leads $(peak_kb ./target/release/handoff eval "$POLICY" --leads "$small" --now "$NOW" --jobs 2) kB, $N leads $(peak_kb ./target/release/handoff eval "$POLICY" --leads "$CORPUS" --now "$NOW" --jobs 2) kB"
+  echo "peak memory (RSS), --jobs 2: 10k leads $(peak_kb ./target/release/handoff eval "$POLICY" --leads "$small" --now "$NOW" --jobs 2) kB, $N leads $(peak_kb ./target/release/handoff eval "$POLICY" --leads "$CORPUS" --now "$NOW" --jobs 2) kB"
+  # a million leads streamed from the generator through a pipe (no file):
+  # the peak is handoff's own
+  if [ "${MEM_LEADS:-1000000}" != 0 ]; then
+    M=${MEM_LEADS:-1000000}
+    echo "peak memory (RSS), --jobs 2: $M leads streamed from the generator $(python3 "$GEN" "$M" | /usr/bin/time -f %M ./target/release/handoff eval "$POLICY" --leads - --now "$NOW" --jobs 2 2>&1 >/dev/null | tail -n 1) kB"
+  fi
 fi
