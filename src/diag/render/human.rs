@@ -2,7 +2,10 @@
 
 use std::fmt;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceCode, SourceSpan, SpanContents,
+};
 
 use crate::diag::{Diagnostic, Severity};
 use crate::span::SourceMap;
@@ -10,7 +13,7 @@ use crate::span::SourceMap;
 /// Adapts one [`Diagnostic`] to miette's trait.
 struct View<'a> {
     diag: &'a Diagnostic,
-    source: NamedSource<String>,
+    source: Window<'a>,
     help: Option<String>,
     labels: Vec<LabeledSpan>,
 }
@@ -60,6 +63,67 @@ impl miette::Diagnostic for View<'_> {
     }
 }
 
+/// A file's text for miette that reads a span's context from the few lines
+/// around it. miette's own `SourceCode` for a string counts lines from the
+/// start of the file on every read, which made hundreds of diagnostics on
+/// a long policy quadratic; this gives it a window of whole lines (with a
+/// spare line of context on each side) and shifts the result back.
+struct Window<'a> {
+    name: &'a str,
+    text: &'a str,
+    /// Where each line starts, counting line breaks as miette does (`\n`,
+    /// `\r\n`, and a lone `\r`).
+    lines: &'a [usize],
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    let b = text.as_bytes();
+    let mut starts = vec![0];
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\r' if b.get(i + 1) == Some(&b'\n') => {
+                i += 1;
+                starts.push(i + 1);
+            }
+            b'\r' | b'\n' => starts.push(i + 1),
+            _ => {}
+        }
+        i += 1;
+    }
+    starts
+}
+
+impl SourceCode for Window<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+        let line_of = |offset: usize| self.lines.partition_point(|&s| s <= offset) - 1;
+        let first = line_of(span.offset()).saturating_sub(before + 1);
+        let last = line_of(span.offset() + span.len()) + after + 2;
+        let start = self.lines[first];
+        let end = self.lines.get(last).copied().unwrap_or(self.text.len());
+        let window = &self.text[start..end];
+        let shifted = SourceSpan::new((span.offset() - start).into(), span.len());
+        let inner = window.read_span(&shifted, before, after)?;
+        let data: &'b [u8] = inner.data();
+        let data_start = data.as_ptr() as usize - window.as_ptr() as usize;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.to_string(),
+            data,
+            SourceSpan::new((start + data_start).into(), data.len()),
+            inner.line() + first,
+            inner.column(),
+            // miette's own reader counts line breaks from the start of the
+            // file here, and merges snippets by it: keep that count
+            inner.line_count() + first,
+        )))
+    }
+}
+
 /// Renders diagnostics with source snippets; colourless when `color` is false.
 pub fn render_human(sources: &SourceMap, diags: &[Diagnostic], color: bool) -> String {
     let theme = if color {
@@ -71,8 +135,12 @@ pub fn render_human(sources: &SourceMap, diags: &[Diagnostic], color: bool) -> S
         .with_width(100)
         .with_links(false);
     let mut out = String::new();
+    let mut starts: std::collections::HashMap<crate::span::FileId, Vec<usize>> = Default::default();
     for d in diags {
         let file = sources.get(d.primary.span.file);
+        let lines = starts
+            .entry(d.primary.span.file)
+            .or_insert_with(|| line_starts(&file.text));
         let mut help_lines: Vec<String> = Vec::new();
         let mut labels = vec![LabeledSpan::new_primary_with_span(
             Some(d.primary.message.clone()).filter(|m| !m.is_empty()),
@@ -101,7 +169,11 @@ pub fn render_human(sources: &SourceMap, diags: &[Diagnostic], color: bool) -> S
         }
         let view = View {
             diag: d,
-            source: NamedSource::new(file.name.clone(), file.text.to_string()),
+            source: Window {
+                name: &file.name,
+                text: &file.text,
+                lines,
+            },
             help: (!help_lines.is_empty()).then(|| help_lines.join("\n")),
             labels,
         };
@@ -113,4 +185,38 @@ pub fn render_human(sources: &SourceMap, diags: &[Diagnostic], color: bool) -> S
 
 fn to_miette(span: crate::span::Span) -> SourceSpan {
     SourceSpan::new((span.start as usize).into(), span.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The window gives miette exactly what its own reader gives for the
+    /// whole text, for every span and amount of context, whatever the
+    /// line breaks.
+    #[test]
+    fn windows_read_like_the_whole_text() {
+        let text = "a\nbb\r\nccc\rdddd\n\neeeee\r\n\r\nf\ng\nhh\n";
+        let lines = line_starts(text);
+        let w = Window {
+            name: "t",
+            text,
+            lines: &lines,
+        };
+        for start in 0..text.len() {
+            for len in 0..(text.len() - start).min(12) {
+                let span = SourceSpan::new(start.into(), len);
+                for ctx in 0..3 {
+                    let whole = text.read_span(&span, ctx, ctx).unwrap();
+                    let win = w.read_span(&span, ctx, ctx).unwrap();
+                    let at = format!("span {start}+{len}, context {ctx}");
+                    assert_eq!(whole.data(), win.data(), "{at}");
+                    assert_eq!(whole.span(), win.span(), "{at}");
+                    assert_eq!(whole.line(), win.line(), "{at}");
+                    assert_eq!(whole.column(), win.column(), "{at}");
+                    assert_eq!(whole.line_count(), win.line_count(), "{at}");
+                }
+            }
+        }
+    }
 }
