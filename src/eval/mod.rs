@@ -104,25 +104,38 @@ impl Engine {
     /// say). `evaluate(lead, now)` is `evaluate_prepared(&prepare(lead), now)`.
     pub fn prepare(&self, lead: &serde_json::Map<String, Value>) -> Prepared {
         let mut slots = vec![Val::Missing; self.policy.slots.len()];
-        let mut ex = extract::Extractor {
-            frames: &self.frames,
-            issues: Vec::new(),
-            json: Vec::new(),
-            pool: Vec::new(),
-        };
-        ex.object(
-            &self.policy.projection,
-            &self.policy.slots,
-            &self.frames.frames[0].2,
-            lead,
-            &mut slots,
-        );
+        let ex = self.read_map(lead, &mut slots, Vec::new());
         Prepared {
             slots,
             issues: ex.issues,
             json: ex.json,
             id: lead_id(lead),
         }
+    }
+
+    /// Reads a parsed lead into `slots` (sized to the policy's slots), with
+    /// `pool` for building lists; the extractor holds the issues, the kept
+    /// JSON and the pool.
+    fn read_map(
+        &self,
+        lead: &serde_json::Map<String, Value>,
+        slots: &mut [Val],
+        pool: Vec<Vec<Val>>,
+    ) -> extract::Extractor<'_> {
+        let mut ex = extract::Extractor {
+            frames: &self.frames,
+            issues: Vec::new(),
+            json: Vec::new(),
+            pool,
+        };
+        ex.object(
+            &self.policy.projection,
+            &self.policy.slots,
+            &self.frames.frames[0].2,
+            lead,
+            slots,
+        );
+        ex
     }
 
     /// Evaluates a lead read by [`Engine::prepare`] at `now`.
@@ -149,20 +162,7 @@ impl Engine {
     ) -> Decision<'_> {
         WORKSPACE.with_borrow_mut(|ws| {
             let mut slots = ws.slots(self.policy.slots.len());
-            let mut ex = extract::Extractor {
-                frames: &self.frames,
-                issues: Vec::new(),
-                json: Vec::new(),
-                pool: std::mem::take(&mut ws.pool),
-            };
-            let elems = &self.frames.frames[0].2;
-            ex.object(
-                &self.policy.projection,
-                &self.policy.slots,
-                elems,
-                lead,
-                &mut slots,
-            );
+            let ex = self.read_map(lead, &mut slots, std::mem::take(&mut ws.pool));
             ws.pool = ex.pool;
             self.decide(ws, slots, ex.issues, ex.json, lead_id(lead), now)
         })
@@ -1026,20 +1026,7 @@ impl Engine {
         e: &Ex,
         now: jiff::Timestamp,
     ) -> Val {
-        let mut slots = vec![Val::Missing; self.policy.slots.len()];
-        let mut ex = extract::Extractor {
-            frames: &self.frames,
-            issues: Vec::new(),
-            json: Vec::new(),
-            pool: Vec::new(),
-        };
-        ex.object(
-            &self.policy.projection,
-            &self.policy.slots,
-            &self.frames.frames[0].2,
-            lead,
-            &mut slots,
-        );
+        let slots = self.prepare(lead).slots;
         let mut cx = Cx {
             engine: self,
             slots,
