@@ -134,12 +134,6 @@ impl Counts {
         }
     }
 
-    fn clear(&mut self) {
-        self.verdicts = [0; 5];
-        self.errors = 0;
-        self.metrics.fill(MetricTally::default());
-    }
-
     fn into_summary(self, io_error: Option<String>) -> Summary {
         const ALL: [Verdict; 5] = [
             Verdict::Handoff,
@@ -406,7 +400,6 @@ fn parallel<R: Read + Send, W: Write>(
                     io_error = Some(e.to_string());
                     break 'recv;
                 }
-                done.counts.clear();
                 if let Ok(mut f) = free_out.lock() {
                     f.push(done.bytes);
                 }
@@ -554,7 +547,7 @@ impl<R: Read> ChunkReader<R> {
 /// The id of a record that did not parse, when it can be read: the first
 /// of `id`, `Id`, `ID`, `lead_id`, `LeadId` (the keys decisions use) that is
 /// followed by a string or a number, preferring keys at the top level.
-pub fn lead_id_guess(bytes: &[u8]) -> Option<String> {
+fn lead_id_guess(bytes: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(65_536)]);
     let mut best: Option<(usize, usize, String)> = None; // (depth, key rank, id)
     for (rank, key) in ["\"id\"", "\"Id\"", "\"ID\"", "\"lead_id\"", "\"LeadId\""]
