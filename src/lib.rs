@@ -74,7 +74,6 @@ use span::SourceMap;
 pub struct Checked {
     pub sources: SourceMap,
     pub diagnostics: Vec<Diagnostic>,
-    pub modules: Vec<ast::Module>,
     /// The checked program; `None` when the text did not parse.
     pub program: Option<check::Program>,
 }
@@ -96,7 +95,7 @@ impl Checked {
         // every name it defines look undefined
         let parsed_all = !diag::has_errors(&diagnostics);
         let program = if parsed_all {
-            let result = check::check(&l.modules);
+            let result = check::check(l.modules);
             diagnostics.extend(result.diagnostics);
             diag::sort(&mut diagnostics);
             Some(result.program)
@@ -106,7 +105,6 @@ impl Checked {
         Checked {
             sources: l.sources,
             diagnostics,
-            modules: l.modules,
             program,
         }
     }

@@ -47,14 +47,22 @@ impl Checker {
             self.check_calendar(c);
         }
         self.p.calendars = calendars;
-        for s in self.p.signals.clone() {
+        // signals and scores are lent out while they are checked (instead
+        // of cloning every expression); the names suggestions need are
+        // cached first
+        self.top_names();
+        let signals = std::mem::take(&mut self.p.signals);
+        for s in &signals {
             let mut scope = Scope::default();
             self.condition(&s.expr, &mut scope, &format!("signal `{}`", s.name.name));
             self.record_deps(&s.name.name, scope);
         }
-        for s in self.p.scores.clone() {
-            self.check_score(&s);
+        self.p.signals = signals;
+        let scores = std::mem::take(&mut self.p.scores);
+        for s in &scores {
+            self.check_score(s);
         }
+        self.p.scores = scores;
         let handoffs = std::mem::take(&mut self.p.handoffs);
         for h in &handoffs {
             self.check_handoff(h);

@@ -28,13 +28,16 @@ pub(super) fn run(cx: &mut Checker) {
             never_true(cx, &q.when, "this quality rule can never fire");
         }
     }
-    for s in cx.p.signals.clone() {
+    cx.top_names();
+    let signals = std::mem::take(&mut cx.p.signals);
+    for s in &signals {
         never_true(
             cx,
             &s.expr,
             &format!("signal `{}` can never be true", s.name.name),
         );
     }
+    cx.p.signals = signals;
 }
 
 impl Checker {

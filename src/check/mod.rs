@@ -92,7 +92,7 @@ pub struct CheckResult {
 }
 
 /// Checks a policy made of `modules` (the root module first).
-pub fn check(modules: &[Module]) -> CheckResult {
+pub fn check(modules: Vec<Module>) -> CheckResult {
     let mut cx = Checker {
         p: Program::default(),
         diags: Vec::new(),
@@ -304,13 +304,16 @@ impl Checker {
     }
 
     /// Merges all modules' declarations into the program.
-    fn collect(&mut self, modules: &[Module]) {
+    fn collect(&mut self, modules: Vec<Module>) {
         let mut header_span: Option<Span> = None;
         let mut schema_span: Option<Span> = None;
         let mut handoff_heads: HashMap<(String, String), Span> = HashMap::new();
+        let root = modules.first().map(|m| m.file).unwrap_or_default();
+        let no_modules = modules.is_empty();
+        // the items move into the program: the syntax tree is not kept twice
         for m in modules {
-            for item in &m.items {
-                match &item.kind {
+            for item in m.items {
+                match item.kind {
                     ItemKind::Import(_) => {}
                     ItemKind::Policy(h) => {
                         if let Some(first) = header_span {
@@ -322,7 +325,7 @@ impl Checker {
                             );
                         } else {
                             header_span = Some(h.name.span);
-                            self.p.header = Some(h.clone());
+                            self.p.header = Some(h);
                         }
                     }
                     ItemKind::Lead(s) => {
@@ -338,23 +341,23 @@ impl Checker {
                                 end: s.span.start + 4,
                                 ..s.span
                             });
-                            self.p.schema_decl = Some(s.clone());
+                            self.p.schema_decl = Some(s);
                         }
                     }
                     ItemKind::Roles(rs) => {
                         for r in rs {
-                            if self.define(Kind::Role, r) {
-                                self.p.roles.push(r.clone());
+                            if self.define(Kind::Role, &r) {
+                                self.p.roles.push(r);
                             }
                         }
                     }
                     ItemKind::Stages(st) => {
-                        for s in &st.names {
-                            if self.define(Kind::Stage, s) {
-                                self.p.stages.push(s.clone());
+                        for s in st.names {
+                            if self.define(Kind::Stage, &s) {
+                                self.p.stages.push(s);
                             }
                         }
-                        if let Some(t) = &st.tracked_by {
+                        if let Some(t) = st.tracked_by {
                             if self.p.stage_field.is_some() {
                                 self.push(
                                     Diagnostic::new(
@@ -366,28 +369,27 @@ impl Checker {
                                     .help("name the field that holds a lead's stage once"),
                                 );
                             } else {
-                                self.p.stage_field = Some(t.clone());
+                                self.p.stage_field = Some(t);
                             }
                         }
                     }
                     ItemKind::Team(t) => {
                         if self.define(Kind::Team, &t.name) {
-                            self.p.teams.push(t.clone());
+                            self.p.teams.push(t);
                         }
                     }
                     ItemKind::Queue(q) => {
                         if self.define(Kind::Queue, &q.name) {
-                            self.p.queues.push(q.clone());
+                            self.p.queues.push(q);
                         }
                     }
                     ItemKind::Calendar(c) => {
                         if self.define(Kind::Calendar, &c.name) {
-                            self.p.calendars.push(c.clone());
+                            self.p.calendars.push(c);
                         }
                     }
-                    ItemKind::Signal(s) => {
+                    ItemKind::Signal(mut s) => {
                         if self.clashes(&s.name) && self.define(Kind::Signal, &s.name) {
-                            let mut s = s.clone();
                             if s.description.is_none() {
                                 if let Some(doc) = &item.doc {
                                     s.description = Some(StrLit {
@@ -401,7 +403,7 @@ impl Checker {
                     }
                     ItemKind::Score(s) => {
                         if self.clashes(&s.name) && self.define(Kind::Score, &s.name) {
-                            self.p.scores.push(s.clone());
+                            self.p.scores.push(s);
                         }
                     }
                     ItemKind::Handoff(h) => {
@@ -422,24 +424,23 @@ impl Checker {
                             );
                         } else {
                             handoff_heads.insert(key, h.head_span);
-                            self.p.handoffs.push((**h).clone());
+                            self.p.handoffs.push(*h);
                         }
                     }
                     ItemKind::Playbook(pb) => {
                         if self.define(Kind::Playbook, &pb.name) {
-                            self.p.playbooks.push(pb.clone());
+                            self.p.playbooks.push(pb);
                         }
                     }
                     ItemKind::Metric(m) => {
                         if self.define(Kind::Metric, &m.name) {
-                            self.p.metrics.push(m.clone());
+                            self.p.metrics.push(m);
                         }
                     }
                 }
             }
         }
-        let root = modules.first().map(|m| m.file).unwrap_or_default();
-        if self.p.header.is_none() && !modules.is_empty() {
+        if self.p.header.is_none() && !no_modules {
             self.push(
                 Diagnostic::new(
                     Code::MissingHeader,
@@ -452,7 +453,7 @@ impl Checker {
                 ),
             );
         }
-        if self.p.schema_decl.is_none() && !modules.is_empty() {
+        if self.p.schema_decl.is_none() && !no_modules {
             self.push(
                 Diagnostic::new(Code::MissingSchema, Span::new(root, 0, 0), "the policy has no `lead { }` schema")
                     .label("expected a `lead` block in this file or an imported one")
@@ -509,15 +510,34 @@ impl Checker {
 
 /// "a int" -> "an int", for the type names that start with a vowel.
 fn fix_articles(s: &mut String) {
-    for ty in ["int", "email", "enum(", "unknown"] {
-        for lead in ["a ", "A "] {
-            let wrong = format!("{lead}{ty}");
-            if s.starts_with(&wrong) || s.contains(&format!(" {wrong}")) {
-                let right = format!("{}n {ty}", &lead[..1]);
-                *s = s.replace(&format!(" {wrong}"), &format!(" {right}"));
-                if s.starts_with(&wrong) {
-                    s.replace_range(..wrong.len(), &right);
-                }
+    const FIXES: [(&str, &str); 8] = [
+        ("a int", "an int"),
+        ("A int", "An int"),
+        ("a email", "an email"),
+        ("A email", "An email"),
+        ("a enum(", "an enum("),
+        ("A enum(", "An enum("),
+        ("a unknown", "an unknown"),
+        ("A unknown", "An unknown"),
+    ];
+    // most messages name no such type: look before building anything
+    if !["int", "email", "enum(", "unknown"]
+        .iter()
+        .any(|ty| s.contains(ty))
+    {
+        return;
+    }
+    for (wrong, right) in FIXES {
+        if s.starts_with(wrong) {
+            s.replace_range(..wrong.len(), right);
+        }
+        let mut from = 0;
+        while let Some(i) = s[from..].find(wrong).map(|i| i + from) {
+            if i > 0 && s.as_bytes()[i - 1] == b' ' {
+                s.replace_range(i..i + wrong.len(), right);
+                from = i + right.len();
+            } else {
+                from = i + wrong.len();
             }
         }
     }
