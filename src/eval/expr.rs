@@ -6,7 +6,7 @@ use crate::ir::{ArithOp, CmpOp, Ex, Func};
 
 static MISSING: Val = Val::Missing;
 
-impl Cx<'_> {
+impl Cx<'_, '_> {
     /// The value of a constant, a slot or a lambda variable, borrowed:
     /// comparisons read these without cloning them.
     #[inline]

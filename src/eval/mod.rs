@@ -34,9 +34,10 @@ pub struct Engine {
 }
 
 /// The per-lead evaluation context.
-pub(crate) struct Cx<'a> {
+pub(crate) struct Cx<'a, 's> {
     engine: &'a Engine,
-    slots: Vec<Val>,
+    /// The lead's values, borrowed: from the workspace or a [`Prepared`].
+    slots: &'s [Val],
     now: jiff::Timestamp,
     signals: Vec<Option<Val>>,
     scores: Vec<Option<f64>>,
@@ -45,7 +46,7 @@ pub(crate) struct Cx<'a> {
     /// distribution.
     lead_key: u64,
     /// The JSON of fields that travel whole in the packet.
-    json: Vec<(u32, PacketValue)>,
+    json: &'s [(u32, PacketValue)],
 }
 
 impl Engine {
@@ -141,13 +142,11 @@ impl Engine {
     /// Evaluates a lead read by [`Engine::prepare`] at `now`.
     pub fn evaluate_prepared(&self, lead: &Prepared, now: jiff::Timestamp) -> Decision<'_> {
         WORKSPACE.with_borrow_mut(|ws| {
-            let mut slots = std::mem::take(&mut ws.slots);
-            slots.clone_from(&lead.slots);
             self.decide(
                 ws,
-                slots,
+                &lead.slots,
                 lead.issues.clone(),
-                lead.json.clone(),
+                &lead.json,
                 lead.id.clone(),
                 now,
             )
@@ -164,7 +163,9 @@ impl Engine {
             let mut slots = ws.slots(self.policy.slots.len());
             let ex = self.read_map(lead, &mut slots, std::mem::take(&mut ws.pool));
             ws.pool = ex.pool;
-            self.decide(ws, slots, ex.issues, ex.json, lead_id(lead), now)
+            let d = self.decide(ws, &slots, ex.issues, &ex.json, lead_id(lead), now);
+            ws.slots = slots;
+            d
         })
     }
 
@@ -209,13 +210,12 @@ impl Engine {
                 &mut ws.scratch,
             );
             ws.pool = ex.pool;
-            match read {
-                Ok(()) => Some(self.decide(ws, slots, ex.issues, ex.json, ids.best(), now)),
-                Err(_) => {
-                    ws.slots = slots;
-                    None
-                }
-            }
+            let d = match read {
+                Ok(()) => Some(self.decide(ws, &slots, ex.issues, &ex.json, ids.best(), now)),
+                Err(_) => None,
+            };
+            ws.slots = slots;
+            d
         });
         match read {
             Some(d) => Ok(d),
@@ -226,9 +226,9 @@ impl Engine {
     fn decide(
         &self,
         ws: &mut Workspace,
-        slots: Vec<Val>,
+        slots: &[Val],
         mut issues: Vec<SchemaIssue>,
-        json: Vec<(u32, PacketValue)>,
+        json: &[(u32, PacketValue)],
         id: Option<String>,
         now: jiff::Timestamp,
     ) -> Decision<'_> {
@@ -251,7 +251,6 @@ impl Engine {
             json,
         };
         let d = cx.decide(id, issues);
-        ws.slots = cx.slots;
         ws.signals = cx.signals;
         ws.scores = cx.scores;
         cx.vars.clear();
@@ -317,7 +316,7 @@ fn result_word(v: &Val) -> &'static str {
     }
 }
 
-impl<'p> Cx<'p> {
+impl<'p> Cx<'p, '_> {
     fn signal(&mut self, i: usize) -> Val {
         if let Some(v) = &self.signals[i] {
             return v.clone();
@@ -1029,13 +1028,13 @@ impl Engine {
         let slots = self.prepare(lead).slots;
         let mut cx = Cx {
             engine: self,
-            slots,
+            slots: &slots,
             now,
             signals: vec![None; self.policy.signals.len()],
             scores: vec![None; self.policy.scores.len()],
             vars: Vec::new(),
             lead_key: fnv1a(b""),
-            json: Vec::new(),
+            json: &[],
         };
         cx.eval(e)
     }
