@@ -293,7 +293,16 @@ impl W<'_> {
 
     fn timestamp(&mut self, t: &jiff::Timestamp) {
         // RFC 3339 text has nothing to escape
-        let _ = write!(self.out, "\"{t}\"");
+        match utc_seconds(t) {
+            Some(text) => {
+                self.out.push(b'"');
+                self.out.extend_from_slice(&text);
+                self.out.push(b'"');
+            }
+            None => {
+                let _ = write!(self.out, "\"{t}\"");
+            }
+        }
     }
 
     fn serde<T: serde::Serialize + ?Sized>(&mut self, v: &T) {
@@ -362,5 +371,75 @@ impl W<'_> {
         self.raw(",\"actions\":");
         self.list(e.actions, |w, a| w.ptext(a));
         self.raw("}");
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for a whole-second instant from 1970 to 9999,
+/// exactly as jiff displays it, without the formatting machinery (every
+/// decision carries at least one timestamp); `None` for anything else.
+fn utc_seconds(t: &jiff::Timestamp) -> Option<[u8; 20]> {
+    let secs = t.as_second();
+    if t.subsec_nanosecond() != 0 || !(0..253_402_300_800).contains(&secs) {
+        return None;
+    }
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // civil date from days since 1970-01-01 (Howard Hinnant's algorithm)
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let mut b = *b"0000-00-00T00:00:00Z";
+    let mut put = |at: usize, width: usize, mut v: i64| {
+        for i in (at..at + width).rev() {
+            b[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, 4, year);
+    put(5, 2, month);
+    put(8, 2, day);
+    put(11, 2, rem / 3600);
+    put(14, 2, rem / 60 % 60);
+    put(17, 2, rem % 60);
+    Some(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utc_seconds;
+
+    /// The fast form is byte for byte what jiff displays, across leap
+    /// years, month ends and the ends of the range.
+    #[test]
+    fn whole_second_timestamps_read_as_jiff_writes_them() {
+        let mut s: i64 = 0;
+        while s <= 253_402_207_200 {
+            let t = jiff::Timestamp::from_second(s).unwrap();
+            let fast = utc_seconds(&t).expect("in range");
+            assert_eq!(std::str::from_utf8(&fast).unwrap(), t.to_string(), "{s}");
+            // a prime step visits every day of the year and time of day
+            s += 86_400 * 3 + 3_607;
+        }
+        for s in [
+            0,
+            951_782_400,
+            1_709_164_800,
+            4_107_542_399,
+            253_402_207_200,
+        ] {
+            let t = jiff::Timestamp::from_second(s).unwrap();
+            assert_eq!(
+                std::str::from_utf8(&utc_seconds(&t).unwrap()).unwrap(),
+                t.to_string()
+            );
+        }
+        let frac = jiff::Timestamp::new(5, 1).unwrap();
+        assert!(utc_seconds(&frac).is_none());
+        assert!(utc_seconds(&jiff::Timestamp::from_second(-1).unwrap()).is_none());
     }
 }
