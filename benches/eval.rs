@@ -2,10 +2,6 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
-/// The allocator the `handoff` binary ships with, so the figures are its own.
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn bench(c: &mut Criterion) {
     let checked =
         handoff::Checked::from_file(std::path::Path::new("examples/inbound/policy.handoff"))

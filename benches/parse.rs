@@ -3,10 +3,6 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-/// The allocator the `handoff` binary ships with, so the figures are its own.
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// A realistic policy of roughly `lines` lines: the flagship example's
 /// schema, then many signals, scores and handoffs in its style.
 pub fn generated_policy(lines: usize) -> String {
