@@ -139,16 +139,26 @@ impl<'a> Scanner<'a, '_> {
 
     /// Reads a string (the opening quote is next); decodes escapes only
     /// when `decode` is set, but always validates them.
+    #[inline(always)]
     fn string(&mut self, decode: bool) -> R<Str> {
         self.expect(b'"')?;
         let start = self.i;
         // fast path: the first quote, backslash or control character
         let end = special(self.b, start);
+        if self.b.get(end) == Some(&b'"') {
+            self.i = end + 1;
+            return Ok(Str::Raw(start, end));
+        }
+        self.string_escaped(start, end, decode)
+    }
+
+    /// The rest of a string whose first special byte at `end` is not its
+    /// closing quote: escapes (decoded into scratch when `decode`), or an
+    /// error.
+    #[cold]
+    #[inline(never)]
+    fn string_escaped(&mut self, start: usize, end: usize, decode: bool) -> R<Str> {
         match self.b.get(end) {
-            Some(b'"') => {
-                self.i = end + 1;
-                return Ok(Str::Raw(start, end));
-            }
             Some(b'\\') => self.i = end,
             _ => return Err(Stop::Invalid),
         }
@@ -386,12 +396,14 @@ impl<'a> Scanner<'a, '_> {
         loop {
             self.ws();
             let key = self.string(true)?;
-            let k = self.text(&key);
-            let k = k.as_bytes();
+            let k: &[u8] = match key {
+                Str::Raw(a, b) => self.b.get(a..b).unwrap_or_default(),
+                Str::Decoded => self.scratch.as_bytes(),
+            };
             let pi = proj
                 .keys
                 .iter()
-                .position(|(name, _)| same(name.as_bytes(), k));
+                .position(|(name, _)| name.len() == k.len() && name.as_bytes() == k);
             let id = if ids.is_some() {
                 ID_KEYS.iter().position(|i| same(i.as_bytes(), k))
             } else {
@@ -520,49 +532,7 @@ impl<'a> Scanner<'a, '_> {
         elem: Option<usize>,
     ) -> R<Val> {
         match self.peek().ok_or(Stop::Invalid)? {
-            b'[' => {
-                let Ty::List(elem_ty) = ty else {
-                    self.skip()?;
-                    if *ty == Ty::Unknown {
-                        return Ok(Val::Missing);
-                    }
-                    return Ok(ex.issue_found(info, ty, "a list".into()));
-                };
-                self.enter()?;
-                self.i += 1;
-                let mut items = ex.vec();
-                self.ws();
-                if self.peek() == Some(b']') {
-                    self.i += 1;
-                } else {
-                    loop {
-                        self.ws();
-                        let item = match (&**elem_ty, elem, self.peek()) {
-                            (Ty::Record(_), Some(f), Some(b'{')) => {
-                                let frames = ex.frames;
-                                let (proj, slots, elems) = &frames.frames[f];
-                                let mut vals = ex.vec();
-                                vals.resize(slots.len(), Val::Missing);
-                                self.object(ex, proj, slots, elems, &mut vals, None)?;
-                                Val::Rec(ex.share(vals))
-                            }
-                            _ => self.leaf(ex, elem_ty, info, None)?,
-                        };
-                        items.push(item);
-                        self.ws();
-                        match self.peek() {
-                            Some(b',') => self.i += 1,
-                            Some(b']') => {
-                                self.i += 1;
-                                break;
-                            }
-                            _ => return Err(Stop::Invalid),
-                        }
-                    }
-                }
-                self.depth -= 1;
-                Ok(Val::List(ex.share(items)))
-            }
+            b'[' => self.list(ex, ty, info, elem),
             b'{' => {
                 self.skip()?;
                 Ok(match ty {
@@ -576,6 +546,58 @@ impl<'a> Scanner<'a, '_> {
                 Some(sc) => Ok(ex.scalar(sc, ty, info)),
             },
         }
+    }
+
+    /// A list value (the `[` is next).
+    #[inline(never)]
+    fn list(
+        &mut self,
+        ex: &mut Extractor<'_>,
+        ty: &Ty,
+        info: &SlotInfo,
+        elem: Option<usize>,
+    ) -> R<Val> {
+        let Ty::List(elem_ty) = ty else {
+            self.skip()?;
+            if *ty == Ty::Unknown {
+                return Ok(Val::Missing);
+            }
+            return Ok(ex.issue_found(info, ty, "a list".into()));
+        };
+        self.enter()?;
+        self.i += 1;
+        let mut items = ex.vec();
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.i += 1;
+        } else {
+            loop {
+                self.ws();
+                let item = match (&**elem_ty, elem, self.peek()) {
+                    (Ty::Record(_), Some(f), Some(b'{')) => {
+                        let frames = ex.frames;
+                        let (proj, slots, elems) = &frames.frames[f];
+                        let mut vals = ex.vec();
+                        vals.resize(slots.len(), Val::Missing);
+                        self.object(ex, proj, slots, elems, &mut vals, None)?;
+                        Val::Rec(ex.share(vals))
+                    }
+                    _ => self.leaf(ex, elem_ty, info, None)?,
+                };
+                items.push(item);
+                self.ws();
+                match self.peek() {
+                    Some(b',') => self.i += 1,
+                    Some(b']') => {
+                        self.i += 1;
+                        break;
+                    }
+                    _ => return Err(Stop::Invalid),
+                }
+            }
+        }
+        self.depth -= 1;
+        Ok(Val::List(ex.share(items)))
     }
 }
 
