@@ -210,3 +210,39 @@ fn language_reference_snippets_parse() {
         "expected the reference to show the syntax, found {n} snippets"
     );
 }
+
+/// Every kind of white space the language documents separates tokens alike:
+/// the flagship policy with its spaces and line breaks swapped for tabs,
+/// vertical tabs, form feeds and CRLF checks exactly as the original.
+#[test]
+fn all_documented_white_space_is_white_space() {
+    let original = std::fs::read_to_string("examples/inbound/policy.handoff").unwrap();
+    let mut varied = String::from("\u{FEFF}");
+    let mut in_string = false;
+    let mut n = 0usize;
+    for c in original.chars() {
+        if c == '"' {
+            in_string = !in_string;
+        }
+        if in_string {
+            varied.push(c);
+            continue;
+        }
+        match c {
+            ' ' => {
+                n += 1;
+                varied.push(['\t', '\u{0B}', '\u{0C}', ' '][n % 4]);
+            }
+            '\n' => varied.push_str("\r\n"),
+            c => varied.push(c),
+        }
+    }
+    let a = Checked::from_bytes("p.handoff", original.as_bytes());
+    let b = Checked::from_bytes("p.handoff", varied.as_bytes());
+    assert!(a.diagnostics.is_empty());
+    let codes = |c: &Checked| c.diagnostics.iter().map(|d| d.code).collect::<Vec<_>>();
+    assert_eq!(codes(&a), codes(&b), "{:?}", b.diagnostics.first());
+    let (pa, pb) = (a.program.unwrap(), b.program.unwrap());
+    assert_eq!(pa.signals.len(), pb.signals.len());
+    assert_eq!(pa.handoffs.len(), pb.handoffs.len());
+}
