@@ -349,7 +349,8 @@ impl W<'_> {
             Val::Str(s) => self.string(s),
             Val::Ts(t) => self.timestamp(t),
             Val::Dur(d) => self.string(DurText::new(*d).as_str()),
-            Val::List(items) | Val::Rec(items) => self.list(items, |w, i| w.val(i)),
+            Val::List(items) => self.list(items, |w, i| w.val(i)),
+            Val::Rec(fields) => self.list(fields, |w, i| w.val(i)),
         }
     }
 

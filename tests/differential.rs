@@ -85,6 +85,29 @@ fn explained_decisions_are_written_like_serde() {
     }
 }
 
+/// Lists whose records sit between nulls, numbers and other values: with
+/// explanations on, every element is printed in order, so a record read
+/// into the wrong position would show.
+#[test]
+fn mixed_lists_of_records_agree_when_explained() {
+    let checked =
+        handoff::Checked::from_file(std::path::Path::new("examples/inbound/policy.handoff"))
+            .unwrap();
+    let mut engine = checked.compile().unwrap();
+    engine.explain = true;
+    let cases: &[&[u8]] = &[
+        br#"{"id": "m1", "source": "web_form", "engagement": {"score": 50, "activities": [null, {"kind": "demo_request", "at": "2025-05-30T10:00:00Z"}, 3, {"kind": "pricing_page_view", "at": "2025-05-29T10:00:00Z"}, "x", {"kind": 7}]}}"#,
+        br#"{"id": "m2", "source": "web_form", "engagement": {"activities": [{"kind": "a", "at": "2025-05-01T00:00:00Z"}, null, null, {"kind": "b"}]}}"#,
+        br#"{"id": "m3", "source": "web_form", "engagement": {"activities": [[], {}, {"kind": "demo_request", "at": null, "extra": [1, {"kind": "no"}]}]}}"#,
+        br#"{"id": "m4", "source": "web_form", "engagement": {"activities": [{"kind": "demo_request", "at": "2025-05-30T10:00:00Z"}, {"kind": "x", "at": "bad"}]}, "intent": [null, "pricing_research"]}"#,
+    ];
+    for case in cases {
+        let (fast, plain) = both(&engine, case);
+        assert!(fast.contains("\"reads\""), "explanations are on");
+        assert_eq!(fast, plain, "{}", String::from_utf8_lossy(case));
+    }
+}
+
 #[test]
 fn example_batches_agree() {
     for (name, engine) in engines() {

@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value};
 
-use super::value::Val;
+use super::value::{Fields, Val};
 use crate::compile::{ElemFrames, ElemMap};
 use crate::decision::{PacketValue, SchemaIssue};
 use crate::ir::{ProjNode, Projection, SlotInfo};
@@ -19,6 +19,8 @@ pub(crate) struct Extractor<'a> {
     pub json: Vec<(u32, PacketValue)>,
     /// Vectors to build lists and list elements in, reused.
     pub pool: Vec<Vec<Val>>,
+    /// The records of the lists being read: (item index, first cell).
+    pub rows: Vec<(usize, usize)>,
 }
 
 impl Extractor<'_> {
@@ -173,16 +175,18 @@ impl Extractor<'_> {
                             let mut vals = self.vec();
                             vals.resize(slots.len(), Val::Missing);
                             self.object(proj, slots, elems, o, &mut vals);
-                            Val::Rec(self.share(vals))
+                            Val::Rec(Fields::new(self.share(vals)))
                         }
-                        (Ty::Record(_), Value::Object(_), None) => Val::Rec(Vec::new().into()),
+                        (Ty::Record(_), Value::Object(_), None) => {
+                            Val::Rec(Fields::new(Vec::new().into()))
+                        }
                         (_, Value::Null, _) => Val::Missing,
                         (t, item, _) => self.convert(item, t, info, None),
                     });
                 }
                 Val::List(self.share(out))
             }
-            (Ty::Record(_), Value::Object(_)) => Val::Rec(Vec::new().into()),
+            (Ty::Record(_), Value::Object(_)) => Val::Rec(Fields::new(Vec::new().into())),
             (Ty::Unknown, _) => Val::Missing,
             _ => self.issue_found(info, ty, describe(v)),
         }

@@ -128,6 +128,7 @@ impl Engine {
             issues: Vec::new(),
             json: Vec::new(),
             pool,
+            rows: Vec::new(),
         };
         ex.object(
             &self.policy.projection,
@@ -196,6 +197,7 @@ impl Engine {
                 issues: Vec::new(),
                 json: Vec::new(),
                 pool: std::mem::take(&mut ws.pool),
+                rows: std::mem::take(&mut ws.rows),
             };
             let mut ids = scan::Ids::default();
             let elems = &self.frames.frames[0].2;
@@ -210,6 +212,8 @@ impl Engine {
                 &mut ws.scratch,
             );
             ws.pool = ex.pool;
+            ex.rows.clear();
+            ws.rows = ex.rows;
             let d = match read {
                 Ok(()) => Some(self.decide(ws, &slots, ex.issues, &ex.json, ids.best(), now)),
                 Err(_) => None,
@@ -275,6 +279,8 @@ struct Workspace {
     slots: Vec<Val>,
     /// Vectors for building lists and list elements.
     pool: Vec<Vec<Val>>,
+    /// The record stack of the scanner's lists.
+    rows: Vec<(usize, usize)>,
     signals: Vec<Option<Val>>,
     scores: Vec<Option<f64>>,
     vars: Vec<Val>,

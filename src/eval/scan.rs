@@ -18,7 +18,7 @@
 //! return [`Stop::Fallback`], so both paths always agree.
 
 use super::extract::{Extractor, Scalar};
-use super::value::Val;
+use super::value::{Fields, Val};
 use crate::compile::ElemMap;
 use crate::decision::PacketValue;
 use crate::ir::{ProjNode, Projection, SlotInfo};
@@ -536,7 +536,7 @@ impl<'a> Scanner<'a, '_> {
             b'{' => {
                 self.skip()?;
                 Ok(match ty {
-                    Ty::Record(_) => Val::Rec(Vec::new().into()),
+                    Ty::Record(_) => Val::Rec(Fields::new(Vec::new().into())),
                     Ty::Unknown => Val::Missing,
                     _ => ex.issue_found(info, ty, "an object".into()),
                 })
@@ -567,6 +567,11 @@ impl<'a> Scanner<'a, '_> {
         self.enter()?;
         self.i += 1;
         let mut items = ex.vec();
+        // the records of the list are read into one array of cells; `rows`
+        // (a stack shared with nested lists) remembers which items they are
+        let mut cells: Option<Vec<Val>> = None;
+        let mark = ex.rows.len();
+        let frames = ex.frames;
         self.ws();
         if self.peek() == Some(b']') {
             self.i += 1;
@@ -575,12 +580,15 @@ impl<'a> Scanner<'a, '_> {
                 self.ws();
                 let item = match (&**elem_ty, elem, self.peek()) {
                     (Ty::Record(_), Some(f), Some(b'{')) => {
-                        let frames = ex.frames;
                         let (proj, slots, elems) = &frames.frames[f];
-                        let mut vals = ex.vec();
-                        vals.resize(slots.len(), Val::Missing);
-                        self.object(ex, proj, slots, elems, &mut vals, None)?;
-                        Val::Rec(ex.share(vals))
+                        let mut c = cells.take().unwrap_or_else(|| ex.vec());
+                        let base = c.len();
+                        c.resize(base + slots.len(), Val::Missing);
+                        let read = self.object(ex, proj, slots, elems, &mut c[base..], None);
+                        cells = Some(c);
+                        read?;
+                        ex.rows.push((items.len(), base));
+                        Val::Missing
                     }
                     _ => self.leaf(ex, elem_ty, info, None)?,
                 };
@@ -597,6 +605,13 @@ impl<'a> Scanner<'a, '_> {
             }
         }
         self.depth -= 1;
+        if let (Some(c), Some(f)) = (cells, elem) {
+            let width = frames.frames[f].1.len();
+            let shared = ex.share(c);
+            for (item, start) in ex.rows.drain(mark..) {
+                items[item] = Val::Rec(Fields::window(&shared, start, width));
+            }
+        }
         Ok(Val::List(ex.share(items)))
     }
 }

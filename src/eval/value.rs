@@ -20,7 +20,62 @@ pub enum Val {
     Dur(f64),
     List(Arc<[Val]>),
     /// A list element that is an object: its projected fields by slot.
-    Rec(Arc<[Val]>),
+    Rec(Fields),
+}
+
+/// The projected fields of one record: a window on a shared array of
+/// cells, so that all the records of a list live in one allocation (a
+/// list of six activities costs two allocations, not seven).
+#[derive(Clone)]
+pub struct Fields {
+    cells: Arc<[Val]>,
+    start: u32,
+    len: u32,
+}
+
+impl Fields {
+    /// Fields that own all of `cells`.
+    pub fn new(cells: Arc<[Val]>) -> Fields {
+        let len = u32::try_from(cells.len()).unwrap_or(u32::MAX);
+        Fields {
+            cells,
+            start: 0,
+            len,
+        }
+    }
+
+    /// The `len` cells of `cells` from `start` (clamped to what exists).
+    pub fn window(cells: &Arc<[Val]>, start: usize, len: usize) -> Fields {
+        let start = start.min(cells.len());
+        let len = len.min(cells.len() - start);
+        Fields {
+            cells: cells.clone(),
+            start: u32::try_from(start).unwrap_or(u32::MAX),
+            len: u32::try_from(len).unwrap_or(0),
+        }
+    }
+}
+
+impl std::ops::Deref for Fields {
+    type Target = [Val];
+    fn deref(&self) -> &[Val] {
+        let start = self.start as usize;
+        self.cells
+            .get(start..start + self.len as usize)
+            .unwrap_or_default()
+    }
+}
+
+impl PartialEq for Fields {
+    fn eq(&self, other: &Fields) -> bool {
+        **self == **other
+    }
+}
+
+impl std::fmt::Debug for Fields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
 }
 
 impl Val {
@@ -54,9 +109,8 @@ impl Val {
             Val::Str(s) => s.as_str().into(),
             Val::Ts(t) => t.to_string().into(),
             Val::Dur(d) => format_duration(*d).into(),
-            Val::List(items) | Val::Rec(items) => {
-                items.iter().map(Val::to_json).collect::<Vec<_>>().into()
-            }
+            Val::List(items) => items.iter().map(Val::to_json).collect::<Vec<_>>().into(),
+            Val::Rec(fields) => fields.iter().map(Val::to_json).collect::<Vec<_>>().into(),
         }
     }
 }
@@ -131,7 +185,12 @@ impl Serialize for Val {
             Val::Str(t) => s.serialize_str(t),
             Val::Ts(t) => s.collect_str(t),
             Val::Dur(d) => s.serialize_str(&format_duration(*d)),
-            Val::List(items) | Val::Rec(items) => {
+            Val::List(_) | Val::Rec(_) => {
+                let items: &[Val] = match self {
+                    Val::List(items) => items,
+                    Val::Rec(fields) => fields,
+                    _ => &[],
+                };
                 let mut seq = s.serialize_seq(Some(items.len()))?;
                 for i in items.iter() {
                     seq.serialize_element(i)?;
