@@ -290,6 +290,7 @@ impl Compiler<'_> {
         self.frames[frame].slots.push(SlotInfo {
             path: PText::new(full_path),
             ty,
+            placeholder_lens: crate::ir::placeholder_lens(&placeholders),
             placeholders,
             pii_visible_to: self.pii.get(full_path).cloned(),
             keep_json: false,

@@ -44,6 +44,10 @@ pub struct SlotInfo {
     pub ty: crate::types::Ty,
     /// Values that read as missing (lowercased, trimmed).
     pub placeholders: Arc<HashSet<String>>,
+    /// Bit `n` is set when a placeholder is `n` bytes long (bit 63 for 63
+    /// or more, and for any that is not ASCII): ASCII text of another
+    /// length is not a placeholder, without a lookup.
+    pub placeholder_lens: u64,
     /// `Some(roles)` when the field is PII, visible to those roles only.
     pub pii_visible_to: Option<Vec<String>>,
     /// Keep the field's JSON as given (a record or list that travels whole
@@ -367,4 +371,15 @@ pub struct Calendar {
     /// Opening ranges in minutes after midnight, Monday = 0, sorted.
     pub week: [Vec<(u16, u16)>; 7],
     pub holidays: HashSet<jiff::civil::Date>,
+}
+
+/// The length mask of [`SlotInfo::placeholder_lens`].
+pub fn placeholder_lens(placeholders: &HashSet<String>) -> u64 {
+    placeholders.iter().fold(0, |mask, p| {
+        if p.is_ascii() {
+            mask | 1 << p.len().min(63)
+        } else {
+            mask | 1 << 63
+        }
+    })
 }

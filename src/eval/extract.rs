@@ -94,6 +94,7 @@ impl Extractor<'_> {
             path: crate::decision::PText::new(path.unwrap_or_else(|| key.to_string())),
             ty: Ty::Unknown,
             placeholders: Default::default(),
+            placeholder_lens: 0,
             pii_visible_to: None,
             keep_json: false,
         };
@@ -130,7 +131,7 @@ impl Extractor<'_> {
     pub(crate) fn scalar(&mut self, sc: Scalar<'_>, ty: &Ty, info: &SlotInfo) -> Val {
         match (ty, sc) {
             (Ty::String | Ty::Email | Ty::Enum(_), Scalar::Str(s)) => {
-                if is_placeholder(&info.placeholders, s) {
+                if is_placeholder(info, s) {
                     return Val::Missing;
                 }
                 match ty {
@@ -245,19 +246,23 @@ impl Scalar<'_> {
     }
 }
 
-/// Whether `s` is one of the placeholders (trimmed, case-insensitive),
-/// without allocating for ASCII text.
-fn is_placeholder(placeholders: &std::collections::HashSet<String>, s: &str) -> bool {
-    if placeholders.is_empty() {
+/// Whether `s` is one of the slot's placeholders (trimmed,
+/// case-insensitive), without allocating for ASCII text and, for most
+/// values, without a lookup: the length says it cannot be one.
+fn is_placeholder(info: &SlotInfo, s: &str) -> bool {
+    if info.placeholder_lens == 0 {
         return false;
     }
     let t = s.trim();
     if t.is_ascii() {
-        placeholders
+        if info.placeholder_lens & 1 << t.len().min(63) == 0 {
+            return false;
+        }
+        info.placeholders
             .iter()
             .any(|p| p.len() == t.len() && p.eq_ignore_ascii_case(t))
     } else {
-        placeholders.contains(&t.to_lowercase())
+        info.placeholders.contains(&t.to_lowercase())
     }
 }
 
@@ -380,6 +385,46 @@ fn days_in_month(y: i64, m: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Placeholders match trimmed and case-insensitively, ASCII or not;
+    /// the length mask never hides one.
+    #[test]
+    fn placeholders_match_whatever_their_length() {
+        let set: std::collections::HashSet<String> = ["", "n/a", "unknown", "select", "ñ/a"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(std::iter::once("x".repeat(70)))
+            .collect();
+        let info = SlotInfo {
+            path: crate::decision::PText::new("f"),
+            ty: Ty::String,
+            placeholder_lens: crate::ir::placeholder_lens(&set),
+            placeholders: std::sync::Arc::new(set),
+            pii_visible_to: None,
+            keep_json: false,
+        };
+        for yes in [
+            "",
+            "  ",
+            "N/A",
+            " n/a ",
+            "UNKNOWN",
+            "Select",
+            "Ñ/A",
+            &"X".repeat(70),
+        ] {
+            assert!(is_placeholder(&info, yes), "{yes:?}");
+        }
+        for no in ["NA", "unknowns", "sel", "Ünknown", "n/a/", &"x".repeat(69)] {
+            assert!(!is_placeholder(&info, no), "{no:?}");
+        }
+        let none = SlotInfo {
+            placeholder_lens: 0,
+            placeholders: Default::default(),
+            ..info
+        };
+        assert!(!is_placeholder(&none, ""));
+    }
 
     /// Over years of instants and every one-byte corruption of them:
     /// whenever the fast path answers, jiff parses the same instant.
