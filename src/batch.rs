@@ -71,8 +71,21 @@ pub struct MetricTally {
 
 /// Adds one decision's metrics to the tallies.
 pub fn tally(engine: &Engine, d: &Decision, into: &mut [MetricTally]) {
-    for (m, t) in engine.policy.metrics.iter().zip(into.iter_mut()) {
-        let Some(v) = d.metrics.get(&m.name) else {
+    for (i, (m, t)) in engine
+        .policy
+        .metrics
+        .iter()
+        .zip(into.iter_mut())
+        .enumerate()
+    {
+        // the engine's decisions list the metrics in policy order, naming
+        // each with the policy's own text: the same text (by address) is
+        // the same metric, without comparing names
+        let v = match d.metrics.entries.get(i) {
+            Some((name, v)) if std::ptr::eq(name.as_str(), m.name.t().as_str()) => Some(v),
+            _ => d.metrics.get(&m.name),
+        };
+        let Some(v) = v else {
             continue;
         };
         match &v.share {
