@@ -246,3 +246,80 @@ fn all_documented_white_space_is_white_space() {
     assert_eq!(pa.signals.len(), pb.signals.len());
     assert_eq!(pa.handoffs.len(), pb.handoffs.len());
 }
+
+/// Parsing in parts on threads gives exactly what one parse gives: the
+/// same syntax tree, spans and diagnostics, for every example and fixture
+/// (good and bad) cut into 2, 3 and 7 parts, and for a large generated
+/// policy.
+#[test]
+fn parsing_in_parts_is_parsing_whole() {
+    use handoff::syntax::parse_module_in;
+    let mut texts: Vec<(String, String)> = Vec::new();
+    for pattern in ["examples/*/*.handoff", "tests/fixtures/**/*.handoff"] {
+        for path in glob_paths(pattern) {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            texts.push((path, text));
+        }
+    }
+    let mut big = std::fs::read_to_string("examples/inbound/policy.handoff").unwrap();
+    for i in 0..400 {
+        big.push_str(&format!(
+            "\n/// group {i}\nsignal g{i} = engagement.score >= {i} and recent\n  \"Engaged past {i}\"\nroles r{i}a,\n  r{i}b\nmetric m{i} = lifecycle.first_contact_at - lifecycle.handed_off_at target <= 4h\n"
+        ));
+    }
+    texts.push(("big".into(), big));
+    // texts that tempt a careless cut: a declaration that goes on after a
+    // comma, braces in strings and comments, an unclosed string
+    let head = "policy \"P\" { version \"1\" owner \"o@example.com\" }\nlead { id: string }\n";
+    for tail in [
+        "roles a,\nteam t of a { members \"m\" }\n",
+        "roles a, b,\nroles c\n",
+        "signal s = id == \"{\" \"}}}\"\nsignal t = id == \"x\"\n",
+        "// { unbalanced\nsignal s = id == \"x\"\nsignal t = id == \"y\"\n",
+        "signal s = id == \u{201C}{ smart\u{201D}\nsignal t = id == \"y\"\n",
+        "signal s = id == \"open\nsignal t = id == \"y\"\n",
+        "signal s = id == \"x\" and\nsignal t = id == \"y\"\n",
+    ] {
+        texts.push((tail.into(), format!("{head}{tail}")));
+    }
+    assert!(texts.len() > 50, "found {} texts", texts.len());
+    for (name, text) in &texts {
+        let whole = parse_module_in(handoff::span::FileId(0), text, 1);
+        for parts in [2, 3, 7] {
+            let split = parse_module_in(handoff::span::FileId(0), text, parts);
+            assert_eq!(
+                format!("{:?}", split.module),
+                format!("{:?}", whole.module),
+                "{name} in {parts} parts"
+            );
+            assert_eq!(
+                format!("{:?}", split.diagnostics),
+                format!("{:?}", whole.diagnostics),
+                "{name} in {parts} parts"
+            );
+        }
+    }
+}
+
+fn glob_paths(pattern: &str) -> Vec<String> {
+    // a tiny glob: `dir/*/*.ext` and `dir/**/*.ext`
+    fn walk(dir: &std::path::Path, ext: &str, deep: bool, depth: usize, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() && (deep || depth == 0) {
+                walk(&p, ext, deep, depth + 1, out);
+            } else if p.extension().is_some_and(|x| x == ext) {
+                out.push(p.display().to_string());
+            }
+        }
+    }
+    let deep = pattern.contains("**");
+    let root = pattern.split('*').next().unwrap_or(".");
+    let mut out = Vec::new();
+    walk(std::path::Path::new(root), "handoff", deep, 0, &mut out);
+    out.sort();
+    out
+}

@@ -19,15 +19,26 @@ type P<'i> = Pair<'i, Rule>;
 
 struct Lower<'a> {
     file: FileId,
+    /// The whole file (doc comments are looked up in it).
     src: &'a str,
+    /// Where the parsed text starts in `src`: pairs count from there.
+    offset: usize,
     diags: Vec<Diagnostic>,
 }
 
-pub(super) fn lower_file(file: FileId, src: &str, pair: P<'_>) -> (Module, Vec<Diagnostic>) {
+/// Lowers a `file` pair parsed from `src[offset..]` (a part of the file,
+/// or all of it when `offset` is 0); spans are positions in `src`.
+pub(super) fn lower_file(
+    file: FileId,
+    src: &str,
+    offset: usize,
+    pair: P<'_>,
+) -> (Module, Vec<Diagnostic>) {
     assert_eq!(pair.as_rule(), Rule::file);
     let mut l = Lower {
         file,
         src,
+        offset,
         diags: Vec::new(),
     };
     let mut items = Vec::new();
@@ -81,7 +92,7 @@ fn next_if<'i>(inner: &mut Pairs<'i, Rule>, rule: Rule) -> Option<P<'i>> {
 impl<'a> Lower<'a> {
     fn span(&self, p: &P<'_>) -> Span {
         let s = p.as_span();
-        Span::new(self.file, s.start(), s.end())
+        Span::new(self.file, self.offset + s.start(), self.offset + s.end())
     }
 
     fn error(&mut self, d: Diagnostic) {
