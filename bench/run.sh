@@ -7,7 +7,8 @@
 #                                      of generating)
 #
 # Generates the corpus with ../shared/bench/gen_leads.py (deterministic) into
-# bench/out/, builds in release mode, and prints the median of RUNS runs for
+# bench/out/, builds in release mode, and prints the median of RUNS rounds (the
+# methods take turns within a round) for
 # each method: leads/s, MB/s, and the ratio to the baseline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,35 +31,50 @@ cargo build --release --quiet --bin handoff --bin ndjson-baseline
 BYTES=$(stat -c %s "$CORPUS")
 MB=$(python3 -c "print($BYTES / 1e6)")
 
-# median wall-clock seconds of RUNS runs of a command (stdout discarded)
-median() {
-  local times=()
-  for _ in $(seq "$RUNS"); do
-    local t0 t1
-    t0=$(date +%s.%N)
-    "$@" > /dev/null 2>&1 || true
-    t1=$(date +%s.%N)
-    times+=("$(python3 -c "print($t1 - $t0)")")
-  done
-  printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
-}
-
-# median wall-clock seconds of 20 runs (for short commands)
+# median wall-clock seconds of 20 runs, timed inside one python process
+# (for short commands, where starting `date` twice a run would show)
 median20() {
-  local saved=$RUNS
-  RUNS=20
-  median "$@"
-  RUNS=$saved
+  python3 - "$@" <<'PY'
+import subprocess, sys, time, statistics
+times = []
+for _ in range(20):
+    t0 = time.perf_counter()
+    subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    times.append(time.perf_counter() - t0)
+print(statistics.median(times))
+PY
 }
 
 peak_kb() {
   /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1
 }
 
+# wall-clock seconds of one run of a command (stdout discarded)
+once() {
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$@" > /dev/null 2>&1 || true
+  t1=$(date +%s.%N)
+  python3 -c "print($t1 - $t0)"
+}
+
+# the median of the numbers given
+med() {
+  printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+
 echo "corpus: $CORPUS ($N leads, $MB MB); machine: $(nproc) cores, $(uname -m)"
-base=$(median ./target/release/ndjson-baseline "$CORPUS")
-one=$(median ./target/release/handoff eval "$POLICY" --leads "$CORPUS" --now "$NOW" --jobs 1)
-two=$(median ./target/release/handoff eval "$POLICY" --leads "$CORPUS" --now "$NOW" --jobs 2)
+# the three methods take turns in every round, so a machine that slows
+# down for a while (a shared host) slows them alike and the ratios hold
+bases=() ones=() twos=()
+for _ in $(seq "$RUNS"); do
+  bases+=("$(once ./target/release/ndjson-baseline "$CORPUS")")
+  ones+=("$(once ./target/release/handoff eval "$POLICY" --leads "$CORPUS" --now "$NOW" --jobs 1)")
+  twos+=("$(once ./target/release/handoff eval "$POLICY" --leads "$CORPUS" --now "$NOW" --jobs 2)")
+done
+base=$(med "${bases[@]}")
+one=$(med "${ones[@]}")
+two=$(med "${twos[@]}")
 
 python3 - "$N" "$MB" "$base" "$one" "$two" <<'PY'
 import sys
