@@ -267,7 +267,17 @@ fn parsing_in_parts_is_parsing_whole() {
             "\n/// group {i}\nsignal g{i} = engagement.score >= {i} and recent\n  \"Engaged past {i}\"\nroles r{i}a,\n  r{i}b\nmetric m{i} = lifecycle.first_contact_at - lifecycle.handed_off_at target <= 4h\n"
         ));
     }
-    texts.push(("big".into(), big));
+    texts.push(("big".into(), big.clone()));
+    // deep nesting on the worker threads' stacks
+    let mut deep = big;
+    for i in 0..300 {
+        deep.push_str(&format!(
+            "\nsignal d{i} = {}engagement.score >= 1{}\n",
+            "(".repeat(60),
+            ")".repeat(60)
+        ));
+    }
+    texts.push(("deep".into(), deep));
     // texts that tempt a careless cut: a declaration that goes on after a
     // comma, braces in strings and comments, an unclosed string
     let head = "policy \"P\" { version \"1\" owner \"o@example.com\" }\nlead { id: string }\n";

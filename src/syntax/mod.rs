@@ -169,12 +169,22 @@ fn parse_parts(file: FileId, text: &str, parts: usize) -> Option<Parsed> {
             .skip(1)
             .map(|w| {
                 let (a, b) = (w[0], w[1]);
-                scope.spawn(move || parse_part(file, text, a, b))
+                // the main thread's stack size: the parser recurses as
+                // deep here as it would there
+                std::thread::Builder::new()
+                    .stack_size(8 << 20)
+                    .spawn_scoped(scope, move || parse_part(file, text, a, b))
             })
             .collect();
         // the first part on this thread
         let mut out = vec![parse_part(file, text, cuts[0], cuts[1])];
-        out.extend(handles.into_iter().map(|h| h.join().ok().flatten()));
+        // a thread that could not start or panicked makes the whole file
+        // be parsed again on this one
+        out.extend(
+            handles
+                .into_iter()
+                .map(|h| h.ok().and_then(|h| h.join().ok()).flatten()),
+        );
         out
     });
     let mut items = Vec::new();
