@@ -223,12 +223,10 @@ fn cut_points(text: &str, parts: usize) -> Vec<usize> {
     let mut cuts = vec![0];
     let mut next_target = text.len() / parts;
     let mut depth = 0usize;
-    let mut i = 0;
     let mut line_start = true;
     // the last character outside white space and comments
     let mut last = b'\n';
-    while i < bytes.len() && cuts.len() < parts {
-        let c = bytes[i];
+    code_bytes(text, |i, c| {
         // after a comma the declaration above may go on (`roles a,` then a
         // role named `team`): never cut there
         if line_start && depth == 0 && i >= next_target && c.is_ascii_alphabetic() && last != b',' {
@@ -245,27 +243,6 @@ fn cut_points(text: &str, parts: usize) -> Vec<usize> {
             }
         }
         match c {
-            b'"' => {
-                // a string ends at its quote or, unclosed, at the line end
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                    if bytes[i] == b'\\' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-                if bytes.get(i) == Some(&b'\n') {
-                    line_start = true;
-                    i += 1;
-                    continue;
-                }
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-                continue;
-            }
             b'(' | b'[' | b'{' => depth += 1,
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
@@ -274,18 +251,19 @@ fn cut_points(text: &str, parts: usize) -> Vec<usize> {
             last = c;
         }
         line_start = c == b'\n' || (line_start && (c == b' ' || c == b'\t' || c == b'\r'));
-        i += 1;
-    }
+        cuts.len() < parts
+    });
     cuts.push(text.len());
     cuts
 }
 
-/// Scans bracket nesting outside strings and comments, so that deeply
-/// nested input gets a clear message instead of exhausting the stack.
-fn nesting_check(file: FileId, text: &str) -> Option<Diagnostic> {
+/// Calls `f` with the position and byte of every character outside
+/// strings and comments, until it returns `false`. A string is passed as
+/// one `"` at its end; it ends at its closing quote or, unclosed, before
+/// the line end (which is passed). A comment is not passed; the line end
+/// after it is.
+fn code_bytes(text: &str, mut f: impl FnMut(usize, u8) -> bool) {
     let bytes = text.as_bytes();
-    let mut depth = 0usize;
-    let mut list_depth = 0usize;
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
@@ -297,36 +275,61 @@ fn nesting_check(file: FileId, text: &str) -> Option<Diagnostic> {
                     }
                     i += 1;
                 }
+                if bytes.get(i) != Some(&b'"') {
+                    // unclosed: the line end (if any) is ordinary
+                    if !f(i.min(bytes.len()).saturating_sub(1), b'"') {
+                        return;
+                    }
+                    continue;
+                }
+                if !f(i, b'"') {
+                    return;
+                }
             }
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
                 while i < bytes.len() && bytes[i] != b'\n' {
                     i += 1;
                 }
+                continue;
             }
+            c => {
+                if !f(i, c) {
+                    return;
+                }
+            }
+        }
+        i += 1;
+    }
+}
+
+/// Scans bracket nesting outside strings and comments, so that deeply
+/// nested input gets a clear message instead of exhausting the stack.
+fn nesting_check(file: FileId, text: &str) -> Option<Diagnostic> {
+    let mut depth = 0usize;
+    let mut list_depth = 0usize;
+    let mut too_deep_at = None;
+    code_bytes(text, |i, c| {
+        match c {
             // `list<...>` nests like a bracket (`<` elsewhere compares)
             b'<' if text[..i].trim_end().ends_with("list") => {
                 depth += 1;
                 list_depth += 1;
-                if depth > MAX_NESTING {
-                    return Some(too_deep(file, i));
-                }
             }
             b'>' if list_depth > 0 => {
                 list_depth -= 1;
                 depth = depth.saturating_sub(1);
             }
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Some(too_deep(file, i));
-                }
-            }
+            b'(' | b'[' | b'{' => depth += 1,
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
         }
-        i += 1;
-    }
-    None
+        if depth > MAX_NESTING {
+            too_deep_at = Some(i);
+            return false;
+        }
+        true
+    });
+    too_deep_at.map(|at| too_deep(file, at))
 }
 
 fn too_deep(file: FileId, at: usize) -> Diagnostic {
