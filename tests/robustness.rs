@@ -22,24 +22,37 @@ fn examples() -> Vec<String> {
     out
 }
 
+/// Example policy `which` with the edits applied: 0 removes a character,
+/// 1 inserts one, 2 replaces one, 3 removes up to forty.
+fn mutate(which: usize, edits: Vec<(prop::sample::Index, usize, char)>) -> String {
+    let ex = examples();
+    let mut text: Vec<char> = ex[which % ex.len()].chars().collect();
+    for (idx, op, c) in edits {
+        if text.is_empty() {
+            break;
+        }
+        let i = idx.index(text.len());
+        match op {
+            0 => {
+                text.remove(i);
+            }
+            1 => text.insert(i, c),
+            2 => text[i] = c,
+            _ => {
+                let j = (i + 40).min(text.len());
+                text.drain(i..j);
+            }
+        }
+    }
+    text.into_iter().collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(96), .. ProptestConfig::default() })]
 
     #[test]
     fn mutated_examples_never_panic(which in 0usize..3, edits in proptest::collection::vec((any::<prop::sample::Index>(), 0usize..4, any::<char>()), 1..8)) {
-        let ex = examples();
-        let mut text: Vec<char> = ex[which % ex.len()].chars().collect();
-        for (idx, op, c) in edits {
-            if text.is_empty() { break; }
-            let i = idx.index(text.len());
-            match op {
-                0 => { text.remove(i); }
-                1 => text.insert(i, c),
-                2 => text[i] = c,
-                _ => { let j = (i + 40).min(text.len()); text.drain(i..j); }
-            }
-        }
-        let src: String = text.into_iter().collect();
+        let src = mutate(which, edits);
         let checked = handoff::Checked::from_bytes("mutated.handoff", src.as_bytes());
         let _ = handoff::diag::render::render_human(&checked.sources, &checked.diagnostics, false);
         let _ = checked.compile();
@@ -49,18 +62,7 @@ proptest! {
     /// gives: the same tree, spans and diagnostics, errors included.
     #[test]
     fn mutated_examples_parse_in_parts_as_whole(which in 0usize..3, edits in proptest::collection::vec((any::<prop::sample::Index>(), 0usize..3, prop::sample::select(vec!['"', '{', '}', '(', ')', ',', '\n', '/', 's', ' ', '\\', '\u{201C}'])), 1..6)) {
-        let ex = examples();
-        let mut text: Vec<char> = ex[which % ex.len()].chars().collect();
-        for (idx, op, c) in edits {
-            if text.is_empty() { break; }
-            let i = idx.index(text.len());
-            match op {
-                0 => { text.remove(i); }
-                1 => text.insert(i, c),
-                _ => text[i] = c,
-            }
-        }
-        let src: String = text.into_iter().collect();
+        let src = mutate(which, edits);
         let file = handoff::span::FileId(0);
         let whole = handoff::syntax::parse_module_in(file, &src, 1);
         for parts in [2, 3] {
