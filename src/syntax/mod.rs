@@ -215,10 +215,6 @@ fn parse_part(
 /// declaration (a declaration keyword at bracket depth 0, outside strings
 /// and comments), so every part is a sequence of whole declarations.
 fn cut_points(text: &str, parts: usize) -> Vec<usize> {
-    const STARTS: [&str; 13] = [
-        "policy", "lead", "roles", "stages", "team", "queue", "calendar", "signal", "score",
-        "handoff", "playbook", "metric", "import",
-    ];
     let bytes = text.as_bytes();
     let mut cuts = vec![0];
     let mut next_target = text.len() / parts;
@@ -231,7 +227,7 @@ fn cut_points(text: &str, parts: usize) -> Vec<usize> {
         // role named `team`): never cut there
         if line_start && depth == 0 && i >= next_target && c.is_ascii_alphabetic() && last != b',' {
             let rest = &bytes[i..];
-            let starts = STARTS.iter().any(|k| {
+            let starts = errors::ITEM_WORDS.iter().any(|k| {
                 rest.starts_with(k.as_bytes())
                     && !rest
                         .get(k.len())
