@@ -136,7 +136,7 @@ impl Extractor<'_> {
                 }
                 match ty {
                     Ty::Email if !looks_like_email(s) => self.issue_found(info, ty, sc.describe()),
-                    Ty::Enum(vals) if !vals.iter().any(|x| x == s) => {
+                    Ty::Enum(vals) if !vals.iter().any(|x| same_text(x, s)) => {
                         self.issue_found(info, ty, sc.describe())
                     }
                     _ => Val::Str(s.into()),
@@ -203,6 +203,12 @@ fn kept(v: &Value) -> PacketValue {
     }
 }
 
+/// Whether two short texts are equal, without a call to `memcmp`.
+#[inline]
+fn same_text(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+}
+
 fn num_or_dur(ty: &Ty, f: f64) -> Val {
     if *ty == Ty::Duration {
         Val::Dur(f)
@@ -253,7 +259,14 @@ fn is_placeholder(info: &SlotInfo, s: &str) -> bool {
     if info.placeholder_lens == 0 {
         return false;
     }
-    let t = s.trim();
+    // text that starts and ends with a visible ASCII character needs no
+    // trimming (the common case, without the Unicode white space tables)
+    let visible = |c: Option<&u8>| c.is_some_and(|c| (b'!'..=b'~').contains(c));
+    let t = if visible(s.as_bytes().first()) && visible(s.as_bytes().last()) {
+        s
+    } else {
+        s.trim()
+    };
     if t.is_ascii() {
         if info.placeholder_lens & 1 << t.len().min(63) == 0 {
             return false;
@@ -320,7 +333,32 @@ pub fn parse_timestamp(s: &str) -> Option<jiff::Timestamp> {
         .map(|z| z.timestamp())
 }
 
+/// One `@` with text before it, a domain after it with an inner `.`, and
+/// no white space (in one pass over the bytes; non-ASCII text goes the
+/// long way for Unicode white space).
 fn looks_like_email(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut at = None;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'@' if at.is_some() => return false,
+            b'@' => at = Some(i),
+            b' ' | b'\t'..=b'\r' => return false,
+            0x80.. => return looks_like_email_unicode(s),
+            _ => {}
+        }
+    }
+    let Some(at) = at else {
+        return false;
+    };
+    let domain = &b[at + 1..];
+    at > 0
+        && domain.contains(&b'.')
+        && domain.first() != Some(&b'.')
+        && domain.last() != Some(&b'.')
+}
+
+fn looks_like_email_unicode(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else {
         return false;
     };
@@ -333,7 +371,7 @@ fn looks_like_email(s: &str) -> bool {
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ`, the shape CRM exports use, without a general
-/// parser; anything else goes to jiff.
+/// parser (years 0001-9999); anything else goes to jiff.
 fn fast_utc(b: &[u8]) -> Option<jiff::Timestamp> {
     let b: &[u8; 20] = b.try_into().ok()?;
     if b[4] != b'-'
@@ -345,41 +383,57 @@ fn fast_utc(b: &[u8]) -> Option<jiff::Timestamp> {
     {
         return None;
     }
-    // every digit position at once: a byte that is not a digit leaves a
-    // value of 10 or more after subtracting '0' (wrapping)
+    // a byte that is not a digit leaves 10 or more after subtracting '0'
+    // (wrapping): one maximum checks every digit position
     let d = |i: usize| b[i].wrapping_sub(b'0');
-    let bad = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
-        .iter()
-        .fold(0u8, |acc, &i| acc | u8::from(d(i) > 9));
-    if bad != 0 {
+    let top = d(0)
+        .max(d(1))
+        .max(d(2))
+        .max(d(3))
+        .max(d(5))
+        .max(d(6))
+        .max(d(8))
+        .max(d(9))
+        .max(d(11))
+        .max(d(12))
+        .max(d(14))
+        .max(d(15))
+        .max(d(17))
+        .max(d(18));
+    if top > 9 {
         return None;
     }
-    let two = |i: usize| i64::from(d(i)) * 10 + i64::from(d(i + 1));
+    let two = |i: usize| u32::from(d(i)) * 10 + u32::from(d(i + 1));
     let y = two(0) * 100 + two(2);
-    let (mo, d) = (two(5), two(8));
+    let (mo, day) = (two(5), two(8));
     let (h, mi, sec) = (two(11), two(14), two(17));
-    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59
-    {
-        return None;
-    }
-    // days since 1970-01-01 (Howard Hinnant's algorithm)
-    let yy = if mo <= 2 { y - 1 } else { y };
-    let era = yy.div_euclid(400);
-    let yoe = yy - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    jiff::Timestamp::from_second(days * 86_400 + h * 3600 + mi * 60 + sec).ok()
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_len = match mo {
+        2 if leap => 29,
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
+    };
+    if y == 0
+        || !(1..=12).contains(&mo)
+        || day < 1
+        || day > month_len
+        || h > 23
+        || mi > 59
+        || sec > 59
+    {
+        return None;
     }
+    /// Days of the year before each month (not counting 29 February).
+    const BEFORE: [u32; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+    let p = y - 1;
+    // days from 0001-01-01 to the start of the year, and into it
+    let year_days = i64::from(p * 365 + p / 4 - p / 100 + p / 400);
+    let day_of_year = BEFORE[(mo - 1) as usize] + u32::from(leap && mo > 2) + day - 1;
+    // 0001-01-01 is 719,162 days before 1970-01-01
+    let days = year_days + i64::from(day_of_year) - 719_162;
+    let secs = i64::from(h * 3600 + mi * 60 + sec);
+    jiff::Timestamp::from_second(days * 86_400 + secs).ok()
 }
 
 #[cfg(test)]
@@ -448,6 +502,50 @@ mod tests {
                 }
             }
             secs += 86_400 * 5 + 4_099;
+        }
+    }
+
+    /// The one-pass email check says what the general one says, over
+    /// every string of up to four characters from the ones that matter.
+    #[test]
+    fn the_fast_email_check_agrees_with_the_general_one() {
+        let alphabet = ['a', '@', '.', ' ', '\t', '\u{b}', '\u{a0}', 'é'];
+        let mut texts = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = texts
+                .iter()
+                .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
+                .collect();
+            texts.extend(longer);
+        }
+        texts.sort();
+        texts.dedup();
+        for t in &texts {
+            assert_eq!(looks_like_email(t), looks_like_email_unicode(t), "{t:?}");
+        }
+        assert!(looks_like_email("ana.xu@soylentlogistics.io"));
+        assert!(!looks_like_email("ana xu@soylent.io"));
+    }
+
+    /// Every year the fast path takes, around the leap day and the turn
+    /// of the year: the same instant as jiff, or no answer where jiff has
+    /// none.
+    #[test]
+    fn the_fast_timestamp_path_agrees_with_jiff_in_every_year() {
+        for y in 0..=9999 {
+            for md in [
+                "01-01T00:00:00",
+                "02-28T23:59:59",
+                "02-29T12:00:00",
+                "03-01T00:00:01",
+                "12-31T23:59:59",
+            ] {
+                let s = format!("{y:04}-{md}Z");
+                match fast_utc(s.as_bytes()) {
+                    Some(t) => assert_eq!(s.parse::<jiff::Timestamp>().ok(), Some(t), "{s}"),
+                    None => assert!(y == 0 || s.parse::<jiff::Timestamp>().is_err(), "{s}"),
+                }
+            }
         }
     }
 

@@ -404,10 +404,12 @@ impl<'a> Scanner<'a, '_> {
                 .keys
                 .iter()
                 .position(|(name, _)| name.len() == k.len() && name.as_bytes() == k);
-            let id = if ids.is_some() {
-                ID_KEYS.iter().position(|i| same(i.as_bytes(), k))
-            } else {
-                None
+            // every id key starts with `i`, `I`, `l` or `L`
+            let id = match (&ids, k.first()) {
+                (Some(_), Some(b'i' | b'I' | b'l' | b'L')) => {
+                    ID_KEYS.iter().position(|i| same(i.as_bytes(), k))
+                }
+                _ => None,
             };
             self.ws();
             self.expect(b':')?;
@@ -789,7 +791,16 @@ fn utf8_len(b: u8) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::canonical;
+    use super::{canonical, ID_KEYS};
+
+    /// The reader only compares keys starting with these letters against
+    /// the id keys.
+    #[test]
+    fn every_id_key_starts_with_a_letter_the_reader_looks_for() {
+        for k in ID_KEYS {
+            assert!(matches!(k.as_bytes()[0], b'i' | b'I' | b'l' | b'L'), "{k}");
+        }
+    }
 
     /// The canonical check agrees with serde_json: whenever it says yes,
     /// writing the parsed value gives the same text back.
