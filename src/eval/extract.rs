@@ -16,11 +16,58 @@ pub(crate) struct Extractor<'a> {
     pub frames: &'a ElemFrames,
     pub issues: Vec<SchemaIssue>,
     /// The JSON of `keep_json` slots, as given.
-    pub json: Vec<(u32, PacketValue)>,
+    pub json: Vec<(u32, Kept)>,
     /// Vectors to build lists and list elements in, reused.
     pub pool: Vec<Vec<Val>>,
     /// The records of the lists being read: (item index, first cell).
     pub rows: Vec<(usize, usize)>,
+    /// Lists: the items of the lead's own lists (not lists inside lists),
+    /// to be shared by all of them (the fast reader only; see
+    /// [`Lists::finish`]).
+    pub lists: Lists,
+}
+
+/// The lists of one lead, read into one array: each becomes a window on
+/// it once the whole lead is read.
+#[derive(Default)]
+pub(crate) struct Lists {
+    /// Whether lists go here (else each list has its own array).
+    pub on: bool,
+    /// How many lists are being read, one inside the other.
+    pub open: u32,
+    pub items: Vec<Val>,
+    /// The list just read: (first item, length), for its slot.
+    pub last: Option<(usize, usize)>,
+    /// (slot, first item, length) of every list read.
+    pub slots: Vec<(u32, usize, usize)>,
+}
+
+impl Lists {
+    /// Whether the list about to be read goes into the shared array.
+    pub fn shared_here(&self) -> bool {
+        self.on && self.open == 0
+    }
+
+    /// Stores every list read into its slot, as a window on one shared
+    /// array.
+    pub fn finish(&mut self, out: &mut [Val]) {
+        if !self.slots.is_empty() {
+            let shared: std::sync::Arc<[Val]> = self.items.drain(..).collect();
+            for (slot, start, len) in self.slots.drain(..) {
+                if let Some(v) = out.get_mut(slot as usize) {
+                    *v = Val::List(Fields::window(&shared, start, len));
+                }
+            }
+        }
+    }
+
+    /// Empties the buffers for the next lead (keeping their memory).
+    pub fn reset(&mut self) {
+        self.items.clear();
+        self.slots.clear();
+        self.last = None;
+        self.open = 0;
+    }
 }
 
 impl Extractor<'_> {
@@ -55,7 +102,7 @@ impl Extractor<'_> {
                     let info = &slots[*s as usize];
                     if info.keep_json {
                         if let Some(v) = v.filter(|v| !v.is_null()) {
-                            self.json.push((*s, kept(v)));
+                            self.json.push((*s, Kept::Value(kept(v))));
                         }
                     }
                     out[*s as usize] = self.leaf(v, info, elems.get(s).copied())
@@ -69,7 +116,7 @@ impl Extractor<'_> {
                     let info = &slots[*s as usize];
                     if info.keep_json {
                         if let Some(v) = v.filter(|v| !v.is_null()) {
-                            self.json.push((*s, kept(v)));
+                            self.json.push((*s, Kept::Value(kept(v))));
                         }
                     }
                     out[*s as usize] = self.leaf(v, info, elems.get(s).copied());
@@ -185,11 +232,44 @@ impl Extractor<'_> {
                         (t, item, _) => self.convert(item, t, info, None),
                     });
                 }
-                Val::List(self.share(out))
+                Val::List(Fields::new(self.share(out)))
             }
             (Ty::Record(_), Value::Object(_)) => Val::Rec(Fields::new(Vec::new().into())),
             (Ty::Unknown, _) => Val::Missing,
             _ => self.issue_found(info, ty, describe(v)),
+        }
+    }
+}
+
+/// The JSON of a field that travels whole in the packet.
+#[derive(Debug, Clone)]
+pub(crate) enum Kept {
+    /// Bytes `a..b` of the record's text (the fast reader): it becomes a
+    /// packet value only when a packet shows it, which most leads never
+    /// need.
+    Text(usize, usize),
+    /// What the `Value` path kept.
+    Value(PacketValue),
+}
+
+impl Kept {
+    /// The packet value, from `text` (the record the fast reader read;
+    /// unused for [`Kept::Value`]): the field's own text when it is already
+    /// what serde_json writes, else serde_json's form of it.
+    pub(crate) fn packet_value(&self, text: &str) -> PacketValue {
+        match self {
+            Kept::Value(v) => v.clone(),
+            Kept::Text(a, b) => {
+                let raw = text.get(*a..*b).unwrap_or("null");
+                if super::scan::canonical(raw.as_bytes()) {
+                    PacketValue::RawJson(raw.into())
+                } else {
+                    // the reader validated the text: parsing cannot fail
+                    serde_json::from_str(raw)
+                        .map(PacketValue::Json)
+                        .unwrap_or(PacketValue::Value(Val::Missing))
+                }
+            }
         }
     }
 }

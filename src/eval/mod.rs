@@ -45,8 +45,11 @@ pub(crate) struct Cx<'a, 's> {
     /// The hash of the lead id (or of nothing): the key of weighted
     /// distribution.
     lead_key: u64,
-    /// The JSON of fields that travel whole in the packet.
-    json: &'s [(u32, PacketValue)],
+    /// Where the JSON of fields that travel whole in the packet is.
+    json: &'s [(u32, extract::Kept)],
+    /// The record's text, for [`extract::Kept::Text`] ("" on the `Value`
+    /// path).
+    text: &'s str,
 }
 
 impl Engine {
@@ -129,6 +132,7 @@ impl Engine {
             json: Vec::new(),
             pool,
             rows: Vec::new(),
+            lists: Default::default(),
         };
         ex.object(
             &self.policy.projection,
@@ -147,7 +151,7 @@ impl Engine {
                 ws,
                 &lead.slots,
                 lead.issues.clone(),
-                &lead.json,
+                (&lead.json, ""),
                 lead.id.clone(),
                 now,
             )
@@ -164,7 +168,7 @@ impl Engine {
             let mut slots = ws.slots(self.policy.slots.len());
             let ex = self.read_map(lead, &mut slots, std::mem::take(&mut ws.pool));
             ws.pool = ex.pool;
-            let d = self.decide(ws, &slots, ex.issues, &ex.json, lead_id(lead), now);
+            let d = self.decide(ws, &slots, ex.issues, (&ex.json, ""), lead_id(lead), now);
             ws.slots = slots;
             d
         })
@@ -195,10 +199,12 @@ impl Engine {
             let mut ex = extract::Extractor {
                 frames: &self.frames,
                 issues: Vec::new(),
-                json: Vec::new(),
+                json: std::mem::take(&mut ws.json),
                 pool: std::mem::take(&mut ws.pool),
                 rows: std::mem::take(&mut ws.rows),
+                lists: std::mem::take(&mut ws.lists),
             };
+            ex.lists.on = true;
             let mut ids = scan::Ids::default();
             let elems = &self.frames.frames[0].2;
             let read = scan::read(
@@ -211,13 +217,23 @@ impl Engine {
                 &mut ids,
                 &mut ws.scratch,
             );
+            if read.is_ok() {
+                ex.lists.finish(&mut slots);
+            }
+            ex.lists.reset();
+            ws.lists = std::mem::take(&mut ex.lists);
             ws.pool = ex.pool;
             ex.rows.clear();
             ws.rows = ex.rows;
             let d = match read {
-                Ok(()) => Some(self.decide(ws, &slots, ex.issues, &ex.json, ids.best(), now)),
+                Ok(()) => {
+                    let json = (&ex.json[..], text);
+                    Some(self.decide(ws, &slots, ex.issues, json, ids.best(), now))
+                }
                 Err(_) => None,
             };
+            ex.json.clear();
+            ws.json = ex.json;
             ws.slots = slots;
             d
         });
@@ -232,7 +248,7 @@ impl Engine {
         ws: &mut Workspace,
         slots: &[Val],
         mut issues: Vec<SchemaIssue>,
-        json: &[(u32, PacketValue)],
+        (json, text): (&[(u32, extract::Kept)], &str),
         id: Option<String>,
         now: jiff::Timestamp,
     ) -> Decision<'_> {
@@ -253,6 +269,7 @@ impl Engine {
             vars: std::mem::take(&mut ws.vars),
             lead_key: fnv1a(id.as_deref().unwrap_or("").as_bytes()),
             json,
+            text,
         };
         let d = cx.decide(id, issues);
         ws.signals = cx.signals;
@@ -268,7 +285,7 @@ impl Engine {
 pub struct Prepared {
     slots: Vec<Val>,
     issues: Vec<SchemaIssue>,
-    json: Vec<(u32, PacketValue)>,
+    json: Vec<(u32, extract::Kept)>,
     id: Option<String>,
 }
 
@@ -286,6 +303,10 @@ struct Workspace {
     vars: Vec<Val>,
     /// The scanner's decoded text of strings with escapes.
     scratch: String,
+    /// Where the kept JSON of the lead being read is.
+    json: Vec<(u32, extract::Kept)>,
+    /// The lists of the lead being read.
+    lists: extract::Lists,
 }
 
 impl Workspace {
@@ -648,7 +669,7 @@ impl<'p> Cx<'p, '_> {
             } else if v.is_missing() {
                 PacketValue::Value(Val::Missing)
             } else if let Some((_, j)) = self.json.iter().find(|(s, _)| *s == r.slot) {
-                j.clone()
+                j.packet_value(self.text)
             } else {
                 PacketValue::Value(v.clone())
             };
@@ -1041,6 +1062,7 @@ impl Engine {
             vars: Vec::new(),
             lead_key: fnv1a(b""),
             json: &[],
+            text: "",
         };
         cx.eval(e)
     }

@@ -17,10 +17,9 @@
 //! that is not an object; a nested record given as another kind of value)
 //! return [`Stop::Fallback`], so both paths always agree.
 
-use super::extract::{Extractor, Scalar};
+use super::extract::{Extractor, Kept, Scalar};
 use super::value::{Fields, Val};
 use crate::compile::ElemMap;
-use crate::decision::PacketValue;
 use crate::ir::{ProjNode, Projection, SlotInfo};
 use crate::types::Ty;
 
@@ -435,25 +434,22 @@ impl<'a> Scanner<'a, '_> {
                         let info = &slots[*s as usize];
                         if info.keep_json {
                             // a field that travels whole: its slot as usual,
-                            // plus its JSON for the packet, as written when
-                            // that is already serde_json's form
+                            // plus where its JSON is, for the packet
                             let start = self.i;
                             out[*s as usize] =
                                 self.leaf(ex, &info.ty, info, elems.get(s).copied())?;
-                            let raw = self.s.get(start..self.i).ok_or(Stop::Invalid)?;
-                            if raw != "null" {
-                                let kept = if canonical(raw.as_bytes()) {
-                                    PacketValue::RawJson(raw.into())
-                                } else {
-                                    PacketValue::Json(
-                                        serde_json::from_str(raw).map_err(|_| Stop::Invalid)?,
-                                    )
-                                };
-                                ex.json.push((*s, kept));
+                            if let Some((first, len)) = ex.lists.last.take() {
+                                ex.lists.slots.push((*s, first, len));
+                            }
+                            if self.b.get(start..self.i) != Some(b"null") {
+                                ex.json.push((*s, Kept::Text(start, self.i)));
                             }
                         } else {
                             out[*s as usize] =
                                 self.leaf(ex, &info.ty, info, elems.get(s).copied())?;
+                            if let Some((first, len)) = ex.lists.last.take() {
+                                ex.lists.slots.push((*s, first, len));
+                            }
                         }
                     }
                     ProjNode::Record(p) => match self.peek() {
@@ -568,7 +564,15 @@ impl<'a> Scanner<'a, '_> {
         };
         self.enter()?;
         self.i += 1;
-        let mut items = ex.vec();
+        // a list of the lead's own goes into the array all its lists share
+        let shared_here = ex.lists.shared_here();
+        let mut items = if shared_here {
+            std::mem::take(&mut ex.lists.items)
+        } else {
+            ex.vec()
+        };
+        let first = items.len();
+        ex.lists.open += 1;
         // the records of the list are read into one array of cells; `rows`
         // (a stack shared with nested lists) remembers which items they are
         let mut cells: Option<Vec<Val>> = None;
@@ -607,6 +611,7 @@ impl<'a> Scanner<'a, '_> {
             }
         }
         self.depth -= 1;
+        ex.lists.open -= 1;
         if let (Some(c), Some(f)) = (cells, elem) {
             let width = frames.frames[f].1.len();
             let shared = ex.share(c);
@@ -614,7 +619,13 @@ impl<'a> Scanner<'a, '_> {
                 items[item] = Val::Rec(Fields::window(&shared, start, width));
             }
         }
-        Ok(Val::List(ex.share(items)))
+        if shared_here {
+            ex.lists.last = Some((first, items.len() - first));
+            ex.lists.items = items;
+            // stored by `Lists::finish` once the lead is read
+            return Ok(Val::Missing);
+        }
+        Ok(Val::List(Fields::new(ex.share(items))))
     }
 }
 
@@ -676,7 +687,7 @@ fn number(tok: &str) -> R<Scalar<'static>> {
 /// 18 digits (never `-0`), object keys in strictly ascending byte order (a
 /// `Map` sorts them and keeps the last of duplicates). Anything else is
 /// parsed and written by serde_json.
-fn canonical(text: &[u8]) -> bool {
+pub(crate) fn canonical(text: &[u8]) -> bool {
     fn value(b: &[u8], i: &mut usize) -> bool {
         match b.get(*i) {
             Some(b'"') => string(b, i).is_some(),

@@ -18,14 +18,16 @@ pub enum Val {
     Ts(jiff::Timestamp),
     /// A duration in seconds.
     Dur(f64),
-    List(Arc<[Val]>),
+    /// A list's items.
+    List(Fields),
     /// A list element that is an object: its projected fields by slot.
     Rec(Fields),
 }
 
-/// The projected fields of one record: a window on a shared array of
-/// cells, so that all the records of a list live in one allocation (a
-/// list of six activities costs two allocations, not seven).
+/// The items of a list, or the projected fields of one record: a window on
+/// a shared array of cells, so that all the records of a list live in one
+/// allocation, and all the lists of a lead in another (a lead with three
+/// lists of strings and six activities costs two allocations, not ten).
 #[derive(Clone)]
 pub struct Fields {
     cells: Arc<[Val]>,
@@ -53,6 +55,12 @@ impl Fields {
             start: u32::try_from(start).unwrap_or(u32::MAX),
             len: u32::try_from(len).unwrap_or(0),
         }
+    }
+}
+
+impl From<Vec<Val>> for Fields {
+    fn from(items: Vec<Val>) -> Fields {
+        Fields::new(items.into())
     }
 }
 
