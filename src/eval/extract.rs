@@ -183,7 +183,7 @@ impl Extractor<'_> {
                 }
                 match ty {
                     Ty::Email if !looks_like_email(s) => self.issue_found(info, ty, sc.describe()),
-                    Ty::Enum(vals) if !vals.iter().any(|x| same_text(x, s)) => {
+                    Ty::Enum(vals) if !vals.iter().any(|x| x == s) => {
                         self.issue_found(info, ty, sc.describe())
                     }
                     _ => Val::Str(s.into()),
@@ -221,7 +221,7 @@ impl Extractor<'_> {
                         (Ty::Record(_), Value::Object(o), Some(f)) => {
                             let (proj, slots, elems) = &self.frames.frames[f];
                             let mut vals = self.vec();
-                            vals.resize(slots.len(), Val::Missing);
+                            vals.resize_with(slots.len(), || Val::Missing);
                             self.object(proj, slots, elems, o, &mut vals);
                             Val::Rec(Fields::new(self.share(vals)))
                         }
@@ -281,12 +281,6 @@ fn kept(v: &Value) -> PacketValue {
         Ok(text) => PacketValue::RawJson(text.into()),
         Err(_) => PacketValue::Json(v.clone()),
     }
-}
-
-/// Whether two short texts are equal, without a call to `memcmp`.
-#[inline]
-fn same_text(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
 }
 
 fn num_or_dur(ty: &Ty, f: f64) -> Val {

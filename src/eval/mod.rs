@@ -256,7 +256,7 @@ impl Engine {
         issues.sort_by(|a, b| a.field.cmp(&b.field));
         let mut signals = std::mem::take(&mut ws.signals);
         signals.clear();
-        signals.resize(self.policy.signals.len(), None);
+        signals.resize_with(self.policy.signals.len(), || None);
         let mut scores = std::mem::take(&mut ws.scores);
         scores.clear();
         scores.resize(self.policy.scores.len(), None);
@@ -314,7 +314,7 @@ impl Workspace {
     fn slots(&mut self, n: usize) -> Vec<Val> {
         let mut s = std::mem::take(&mut self.slots);
         s.clear();
-        s.resize(n, Val::Missing);
+        s.resize_with(n, || Val::Missing);
         s
     }
 }

@@ -589,7 +589,7 @@ impl<'a> Scanner<'a, '_> {
                         let (proj, slots, elems) = &frames.frames[f];
                         let mut c = cells.take().unwrap_or_else(|| ex.vec());
                         let base = c.len();
-                        c.resize(base + slots.len(), Val::Missing);
+                        c.resize_with(base + slots.len(), || Val::Missing);
                         let read = self.object(ex, proj, slots, elems, &mut c[base..], None);
                         cells = Some(c);
                         read?;
