@@ -66,24 +66,30 @@ med() {
 echo "corpus: $CORPUS ($N leads, $MB MB); machine: $(nproc) cores, $(uname -m)"
 # the three methods take turns in every round, so a machine that slows
 # down for a while (a shared host) slows them alike and the ratios hold
-bases=() ones=() twos=()
+# (the lean policy reads three values and decides little: the cost of
+# reading and validating every record whole, against the flagship's ~35
+# values and full decision)
+bases=() ones=() twos=() leans=()
 for _ in $(seq "$RUNS"); do
   bases+=("$(once ./target/release/ndjson-baseline "$CORPUS")")
   ones+=("$(once ./target/release/handoff eval "$POLICY" --leads "$CORPUS" --now "$NOW" --jobs 1)")
   twos+=("$(once ./target/release/handoff eval "$POLICY" --leads "$CORPUS" --now "$NOW" --jobs 2)")
+  leans+=("$(once ./target/release/handoff eval bench/lean.handoff --leads "$CORPUS" --now "$NOW" --jobs 1)")
 done
 base=$(med "${bases[@]}")
 one=$(med "${ones[@]}")
 two=$(med "${twos[@]}")
+lean=$(med "${leans[@]}")
 
-python3 - "$N" "$MB" "$base" "$one" "$two" <<'PY'
+python3 - "$N" "$MB" "$base" "$one" "$two" "$lean" <<'PY'
 import sys
-n, mb, base, one, two = int(sys.argv[1]), float(sys.argv[2]), *map(float, sys.argv[3:])
+n, mb, base, one, two, lean = int(sys.argv[1]), float(sys.argv[2]), *map(float, sys.argv[3:])
 def row(name, t):
     print(f"{name:<44} {t:7.3f} s {n/t/1000:9.1f} k leads/s {mb/t:8.1f} MB/s {base/t:6.2f}x baseline")
 row("serde_json into Value (parse only)", base)
 row("handoff eval --jobs 1", one)
 row("handoff eval --jobs 2", two)
+row("handoff eval --jobs 1, lean 3-value policy", lean)
 print(f"two cores / one core: {one/two:.2f}x")
 PY
 

@@ -107,6 +107,42 @@ handoff new -> ready {
 }
 "#;
 
+/// The lean policy bench/run.sh measures the reader with checks clean and
+/// decides the generator's records: web forms in the first stage hand off,
+/// other sources wait, leads past the first stage have no handoff.
+#[test]
+fn the_lean_bench_policy_decides_generated_records() {
+    let e = engine("bench/lean.handoff");
+    let text = std::fs::read("examples/inbound/leads.ndjson").unwrap();
+    let mut verdicts = std::collections::BTreeSet::new();
+    for line in text.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        let d = e.evaluate_bytes(line, now()).unwrap();
+        let obj = lead(std::str::from_utf8(line).unwrap());
+        let source = obj.get("source").and_then(|s| s.as_str());
+        let stage = obj
+            .get("lifecycle")
+            .and_then(|l| l.get("stage"))
+            .and_then(|s| s.as_str());
+        let expected = match (source, stage) {
+            (Some("list_import") | None, _) => "out_of_scope",
+            (Some("web_form"), Some("mql")) => "handoff",
+            _ => "hold",
+        };
+        assert_eq!(
+            d.verdict.as_str(),
+            expected,
+            "{}",
+            d.lead_id.unwrap_or_default()
+        );
+        verdicts.insert(expected);
+    }
+    assert_eq!(
+        verdicts.len(),
+        3,
+        "the examples reach every verdict: {verdicts:?}"
+    );
+}
+
 #[test]
 fn missing_values_are_not_met_and_say_so() {
     let e = engine_from(MINI);
