@@ -260,6 +260,9 @@ impl Kept {
         match self {
             Kept::Value(v) => v.clone(),
             Kept::Text(a, b) => {
+                // only the fast reader keeps ranges, and it passes the text
+                // they are in
+                debug_assert!(text.get(*a..*b).is_some(), "a kept range outside its text");
                 let raw = text.get(*a..*b).unwrap_or("null");
                 if super::scan::canonical(raw.as_bytes()) {
                     PacketValue::RawJson(raw.into())

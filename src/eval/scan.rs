@@ -578,20 +578,59 @@ impl<'a> Scanner<'a, '_> {
         let mut cells: Option<Vec<Val>> = None;
         let mark = ex.rows.len();
         let frames = ex.frames;
+        let read = self.items(ex, elem_ty, info, elem, &mut items, &mut cells);
+        if let Err(stop) = read {
+            // the read is over; keep the shared buffer's memory for the
+            // next lead (`Lists::reset` empties it)
+            if shared_here {
+                ex.lists.items = items;
+            }
+            return Err(stop);
+        }
+        self.depth -= 1;
+        ex.lists.open -= 1;
+        if let (Some(c), Some(f)) = (cells, elem) {
+            let width = frames.frames[f].1.len();
+            let shared = ex.share(c);
+            for (item, start) in ex.rows.drain(mark..) {
+                items[item] = Val::Rec(Fields::window(&shared, start, width));
+            }
+        }
+        if shared_here {
+            ex.lists.last = Some((first, items.len() - first));
+            ex.lists.items = items;
+            // stored by `Lists::finish` once the lead is read
+            return Ok(Val::Missing);
+        }
+        Ok(Val::List(Fields::new(ex.share(items))))
+    }
+
+    /// The items of a list after its `[`, up to and with its `]`: into
+    /// `items`, the fields of its records into `cells`.
+    fn items(
+        &mut self,
+        ex: &mut Extractor<'_>,
+        elem_ty: &Ty,
+        info: &SlotInfo,
+        elem: Option<usize>,
+        items: &mut Vec<Val>,
+        cells: &mut Option<Vec<Val>>,
+    ) -> R<()> {
+        let frames = ex.frames;
         self.ws();
         if self.peek() == Some(b']') {
             self.i += 1;
         } else {
             loop {
                 self.ws();
-                let item = match (&**elem_ty, elem, self.peek()) {
+                let item = match (elem_ty, elem, self.peek()) {
                     (Ty::Record(_), Some(f), Some(b'{')) => {
                         let (proj, slots, elems) = &frames.frames[f];
                         let mut c = cells.take().unwrap_or_else(|| ex.vec());
                         let base = c.len();
                         c.resize_with(base + slots.len(), || Val::Missing);
                         let read = self.object(ex, proj, slots, elems, &mut c[base..], None);
-                        cells = Some(c);
+                        *cells = Some(c);
                         read?;
                         ex.rows.push((items.len(), base));
                         Val::Missing
@@ -610,22 +649,7 @@ impl<'a> Scanner<'a, '_> {
                 }
             }
         }
-        self.depth -= 1;
-        ex.lists.open -= 1;
-        if let (Some(c), Some(f)) = (cells, elem) {
-            let width = frames.frames[f].1.len();
-            let shared = ex.share(c);
-            for (item, start) in ex.rows.drain(mark..) {
-                items[item] = Val::Rec(Fields::window(&shared, start, width));
-            }
-        }
-        if shared_here {
-            ex.lists.last = Some((first, items.len() - first));
-            ex.lists.items = items;
-            // stored by `Lists::finish` once the lead is read
-            return Ok(Val::Missing);
-        }
-        Ok(Val::List(Fields::new(ex.share(items))))
+        Ok(())
     }
 }
 

@@ -18,7 +18,9 @@ pub enum Val {
     Ts(jiff::Timestamp),
     /// A duration in seconds.
     Dur(f64),
-    /// A list's items.
+    /// A list's items: a window on an array the reader may share among
+    /// the lead's lists (build one with `Val::List(vec.into())` or
+    /// `Val::List(Fields::new(arc))`; it reads as a `&[Val]`).
     List(Fields),
     /// A list element that is an object: its projected fields by slot.
     Rec(Fields),
@@ -46,7 +48,8 @@ impl Fields {
         }
     }
 
-    /// The `len` cells of `cells` from `start` (clamped to what exists).
+    /// The `len` cells of `cells` from `start` (a range past the end is
+    /// cut to what exists).
     pub fn window(cells: &Arc<[Val]>, start: usize, len: usize) -> Fields {
         let start = start.min(cells.len());
         let len = len.min(cells.len() - start);
@@ -55,6 +58,12 @@ impl Fields {
             start: u32::try_from(start).unwrap_or(u32::MAX),
             len: u32::try_from(len).unwrap_or(0),
         }
+    }
+}
+
+impl From<Arc<[Val]>> for Fields {
+    fn from(items: Arc<[Val]>) -> Fields {
+        Fields::new(items)
     }
 }
 
