@@ -191,6 +191,184 @@ fn write_error(bytes: &[u8], line: usize, e: &crate::RecordError, out: &mut Vec<
     out.push(b'\n');
 }
 
+/// Why a JSON document of leads could not be read: where, and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentError {
+    /// 1-based line and column in the document (0 when unknown).
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// Keys a CRM puts beside the list of records in an export or API answer
+/// (Salesforce: `records`, `totalSize`, `done`, `nextRecordsUrl`;
+/// HubSpot: `results`, `total`, `paging`).
+const ENVELOPE: [&str; 7] = [
+    "records",
+    "results",
+    "totalSize",
+    "done",
+    "nextRecordsUrl",
+    "total",
+    "paging",
+];
+
+/// The list of records of an export envelope: an object whose keys are
+/// all envelope keys, one of them `records` or `results` holding an array.
+fn envelope_list<'a>(
+    map: &BTreeMap<String, &'a serde_json::value::RawValue>,
+) -> Option<&'a serde_json::value::RawValue> {
+    if !map.keys().all(|k| ENVELOPE.contains(&k.as_str())) {
+        return None;
+    }
+    let list = map.get("records").or_else(|| map.get("results"))?;
+    list.get().trim_start().starts_with('[').then_some(*list)
+}
+
+/// When `text` (one JSON object) is a CRM export envelope rather than a
+/// lead: how many records it holds.
+pub fn envelope_size(text: &str) -> Option<usize> {
+    let map: BTreeMap<String, &serde_json::value::RawValue> = serde_json::from_str(text).ok()?;
+    let list = envelope_list(&map)?;
+    let items: Vec<&serde_json::value::RawValue> = serde_json::from_str(list.get()).ok()?;
+    Some(items.len())
+}
+
+/// The lead records of a JSON document: the elements of an array, the
+/// `records` (Salesforce) or `results` (HubSpot) of an export envelope, or
+/// the document itself when it is one lead object. Each keeps its own
+/// text and the line it starts on.
+pub fn document_records(text: &str) -> Result<Vec<Record<'_>>, DocumentError> {
+    use serde_json::value::RawValue;
+    let at = |e: serde_json::Error| {
+        // serde_json's text ends with the position, given apart here
+        let mut message = e.to_string();
+        if let Some(i) = message.rfind(" at line ") {
+            message.truncate(i);
+        }
+        DocumentError {
+            line: e.line(),
+            column: e.column(),
+            message,
+        }
+    };
+    let body = text.trim_start_matches('\u{feff}').trim_start();
+    let list: Vec<&RawValue> = match body.as_bytes().first() {
+        Some(b'[') => serde_json::from_str(text.trim_start_matches('\u{feff}')).map_err(at)?,
+        Some(b'{') => {
+            let map: BTreeMap<String, &RawValue> =
+                serde_json::from_str(text.trim_start_matches('\u{feff}')).map_err(at)?;
+            match envelope_list(&map) {
+                Some(list) => serde_json::from_str(list.get()).map_err(at)?,
+                None => {
+                    // one lead: the document itself
+                    let start = text.len() - body.len();
+                    let line = 1 + text[..start].matches('\n').count();
+                    return Ok(vec![Record {
+                        number: 1,
+                        line,
+                        bytes: text.trim().as_bytes(),
+                    }]);
+                }
+            }
+        }
+        _ => {
+            return Err(DocumentError {
+                line: 0,
+                column: 0,
+                message: "a JSON document of leads must be an array of lead objects or an export object with a `records` list".into(),
+            })
+        }
+    };
+    // each record's text lies inside `text`: its offset gives its line
+    let base = text.as_ptr() as usize;
+    let mut line = 1;
+    let mut seen = 0;
+    let mut out = Vec::with_capacity(list.len());
+    for (i, raw) in list.into_iter().enumerate() {
+        let offset = (raw.get().as_ptr() as usize)
+            .saturating_sub(base)
+            .min(text.len());
+        if offset >= seen {
+            line += text.as_bytes()[seen..offset]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count();
+            seen = offset;
+        }
+        out.push(Record {
+            number: i + 1,
+            line,
+            bytes: raw.get().as_bytes(),
+        });
+    }
+    Ok(out)
+}
+
+/// One record of a JSON document (see [`run_records`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Record<'a> {
+    /// Its position in the document's list, from 1.
+    pub number: usize,
+    /// The line of the document it starts on, from 1.
+    pub line: usize,
+    /// Its JSON text as given (it may span lines).
+    pub bytes: &'a [u8],
+}
+
+/// Evaluates the records of a JSON document (an array of leads, or a CRM
+/// export's `records`) in order on the calling thread, and writes one line
+/// (or block) per record to `out`, as [`run`] does for NDJSON lines. An
+/// error record says on which line of the document the record starts and
+/// which record it is (`record`, from 1).
+pub fn run_records<'a, W: Write>(
+    engine: &Engine,
+    records: impl IntoIterator<Item = Record<'a>>,
+    mut out: W,
+    opts: &Options,
+) -> Summary {
+    let mut counts = Counts::new(engine);
+    let mut run = RunState::default();
+    let mut buf = Vec::new();
+    let mut io_error = None;
+    for r in records {
+        match engine.evaluate_bytes(r.bytes, opts.now) {
+            Ok(mut d) => {
+                if engine.needs_assignment(&d) {
+                    engine.assign_in_order(&mut d, &mut run);
+                }
+                counts.decision(engine, &d);
+                write_line(&d, opts.pretty, &mut buf);
+            }
+            Err(e) => {
+                counts.errors += 1;
+                let rec = serde_json::json!({ "error": {
+                    "line": r.line,
+                    "record": r.number,
+                    "lead_id": lead_id_guess(r.bytes),
+                    "kind": e.kind,
+                    "message": e.message,
+                }});
+                let _ = serde_json::to_writer(&mut buf, &rec);
+                buf.push(b'\n');
+            }
+        }
+        if buf.len() >= FLUSH {
+            if let Err(e) = out.write_all(&buf) {
+                io_error = Some(e.to_string());
+                break;
+            }
+            buf.clear();
+        }
+    }
+    if io_error.is_none() {
+        if let Err(e) = out.write_all(&buf).and_then(|_| out.flush()) {
+            io_error = Some(e.to_string());
+        }
+    }
+    counts.into_summary(io_error)
+}
+
 /// A decision the writer completes: its offset in the chunk's output.
 type Pending<'p> = (usize, Box<Decision<'p>>);
 
@@ -620,6 +798,59 @@ fn nesting(prefix: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Records of every document shape, with the line each starts on;
+    /// what is not a list of leads is one lead or an error with a place.
+    #[test]
+    fn documents_give_their_records_and_lines() {
+        let lines = |text: &str| -> Vec<(usize, usize, String)> {
+            super::document_records(text)
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    (
+                        r.number,
+                        r.line,
+                        String::from_utf8_lossy(r.bytes).into_owned(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(
+            lines("[\n  {\"id\": 1},\n\n  {\"id\":\n 2}\n]"),
+            vec![
+                (1, 2, "{\"id\": 1}".to_string()),
+                (2, 4, "{\"id\":\n 2}".to_string())
+            ]
+        );
+        // Salesforce tree and query answers, HubSpot results, a BOM
+        for doc in [
+            "{\"records\": [{\"a\": 1}, 7]}",
+            "{\"totalSize\": 2, \"done\": true, \"records\": [{\"a\": 1}, 7]}",
+            "\u{feff}{\"results\": [{\"a\": 1}, 7], \"paging\": {}}",
+        ] {
+            let got = lines(doc);
+            assert_eq!(got.len(), 2, "{doc}");
+            assert_eq!(
+                (got[1].0, got[1].1, got[1].2.as_str()),
+                (2, 1, "7"),
+                "{doc}"
+            );
+        }
+        // an object with fields of its own is one lead, whole
+        let one = "\n{\"Id\": \"x\",\n \"records\": [1]}\n";
+        assert_eq!(lines(one), vec![(1, 2, one.trim().to_string())]);
+        let e = super::document_records("[{\"a\": 1},\n {\"a\": }]").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 8), "{e:?}");
+        assert!(!e.message.contains(" at line "), "{e:?}");
+        assert!(super::document_records("\"leads\"").is_err());
+        assert_eq!(
+            super::envelope_size("{\"records\": [], \"done\": true}"),
+            Some(0)
+        );
+        assert_eq!(super::envelope_size("{\"records\": [], \"Id\": 1}"), None);
+        assert_eq!(super::envelope_size("{\"records\": {}}"), None);
+    }
 
     fn chunks(input: &[u8], streaming: bool) -> Vec<(usize, Vec<u8>)> {
         let mut r = ChunkReader::new(input, streaming);

@@ -326,6 +326,134 @@ fn a_broken_batch_answers_for_every_line_in_order() {
     assert!(err.contains("6 record(s) could not be evaluated"), "{err}");
 }
 
+/// The decisions for a JSON document's records are those of the same
+/// records given as NDJSON, in order; a record that is not a lead becomes
+/// an error record naming the line it starts on and its position.
+#[test]
+fn a_crm_export_document_is_read_record_by_record() {
+    const POLICY: &str = "examples/enterprise/policy.handoff";
+    const DOC: &str = "tests/fixtures/leads/enterprise-export.json";
+    let text = std::fs::read_to_string(DOC).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let records = doc["records"].as_array().unwrap();
+    let ndjson: String = records
+        .iter()
+        .map(|r| format!("{}\n", serde_json::to_string(r).unwrap()))
+        .collect();
+    let (code, from_lines, _) = run_cli(
+        &["eval", POLICY, "--leads", "-", "--now", NOW],
+        ndjson.as_bytes(),
+    );
+    assert_eq!(code, 3, "one record is a string");
+    let (code, from_doc, err) = run_cli(&["eval", POLICY, "--leads", DOC, "--now", NOW], b"");
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("5 lead(s)"), "{err}");
+    let from_lines: Vec<&str> = from_lines.lines().collect();
+    let from_doc: Vec<&str> = from_doc.lines().collect();
+    assert_eq!(from_doc.len(), records.len());
+    for (i, (a, b)) in from_lines.iter().zip(&from_doc).enumerate() {
+        if records[i].is_string() {
+            let e: serde_json::Value = serde_json::from_str(b).unwrap();
+            let line = text
+                .lines()
+                .position(|l| l.trim() == "\"not a lead\",")
+                .unwrap()
+                + 1;
+            assert_eq!(e["error"]["line"], line, "{b}");
+            assert_eq!(e["error"]["record"], i + 1, "{b}");
+            assert_eq!(e["error"]["kind"], "not_an_object", "{b}");
+        } else {
+            assert_eq!(a, b, "record {}", i + 1);
+        }
+    }
+    // the same from standard input, and as a bare array on one line
+    let (code, piped, _) = run_cli(
+        &["eval", POLICY, "--leads", "-", "--now", NOW],
+        text.as_bytes(),
+    );
+    assert_eq!(
+        (code, piped.lines().collect::<Vec<_>>()),
+        (3, from_doc.clone())
+    );
+    let array = serde_json::to_string(records).unwrap();
+    let (code, arrayed, _) = run_cli(
+        &["eval", POLICY, "--leads", "-", "--now", NOW],
+        array.as_bytes(),
+    );
+    assert_eq!(code, 3);
+    let arrayed: Vec<&str> = arrayed.lines().collect();
+    assert_eq!(arrayed.len(), records.len());
+    assert_eq!(arrayed[0], from_doc[0]);
+    let e: serde_json::Value = serde_json::from_str(arrayed[2]).unwrap();
+    assert_eq!(
+        (&e["error"]["line"], &e["error"]["record"]),
+        (&1.into(), &3.into()),
+        "{e}"
+    );
+}
+
+/// A document that is not valid JSON is not guessed at: one message with
+/// the line and column, exit 2, nothing on stdout. Forcing NDJSON reads it
+/// line by line; several leads given to `--lead` are pointed to `--leads`.
+#[test]
+fn broken_documents_and_misplaced_exports_say_where_and_what_to_do() {
+    const POLICY: &str = "examples/enterprise/policy.handoff";
+    let broken = "{\n  \"records\": [\n    {\"Id\": \"a\"},\n    {\"Id\": \"b\",}\n  ]\n}\n";
+    let (code, out, err) = run_cli(
+        &["eval", POLICY, "--leads", "-", "--now", NOW],
+        broken.as_bytes(),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("at line 4, column"), "{err}");
+    assert!(err.contains("--leads-format ndjson"), "{err}");
+    let (code, out, _) = run_cli(
+        &[
+            "eval",
+            POLICY,
+            "--leads",
+            "-",
+            "--leads-format",
+            "ndjson",
+            "--now",
+            NOW,
+        ],
+        broken.as_bytes(),
+    );
+    assert_eq!(code, 3);
+    assert_eq!(out.lines().count(), 6, "one answer per line: {out}");
+    let tree =
+        "{\"records\": [{\"Id\": \"a\"}, {\"Id\": \"b\"}], \"totalSize\": 2, \"done\": true}";
+    for cmd in ["eval", "explain"] {
+        let (code, out, err) =
+            run_cli(&[cmd, POLICY, "--lead", "-", "--now", NOW], tree.as_bytes());
+        assert_eq!(code, 2, "{cmd}: {err}");
+        assert!(out.is_empty());
+        assert!(err.contains("a CRM export with 2 lead record(s)"), "{err}");
+        assert!(err.contains("--leads -"), "{err}");
+    }
+    let (code, _, err) = run_cli(
+        &["eval", POLICY, "--lead", "-", "--now", NOW],
+        b"[{}, {}, 3]",
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("a JSON array of 3 value(s)"), "{err}");
+    // a one-line export object is a document too; a lead that merely has
+    // a `records` field beside its own fields is a lead
+    let (code, out, _) = run_cli(
+        &["eval", POLICY, "--leads", "-", "--now", NOW],
+        tree.as_bytes(),
+    );
+    assert_eq!((code, out.lines().count()), (0, 2), "{out}");
+    let lead = "{\"Id\": \"x\", \"records\": [{\"Id\": \"a\"}]}\n";
+    let (code, out, _) = run_cli(
+        &["eval", POLICY, "--leads", "-", "--now", NOW],
+        lead.as_bytes(),
+    );
+    assert_eq!((code, out.lines().count()), (0, 1), "{out}");
+    assert!(out.contains("\"lead_id\":\"x\""), "{out}");
+}
+
 #[test]
 fn batch_output_is_the_same_with_one_or_two_jobs() {
     let input = std::fs::read("examples/inbound/leads.ndjson").unwrap();

@@ -3,7 +3,7 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use serde_json::Value;
 
 use super::{exit, fail};
@@ -17,9 +17,14 @@ pub(crate) struct EvalArgs {
     /// One lead as a JSON object (a file, or `-` for standard input).
     #[arg(long, conflicts_with = "leads")]
     lead: Option<PathBuf>,
-    /// Leads as NDJSON, one JSON object per line (a file, or `-`).
+    /// Leads as NDJSON, one JSON object per line, or as one JSON document
+    /// (an array of leads, or a CRM export with `records`); a file, or `-`.
     #[arg(long)]
     leads: Option<PathBuf>,
+    /// How `--leads` is laid out: `auto` tells a JSON document (first line
+    /// `[...` or a lone `{`, or an export object) from NDJSON.
+    #[arg(long, value_enum, default_value_t = LeadsFormat::Auto, requires = "leads")]
+    leads_format: LeadsFormat,
     /// The evaluation time (RFC 3339); default: the clock, recorded in each decision.
     #[arg(long)]
     now: Option<String>,
@@ -35,6 +40,19 @@ pub(crate) struct EvalArgs {
     /// Worker threads for batches (default: the number of cores).
     #[arg(long)]
     jobs: Option<usize>,
+}
+
+/// The layout of `--leads`.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub(crate) enum LeadsFormat {
+    /// A JSON document when the input starts like one, else NDJSON.
+    Auto,
+    /// One lead object per line.
+    Ndjson,
+    /// One JSON document: an array of leads, an export object whose
+    /// `records` (Salesforce) or `results` (HubSpot) list the leads, or a
+    /// single lead object.
+    Json,
 }
 
 #[derive(Args, Debug)]
@@ -155,6 +173,9 @@ pub(crate) fn run_eval(a: EvalArgs) -> i32 {
                 Ok(b) => b,
                 Err(e) => return fail(format!("cannot read lead `{}`: {e}", lead.display())),
             };
+            if let Some(code) = not_one_lead(lead, &bytes) {
+                return code;
+            }
             let obj = match crate::parse_lead(&bytes) {
                 Ok(o) => o,
                 Err(e) => {
@@ -167,7 +188,7 @@ pub(crate) fn run_eval(a: EvalArgs) -> i32 {
             let text = to_line(&d, a.pretty);
             print_or_fail(&text)
         }
-        (None, Some(leads)) => batch(&engine, leads, now, a.pretty, a.jobs),
+        (None, Some(leads)) => batch(&engine, leads, a.leads_format, now, a.pretty, a.jobs),
         (None, None) => fail("give the leads to evaluate: `--lead FILE` for one JSON object or `--leads FILE` for NDJSON (`-` reads standard input)"),
     }
 }
@@ -175,6 +196,7 @@ pub(crate) fn run_eval(a: EvalArgs) -> i32 {
 fn batch(
     engine: &Engine,
     path: &Path,
+    format: LeadsFormat,
     now: jiff::Timestamp,
     pretty: bool,
     jobs: Option<usize>,
@@ -195,12 +217,44 @@ fn batch(
     };
     let stdout = std::io::stdout();
     let out = stdout.lock();
-    let summary = if stdin {
-        crate::batch::run(engine, std::io::stdin(), out, &opts)
+    let input: Box<dyn Read + Send> = if stdin {
+        Box::new(std::io::stdin())
     } else {
         match std::fs::File::open(path) {
-            Ok(f) => crate::batch::run(engine, f, out, &opts),
+            Ok(f) => Box::new(f),
             Err(e) => return fail(format!("cannot read leads `{}`: {e}", path.display())),
+        }
+    };
+    let cannot_read =
+        |e: std::io::Error| fail(format!("cannot read leads `{}`: {e}", path.display()));
+    let summary = match format {
+        LeadsFormat::Ndjson => crate::batch::run(engine, input, out, &opts),
+        LeadsFormat::Json => match read_all(input) {
+            Ok(bytes) => match document(engine, path, &bytes, out, &opts) {
+                Ok(summary) => summary,
+                Err(code) => return code,
+            },
+            Err(e) => return cannot_read(e),
+        },
+        LeadsFormat::Auto => {
+            // the first line tells; what was read to see it is read again
+            let (head, input) = match first_line(input) {
+                Ok(x) => x,
+                Err(e) => return cannot_read(e),
+            };
+            if looks_like_document(&head) {
+                let mut bytes = head;
+                if let Err(e) = { input }.read_to_end(&mut bytes) {
+                    return cannot_read(e);
+                }
+                match document(engine, path, &bytes, out, &opts) {
+                    Ok(summary) => summary,
+                    Err(code) => return code,
+                }
+            } else {
+                let input = std::io::Cursor::new(head).chain(input);
+                crate::batch::run(engine, input, out, &opts)
+            }
         }
     };
     let by_verdict: Vec<String> = summary
@@ -238,6 +292,115 @@ fn batch(
     }
 }
 
+/// `--lead` given a file of several leads (a JSON array, or a CRM export
+/// with `records`): says so and how to evaluate them, instead of reading it
+/// as one lead with odd fields.
+fn not_one_lead(path: &Path, bytes: &[u8]) -> Option<i32> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let body = text.trim_start_matches('\u{feff}').trim_start();
+    let what = if body.starts_with('[') {
+        let n = serde_json::from_str::<Vec<&serde_json::value::RawValue>>(body)
+            .map(|v| v.len())
+            .ok();
+        match n {
+            Some(n) => format!("a JSON array of {n} value(s)"),
+            None => "a JSON array".to_string(),
+        }
+    } else {
+        let n = crate::batch::envelope_size(body)?;
+        format!("a CRM export with {n} lead record(s)")
+    };
+    let file = if path.as_os_str() == "-" {
+        "-".to_string()
+    } else {
+        path.display().to_string()
+    };
+    Some(fail(format!(
+        "`{}` holds {what}, not one lead: evaluate them with `--leads {file}` (one decision per lead)",
+        path.display()
+    )))
+}
+
+fn read_all(mut input: impl Read) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    input.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Reads until the first line that holds something is complete (or the
+/// input ends): enough to tell a JSON document from NDJSON, without
+/// waiting for more of a pipe than the first lead.
+fn first_line<R: Read>(mut input: R) -> std::io::Result<(Vec<u8>, R)> {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        let start = head
+            .iter()
+            .position(|b: &u8| !b" \t\r\n".contains(b))
+            .unwrap_or(head.len());
+        if head[start..].contains(&b'\n') {
+            return Ok((head, input));
+        }
+        let n = match input.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if n == 0 {
+            return Ok((head, input));
+        }
+        head.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// Whether input that starts with `head` is one JSON document: its first
+/// line opens an array, is a lone `{`, or is a whole CRM export object.
+fn looks_like_document(head: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(head);
+    let text = text.trim_start_matches('\u{feff}').trim_start();
+    let line = text.lines().next().unwrap_or("").trim();
+    line.starts_with('[')
+        || line == "{"
+        || (line.starts_with('{') && crate::batch::envelope_size(line).is_some())
+}
+
+/// Evaluates the leads of a JSON document (see `--leads-format json`).
+fn document(
+    engine: &Engine,
+    path: &Path,
+    bytes: &[u8],
+    out: impl Write,
+    opts: &crate::batch::Options,
+) -> Result<crate::batch::Summary, i32> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = e.valid_up_to();
+            let line = 1 + bytes[..at].iter().filter(|b| **b == b'\n').count();
+            let column = 1 + at
+                - bytes[..at]
+                    .iter()
+                    .rposition(|b| *b == b'\n')
+                    .map_or(0, |i| i + 1);
+            return Err(fail(format!(
+                "`{}` is not UTF-8 at line {line}, column {column}: save the export as UTF-8",
+                path.display()
+            )));
+        }
+    };
+    match crate::batch::document_records(text) {
+        Ok(records) => Ok(crate::batch::run_records(engine, records, out, opts)),
+        Err(e) if e.line > 0 => Err(fail(format!(
+            "`{}` is read as one JSON document (it starts like one), but it is not valid JSON at line {}, column {}: {}; fix the document, or give one lead per line with `--leads-format ndjson`",
+            path.display(),
+            e.line,
+            e.column,
+            e.message
+        ))),
+        Err(e) => Err(fail(format!("`{}`: {}", path.display(), e.message))),
+    }
+}
+
 fn to_line(d: &Decision, pretty: bool) -> String {
     let mut out = Vec::with_capacity(2048);
     crate::batch::write_line(d, pretty, &mut out);
@@ -260,6 +423,9 @@ pub(crate) fn run_explain(a: ExplainArgs) -> i32 {
         Ok(b) => b,
         Err(e) => return fail(format!("cannot read lead `{}`: {e}", a.lead.display())),
     };
+    if let Some(code) = not_one_lead(&a.lead, &bytes) {
+        return code;
+    }
     let obj = match crate::parse_lead(&bytes) {
         Ok(o) => o,
         Err(e) => {
