@@ -201,44 +201,86 @@ pub struct DocumentError {
 }
 
 /// Keys a CRM puts beside the list of records in an export or API answer
-/// (Salesforce: `records`, `totalSize`, `done`, `nextRecordsUrl`;
-/// HubSpot: `results`, `total`, `paging`).
-const ENVELOPE: [&str; 7] = [
+/// (Salesforce: `records`, `totalSize`, `done`, `nextRecordsUrl`, `size`;
+/// HubSpot: `results`, `total`, `paging`, and a batch read's `status`,
+/// `startedAt`, `completedAt`, `requestedAt`, `links`, `errors`,
+/// `numErrors`).
+const ENVELOPE: [&str; 15] = [
     "records",
     "results",
     "totalSize",
     "done",
     "nextRecordsUrl",
+    "size",
     "total",
     "paging",
+    "status",
+    "startedAt",
+    "completedAt",
+    "requestedAt",
+    "links",
+    "errors",
+    "numErrors",
 ];
 
-/// The list of records of an export envelope: an object whose keys are
-/// all envelope keys, one of them `records` or `results` holding an array.
-fn envelope_list<'a>(
-    map: &BTreeMap<String, &'a serde_json::value::RawValue>,
-) -> Option<&'a serde_json::value::RawValue> {
+type RawMap<'a> = BTreeMap<String, &'a serde_json::value::RawValue>;
+
+/// The list of records of an export envelope, and whether the export says
+/// more records exist than it holds. An envelope is an object whose keys
+/// are all envelope keys, with `records` or `results` an array; the
+/// Salesforce CLI's `{"status": 0, "result": {...}, "warnings": [...]}`
+/// around one counts too.
+fn envelope_list<'a>(map: &RawMap<'a>) -> Option<(&'a serde_json::value::RawValue, bool)> {
+    let starts = |raw: &serde_json::value::RawValue, c: char| raw.get().trim_start().starts_with(c);
+    if map
+        .keys()
+        .all(|k| ["status", "result", "warnings"].contains(&k.as_str()))
+    {
+        let inner = map.get("result").filter(|r| starts(r, '{'))?;
+        let inner: RawMap<'a> = serde_json::from_str(inner.get()).ok()?;
+        return envelope_list(&inner);
+    }
     if !map.keys().all(|k| ENVELOPE.contains(&k.as_str())) {
         return None;
     }
     let list = map.get("records").or_else(|| map.get("results"))?;
-    list.get().trim_start().starts_with('[').then_some(*list)
+    if !starts(list, '[') {
+        return None;
+    }
+    let more = map.get("done").is_some_and(|d| d.get().trim() == "false")
+        || map
+            .get("nextRecordsUrl")
+            .is_some_and(|u| u.get().trim() != "null")
+        || map
+            .get("paging")
+            .is_some_and(|p| p.get().contains("\"next\""));
+    Some((*list, more))
 }
 
 /// When `text` (one JSON object) is a CRM export envelope rather than a
 /// lead: how many records it holds.
 pub fn envelope_size(text: &str) -> Option<usize> {
-    let map: BTreeMap<String, &serde_json::value::RawValue> = serde_json::from_str(text).ok()?;
-    let list = envelope_list(&map)?;
+    let map: RawMap<'_> = serde_json::from_str(text).ok()?;
+    let (list, _) = envelope_list(&map)?;
     let items: Vec<&serde_json::value::RawValue> = serde_json::from_str(list.get()).ok()?;
     Some(items.len())
 }
 
-/// The lead records of a JSON document: the elements of an array, the
-/// `records` (Salesforce) or `results` (HubSpot) of an export envelope, or
-/// the document itself when it is one lead object. Each keeps its own
-/// text and the line it starts on.
-pub fn document_records(text: &str) -> Result<Vec<Record<'_>>, DocumentError> {
+/// The leads of a JSON document, in order, and what a reader should know
+/// about it.
+#[derive(Debug, Default)]
+pub struct Document<'a> {
+    pub records: Vec<Record<'a>>,
+    /// Things to tell the user (an export that says it holds only a page
+    /// of its records; an object read as one lead that looks like a list).
+    pub notes: Vec<String>,
+}
+
+/// The lead records of a JSON document: one or more JSON values one after
+/// another (as `jq .` writes them), each an array of leads, a CRM export
+/// envelope (Salesforce `records`, HubSpot `results`), or one lead object.
+/// Each record keeps its own text and the line it starts on.
+pub fn document_records(text: &str) -> Result<Document<'_>, DocumentError> {
     use serde_json::value::RawValue;
     let at = |e: serde_json::Error| {
         // serde_json's text ends with the position, given apart here
@@ -248,61 +290,113 @@ pub fn document_records(text: &str) -> Result<Vec<Record<'_>>, DocumentError> {
         }
         DocumentError {
             line: e.line(),
-            column: e.column(),
+            column: e.column().max(1),
             message,
         }
     };
-    let body = text.trim_start_matches('\u{feff}').trim_start();
-    let list: Vec<&RawValue> = match body.as_bytes().first() {
-        Some(b'[') => serde_json::from_str(text.trim_start_matches('\u{feff}')).map_err(at)?,
-        Some(b'{') => {
-            let map: BTreeMap<String, &RawValue> =
-                serde_json::from_str(text.trim_start_matches('\u{feff}')).map_err(at)?;
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut doc = Document::default();
+    let mut items: Vec<&RawValue> = Vec::new();
+    for value in serde_json::Deserializer::from_str(body).into_iter::<&RawValue>() {
+        let value = value.map_err(at)?;
+        let v = value.get();
+        if v.starts_with('[') {
+            let list: Vec<&RawValue> = serde_json::from_str(v).map_err(at)?;
+            items.extend(list);
+        } else if v.starts_with('{') {
+            let map: RawMap<'_> = serde_json::from_str(v).map_err(at)?;
             match envelope_list(&map) {
-                Some(list) => serde_json::from_str(list.get()).map_err(at)?,
+                Some((list, more)) => {
+                    let list: Vec<&RawValue> = serde_json::from_str(list.get()).map_err(at)?;
+                    if more {
+                        doc.notes.push(format!(
+                            "the export says it holds one page of its records: the {} here are evaluated, fetch the next pages for the rest",
+                            list.len()
+                        ));
+                    }
+                    items.extend(list);
+                }
                 None => {
-                    // one lead: the document itself
-                    let start = text.len() - body.len();
-                    let line = 1 + text[..start].matches('\n').count();
-                    return Ok(vec![Record {
-                        number: 1,
-                        line,
-                        bytes: text.trim().as_bytes(),
-                    }]);
+                    if let Some(note) = looks_like_a_list(&map) {
+                        doc.notes.push(note);
+                    }
+                    items.push(value);
                 }
             }
+        } else {
+            // a scalar: an error record in its place
+            items.push(value);
         }
-        _ => {
-            return Err(DocumentError {
-                line: 0,
-                column: 0,
-                message: "a JSON document of leads must be an array of lead objects or an export object with a `records` list".into(),
-            })
-        }
-    };
+    }
     // each record's text lies inside `text`: its offset gives its line
+    // (records come in order: the text between two is scanned once)
     let base = text.as_ptr() as usize;
-    let mut line = 1;
-    let mut seen = 0;
-    let mut out = Vec::with_capacity(list.len());
-    for (i, raw) in list.into_iter().enumerate() {
+    let (mut line, mut line_start, mut seen, mut column) = (1, 0, 0, 1);
+    for (i, raw) in items.into_iter().enumerate() {
         let offset = (raw.get().as_ptr() as usize)
             .saturating_sub(base)
             .min(text.len());
         if offset >= seen {
-            line += text.as_bytes()[seen..offset]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count();
+            let between = &text.as_bytes()[seen..offset];
+            let newlines = between.iter().filter(|b| **b == b'\n').count();
+            if newlines > 0 {
+                line += newlines;
+                line_start = seen
+                    + between
+                        .iter()
+                        .rposition(|b| *b == b'\n')
+                        .map_or(0, |i| i + 1);
+                column = 1;
+            }
+            // characters, not bytes, from the start of the line
+            let from = seen.max(line_start);
+            column += text.get(from..offset).map_or(0, |t| t.chars().count());
             seen = offset;
         }
-        out.push(Record {
+        doc.records.push(Record {
             number: i + 1,
             line,
+            column,
             bytes: raw.get().as_bytes(),
         });
     }
-    Ok(out)
+    Ok(doc)
+}
+
+/// An object read as one lead whose list field looks like the leads of
+/// an export this reader does not know: a note on how to give them.
+fn looks_like_a_list(map: &RawMap<'_>) -> Option<String> {
+    for (key, value) in map {
+        let v = value.get().trim_start();
+        let inner = v
+            .starts_with('{')
+            .then(|| serde_json::from_str::<RawMap<'_>>(v).ok())
+            .flatten();
+        let (path, list) = match inner.as_ref().and_then(|m| {
+            ["records", "results", "Records", "data"]
+                .iter()
+                .find_map(|k| m.get(*k).map(|l| (*k, *l)))
+        }) {
+            Some((k, l)) => (format!("{key}.{k}"), l.get()),
+            None if ["records", "results", "Records", "data", "leads", "items"]
+                .contains(&key.as_str()) =>
+            {
+                (key.clone(), v)
+            }
+            None => continue,
+        };
+        let Some(objects) = serde_json::from_str::<Vec<&serde_json::value::RawValue>>(list)
+            .ok()
+            .filter(|l| !l.is_empty() && l.iter().all(|x| x.get().starts_with('{')))
+        else {
+            continue;
+        };
+        return Some(format!(
+            "the document is read as one lead, but its `{path}` holds {} objects; if those are the leads, give them as an array or one per line, e.g. `jq -c '.{path}[]' FILE | handoff eval POLICY --leads -`",
+            objects.len()
+        ));
+    }
+    None
 }
 
 /// One record of a JSON document (see [`run_records`]).
@@ -310,10 +404,31 @@ pub fn document_records(text: &str) -> Result<Vec<Record<'_>>, DocumentError> {
 pub struct Record<'a> {
     /// Its position in the document's list, from 1.
     pub number: usize,
-    /// The line of the document it starts on, from 1.
+    /// The line of the document it starts on, from 1, and the column.
     pub line: usize,
+    pub column: usize,
     /// Its JSON text as given (it may span lines).
     pub bytes: &'a [u8],
+}
+
+/// A record's error message with a position in the document rather than
+/// in the record (whose text may span lines).
+fn in_document(r: &Record<'_>, e: crate::RecordError) -> String {
+    if e.kind != "too_deep" {
+        return e.message;
+    }
+    let Err(at) = serde_json::from_slice::<serde_json::Value>(r.bytes) else {
+        return e.message;
+    };
+    let line = r.line + at.line().saturating_sub(1);
+    let column = if at.line() <= 1 {
+        r.column + at.column().saturating_sub(1)
+    } else {
+        at.column()
+    };
+    format!(
+        "the record nests more than 127 levels deep (line {line}, column {column} of the document)"
+    )
 }
 
 /// Evaluates the records of a JSON document (an array of leads, or a CRM
@@ -347,7 +462,7 @@ pub fn run_records<'a, W: Write>(
                     "record": r.number,
                     "lead_id": lead_id_guess(r.bytes),
                     "kind": e.kind,
-                    "message": e.message,
+                    "message": in_document(&r, e),
                 }});
                 let _ = serde_json::to_writer(&mut buf, &rec);
                 buf.push(b'\n');
@@ -800,17 +915,20 @@ mod tests {
     use super::*;
 
     /// Records of every document shape, with the line each starts on;
-    /// what is not a list of leads is one lead or an error with a place.
+    /// what is not a list of leads is one lead (or a record error later),
+    /// invalid JSON an error with a place.
     #[test]
     fn documents_give_their_records_and_lines() {
-        let lines = |text: &str| -> Vec<(usize, usize, String)> {
+        let lines = |text: &str| -> Vec<(usize, usize, usize, String)> {
             super::document_records(text)
                 .unwrap()
+                .records
                 .iter()
                 .map(|r| {
                     (
                         r.number,
                         r.line,
+                        r.column,
                         String::from_utf8_lossy(r.bytes).into_owned(),
                     )
                 })
@@ -819,31 +937,51 @@ mod tests {
         assert_eq!(
             lines("[\n  {\"id\": 1},\n\n  {\"id\":\n 2}\n]"),
             vec![
-                (1, 2, "{\"id\": 1}".to_string()),
-                (2, 4, "{\"id\":\n 2}".to_string())
+                (1, 2, 3, "{\"id\": 1}".to_string()),
+                (2, 4, 3, "{\"id\":\n 2}".to_string())
             ]
         );
-        // Salesforce tree and query answers, HubSpot results, a BOM
+        // Salesforce tree, query answers and CLI output, HubSpot results and
+        // batch reads, a BOM
         for doc in [
             "{\"records\": [{\"a\": 1}, 7]}",
             "{\"totalSize\": 2, \"done\": true, \"records\": [{\"a\": 1}, 7]}",
+            "{\"status\": 0, \"result\": {\"done\": true, \"records\": [{\"a\": 1}, 7]}, \"warnings\": []}",
             "\u{feff}{\"results\": [{\"a\": 1}, 7], \"paging\": {}}",
+            "{\"status\": \"COMPLETE\", \"results\": [{\"a\": 1}, 7], \"startedAt\": \"x\", \"completedAt\": \"y\"}",
         ] {
             let got = lines(doc);
             assert_eq!(got.len(), 2, "{doc}");
-            assert_eq!(
-                (got[1].0, got[1].1, got[1].2.as_str()),
-                (2, 1, "7"),
-                "{doc}"
-            );
+            assert_eq!((got[1].0, got[1].1, got[1].3.as_str()), (2, 1, "7"), "{doc}");
+            assert!(super::document_records(doc).unwrap().notes.is_empty(), "{doc}");
         }
-        // an object with fields of its own is one lead, whole
+        // values one after another, as `jq .` writes them
+        let stream = "{\n  \"id\": 1\n}\n{\n  \"id\": 2\n}\n[{\"id\": 3}]\n";
+        let got = lines(stream);
+        assert_eq!(got.iter().map(|r| r.1).collect::<Vec<_>>(), vec![1, 4, 7]);
+        // an object with fields of its own is one lead, whole, with a note
+        // when a field of it looks like the leads
         let one = "\n{\"Id\": \"x\",\n \"records\": [1]}\n";
-        assert_eq!(lines(one), vec![(1, 2, one.trim().to_string())]);
+        assert_eq!(lines(one), vec![(1, 2, 1, one.trim().to_string())]);
+        let wrapped = "{\"ok\": true, \"data\": {\"records\": [{\"Id\": \"a\"}, {\"Id\": \"b\"}]}}";
+        let doc = super::document_records(wrapped).unwrap();
+        assert_eq!(doc.records.len(), 1);
+        assert!(
+            doc.notes[0].contains("`data.records` holds 2 objects"),
+            "{:?}",
+            doc.notes
+        );
+        // a page of a larger export says so
+        let page =
+            "{\"totalSize\": 9, \"done\": false, \"nextRecordsUrl\": \"/next\", \"records\": [{}]}";
+        let doc = super::document_records(page).unwrap();
+        assert!(doc.notes[0].contains("one page"), "{:?}", doc.notes);
         let e = super::document_records("[{\"a\": 1},\n {\"a\": }]").unwrap_err();
         assert_eq!((e.line, e.column), (2, 8), "{e:?}");
         assert!(!e.message.contains(" at line "), "{e:?}");
-        assert!(super::document_records("\"leads\"").is_err());
+        assert_eq!(super::document_records("{\n").unwrap_err().column, 1);
+        assert_eq!(lines("\"leads\"").len(), 1);
+        assert!(lines("").is_empty());
         assert_eq!(
             super::envelope_size("{\"records\": [], \"done\": true}"),
             Some(0)

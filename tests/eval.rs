@@ -392,36 +392,44 @@ fn a_crm_export_document_is_read_record_by_record() {
     );
 }
 
-/// A document that is not valid JSON is not guessed at: one message with
-/// the line and column, exit 2, nothing on stdout. Forcing NDJSON reads it
-/// line by line; several leads given to `--lead` are pointed to `--leads`.
+/// A document that is not valid JSON: forced, one message with the line
+/// and column and exit 2; guessed, a note with the place, then every line
+/// answered as NDJSON (nothing lost). Several leads given to `--lead` are
+/// pointed to `handoff eval --leads`.
 #[test]
 fn broken_documents_and_misplaced_exports_say_where_and_what_to_do() {
     const POLICY: &str = "examples/enterprise/policy.handoff";
+    let eval = |extra: &[&str], input: &str| {
+        let mut args = vec!["eval", POLICY, "--leads", "-", "--now", NOW];
+        args.extend_from_slice(extra);
+        run_cli(&args, input.as_bytes())
+    };
     let broken = "{\n  \"records\": [\n    {\"Id\": \"a\"},\n    {\"Id\": \"b\",}\n  ]\n}\n";
-    let (code, out, err) = run_cli(
-        &["eval", POLICY, "--leads", "-", "--now", NOW],
-        broken.as_bytes(),
-    );
+    let (code, out, err) = eval(&["--leads-format", "json"], broken);
     assert_eq!(code, 2, "{err}");
     assert!(out.is_empty(), "{out}");
     assert!(err.contains("at line 4, column"), "{err}");
     assert!(err.contains("--leads-format ndjson"), "{err}");
-    let (code, out, _) = run_cli(
-        &[
-            "eval",
-            POLICY,
-            "--leads",
-            "-",
-            "--leads-format",
-            "ndjson",
-            "--now",
-            NOW,
-        ],
-        broken.as_bytes(),
+    let (code, out, err) = eval(&[], broken);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("note:") && err.contains("at line 4, column"),
+        "{err}"
     );
-    assert_eq!(code, 3);
     assert_eq!(out.lines().count(), 6, "one answer per line: {out}");
+    // NDJSON whose first line looks like the start of a document: every
+    // good line still gets its decision
+    let lead = "{\"Id\": \"L1\", \"LastName\": \"A\", \"Company\": \"C\", \"Status\": \"Open - Not Contacted\"}";
+    for first in ["[1,2]", "{", "[broken", "{\"records\": []}", ""] {
+        let input = format!("{first}\n{lead}\n{lead}\n");
+        let (_, out, err) = eval(&[], &input);
+        let answers: Vec<&str> = out.lines().collect();
+        let decided = answers
+            .iter()
+            .filter(|l| l.contains("\"lead_id\":\"L1\""))
+            .count();
+        assert_eq!(decided, 2, "first line {first:?}: {out}\n{err}");
+    }
     let tree =
         "{\"records\": [{\"Id\": \"a\"}, {\"Id\": \"b\"}], \"totalSize\": 2, \"done\": true}";
     for cmd in ["eval", "explain"] {
@@ -430,7 +438,7 @@ fn broken_documents_and_misplaced_exports_say_where_and_what_to_do() {
         assert_eq!(code, 2, "{cmd}: {err}");
         assert!(out.is_empty());
         assert!(err.contains("a CRM export with 2 lead record(s)"), "{err}");
-        assert!(err.contains("--leads -"), "{err}");
+        assert!(err.contains("handoff eval POLICY --leads -"), "{err}");
     }
     let (code, _, err) = run_cli(
         &["eval", POLICY, "--lead", "-", "--now", NOW],
@@ -438,20 +446,111 @@ fn broken_documents_and_misplaced_exports_say_where_and_what_to_do() {
     );
     assert_eq!(code, 2);
     assert!(err.contains("a JSON array of 3 value(s)"), "{err}");
+    // a truncated array is an invalid lead, not "several leads"
+    let (code, _, err) = run_cli(&["eval", POLICY, "--lead", "-", "--now", NOW], b"[1, 2");
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("invalid JSON"), "{err}");
     // a one-line export object is a document too; a lead that merely has
     // a `records` field beside its own fields is a lead
-    let (code, out, _) = run_cli(
-        &["eval", POLICY, "--leads", "-", "--now", NOW],
-        tree.as_bytes(),
-    );
+    let (code, out, _) = eval(&[], tree);
     assert_eq!((code, out.lines().count()), (0, 2), "{out}");
-    let lead = "{\"Id\": \"x\", \"records\": [{\"Id\": \"a\"}]}\n";
-    let (code, out, _) = run_cli(
-        &["eval", POLICY, "--leads", "-", "--now", NOW],
-        lead.as_bytes(),
-    );
+    let one = "{\"Id\": \"x\", \"records\": [{\"Id\": \"a\"}]}\n";
+    let (code, out, _) = eval(&[], one);
     assert_eq!((code, out.lines().count()), (0, 1), "{out}");
     assert!(out.contains("\"lead_id\":\"x\""), "{out}");
+    // `--leads-format` only goes with `--leads`
+    let (code, _, err) = run_cli(
+        &[
+            "eval",
+            POLICY,
+            "--lead",
+            "-",
+            "--leads-format",
+            "json",
+            "--now",
+            NOW,
+        ],
+        b"{}",
+    );
+    assert_eq!(code, 2, "{err}");
+}
+
+/// Documents as tools write them: `jq .` (objects one after another), the
+/// Salesforce CLI (`{"status": 0, "result": {...}}`), a page of a longer
+/// export (a note says so), a wrapper this reader does not know (one lead,
+/// and a note on how to give the list).
+#[test]
+fn documents_as_tools_write_them() {
+    const POLICY: &str = "examples/enterprise/policy.handoff";
+    let text = std::fs::read_to_string("examples/enterprise/leads.ndjson").unwrap();
+    let lines: Vec<&str> = text.lines().take(3).collect();
+    let values: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (_, expected, _) = run_cli(
+        &["eval", POLICY, "--leads", "-", "--now", NOW],
+        (lines.join("\n") + "\n").as_bytes(),
+    );
+    let pretty_stream: String = values
+        .iter()
+        .map(|v| serde_json::to_string_pretty(v).unwrap() + "\n")
+        .collect();
+    let sf_cli = serde_json::to_string_pretty(&serde_json::json!({
+        "status": 0,
+        "result": {"records": values, "totalSize": 3, "done": true},
+        "warnings": []
+    }))
+    .unwrap();
+    for doc in [&pretty_stream, &sf_cli] {
+        let (code, out, err) = run_cli(
+            &["eval", POLICY, "--leads", "-", "--now", NOW],
+            doc.as_bytes(),
+        );
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(out, expected);
+        assert!(!err.contains("note:"), "{err}");
+    }
+    let page = serde_json::to_string(&serde_json::json!({
+        "totalSize": 300, "done": false, "nextRecordsUrl": "/services/data/v60.0/query/01g-2000",
+        "records": values
+    }))
+    .unwrap();
+    let (code, out, err) = run_cli(
+        &["eval", POLICY, "--leads", "-", "--now", NOW],
+        page.as_bytes(),
+    );
+    assert_eq!((code, out.clone()), (0, expected.clone()), "{err}");
+    assert!(
+        err.contains("note: the export says it holds one page"),
+        "{err}"
+    );
+    let unknown =
+        serde_json::to_string_pretty(&serde_json::json!({"ok": true, "data": {"records": values}}))
+            .unwrap();
+    let (code, out, err) = run_cli(
+        &["eval", POLICY, "--leads", "-", "--now", NOW],
+        unknown.as_bytes(),
+    );
+    assert_eq!((code, out.lines().count()), (0, 1), "{err}");
+    assert!(err.contains("`data.records` holds 3 objects"), "{err}");
+    assert!(err.contains("jq -c '.data.records[]'"), "{err}");
+    // a record too deep says where in the document, not in the record
+    let deep = format!(
+        "[\n  {{\"Id\": \"d\",\n   \"x\": {}{}}}\n]\n",
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    let (code, out, _) = run_cli(
+        &["eval", POLICY, "--leads", "-", "--now", NOW],
+        deep.as_bytes(),
+    );
+    assert_eq!(code, 3);
+    let e: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(e["error"]["kind"], "too_deep", "{e}");
+    assert_eq!(e["error"]["line"], 2, "{e}");
+    let message = e["error"]["message"].as_str().unwrap();
+    assert!(message.contains("(line 3, column"), "{message}");
 }
 
 #[test]

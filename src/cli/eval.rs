@@ -21,10 +21,11 @@ pub(crate) struct EvalArgs {
     /// (an array of leads, or a CRM export with `records`); a file, or `-`.
     #[arg(long)]
     leads: Option<PathBuf>,
-    /// How `--leads` is laid out: `auto` tells a JSON document (first line
-    /// `[...` or a lone `{`, or an export object) from NDJSON.
-    #[arg(long, value_enum, default_value_t = LeadsFormat::Auto, requires = "leads")]
-    leads_format: LeadsFormat,
+    /// How `--leads` is laid out [default: auto: a first line that opens an
+    /// array, opens an object it does not close, or is a whole export object
+    /// means a JSON document; otherwise NDJSON].
+    #[arg(long, value_enum, requires = "leads", conflicts_with = "lead")]
+    leads_format: Option<LeadsFormat>,
     /// The evaluation time (RFC 3339); default: the clock, recorded in each decision.
     #[arg(long)]
     now: Option<String>,
@@ -188,7 +189,14 @@ pub(crate) fn run_eval(a: EvalArgs) -> i32 {
             let text = to_line(&d, a.pretty);
             print_or_fail(&text)
         }
-        (None, Some(leads)) => batch(&engine, leads, a.leads_format, now, a.pretty, a.jobs),
+        (None, Some(leads)) => batch(
+            &engine,
+            leads,
+            a.leads_format.unwrap_or(LeadsFormat::Auto),
+            now,
+            a.pretty,
+            a.jobs,
+        ),
         (None, None) => fail("give the leads to evaluate: `--lead FILE` for one JSON object or `--leads FILE` for NDJSON (`-` reads standard input)"),
     }
 }
@@ -216,7 +224,6 @@ fn batch(
         streaming: stdin,
     };
     let stdout = std::io::stdout();
-    let out = stdout.lock();
     let input: Box<dyn Read + Send> = if stdin {
         Box::new(std::io::stdin())
     } else {
@@ -228,11 +235,15 @@ fn batch(
     let cannot_read =
         |e: std::io::Error| fail(format!("cannot read leads `{}`: {e}", path.display()));
     let summary = match format {
-        LeadsFormat::Ndjson => crate::batch::run(engine, input, out, &opts),
+        LeadsFormat::Ndjson => crate::batch::run(engine, input, stdout.lock(), &opts),
         LeadsFormat::Json => match read_all(input) {
-            Ok(bytes) => match document(engine, path, &bytes, out, &opts) {
+            Ok(bytes) => match document(engine, path, &bytes, stdout.lock(), &opts) {
                 Ok(summary) => summary,
-                Err(code) => return code,
+                Err(e) => {
+                    return fail(format!(
+                        "{e}; to read one lead per line instead, use `--leads-format ndjson`"
+                    ))
+                }
             },
             Err(e) => return cannot_read(e),
         },
@@ -247,13 +258,19 @@ fn batch(
                 if let Err(e) = { input }.read_to_end(&mut bytes) {
                     return cannot_read(e);
                 }
-                match document(engine, path, &bytes, out, &opts) {
+                match document(engine, path, &bytes, stdout.lock(), &opts) {
                     Ok(summary) => summary,
-                    Err(code) => return code,
+                    Err(e) => {
+                        // it only started like a document: lines it is, so
+                        // that every good line still gets its decision
+                        eprintln!("note: {e}; reading it as NDJSON, one lead per line");
+                        let bytes = std::io::Cursor::new(bytes);
+                        crate::batch::run(engine, bytes, stdout.lock(), &opts)
+                    }
                 }
             } else {
                 let input = std::io::Cursor::new(head).chain(input);
-                crate::batch::run(engine, input, out, &opts)
+                crate::batch::run(engine, input, stdout.lock(), &opts)
             }
         }
     };
@@ -299,13 +316,9 @@ fn not_one_lead(path: &Path, bytes: &[u8]) -> Option<i32> {
     let text = std::str::from_utf8(bytes).ok()?;
     let body = text.trim_start_matches('\u{feff}').trim_start();
     let what = if body.starts_with('[') {
-        let n = serde_json::from_str::<Vec<&serde_json::value::RawValue>>(body)
-            .map(|v| v.len())
-            .ok();
-        match n {
-            Some(n) => format!("a JSON array of {n} value(s)"),
-            None => "a JSON array".to_string(),
-        }
+        // an array that is not valid JSON is left to the usual message
+        let n = serde_json::from_str::<Vec<&serde_json::value::RawValue>>(body).ok()?;
+        format!("a JSON array of {} value(s)", n.len())
     } else {
         let n = crate::batch::envelope_size(body)?;
         format!("a CRM export with {n} lead record(s)")
@@ -316,7 +329,7 @@ fn not_one_lead(path: &Path, bytes: &[u8]) -> Option<i32> {
         path.display().to_string()
     };
     Some(fail(format!(
-        "`{}` holds {what}, not one lead: evaluate them with `--leads {file}` (one decision per lead)",
+        "`{}` holds {what}, not one lead: evaluate them with `handoff eval POLICY --leads {file}` (one decision per lead)",
         path.display()
     )))
 }
@@ -327,20 +340,13 @@ fn read_all(mut input: impl Read) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Reads until the first line that holds something is complete (or the
-/// input ends): enough to tell a JSON document from NDJSON, without
-/// waiting for more of a pipe than the first lead.
+/// Reads until the first line is complete (or the input ends): enough to
+/// tell a JSON document from NDJSON, without waiting for more of a pipe
+/// than the first lead.
 fn first_line<R: Read>(mut input: R) -> std::io::Result<(Vec<u8>, R)> {
     let mut head = Vec::new();
-    let mut buf = [0u8; 16 * 1024];
+    let mut buf = [0u8; 64 * 1024];
     loop {
-        let start = head
-            .iter()
-            .position(|b: &u8| !b" \t\r\n".contains(b))
-            .unwrap_or(head.len());
-        if head[start..].contains(&b'\n') {
-            return Ok((head, input));
-        }
         let n = match input.read(&mut buf) {
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
@@ -349,29 +355,48 @@ fn first_line<R: Read>(mut input: R) -> std::io::Result<(Vec<u8>, R)> {
         if n == 0 {
             return Ok((head, input));
         }
+        // only the new bytes can hold the first newline
+        let done = buf[..n].contains(&b'\n');
         head.extend_from_slice(&buf[..n]);
+        if done {
+            return Ok((head, input));
+        }
     }
 }
 
-/// Whether input that starts with `head` is one JSON document: its first
-/// line opens an array, is a lone `{`, or is a whole CRM export object.
+/// Whether input whose first line is in `head` is a JSON document: the line
+/// opens an array, opens an object it does not close (a pretty-printed
+/// export), or is a whole CRM export object. A blank first line means
+/// NDJSON (answered at once, as an empty line).
 fn looks_like_document(head: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(head);
-    let text = text.trim_start_matches('\u{feff}').trim_start();
-    let line = text.lines().next().unwrap_or("").trim();
-    line.starts_with('[')
-        || line == "{"
-        || (line.starts_with('{') && crate::batch::envelope_size(line).is_some())
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let line = head.split(|b| *b == b'\n').next().unwrap_or_default();
+    let Ok(line) = std::str::from_utf8(line) else {
+        return false;
+    };
+    let line = line.trim();
+    if line.starts_with('[') {
+        return true;
+    }
+    if !line.starts_with('{') {
+        return false;
+    }
+    match serde_json::from_str::<serde::de::IgnoredAny>(line) {
+        Ok(_) => crate::batch::envelope_size(line).is_some(),
+        Err(e) => e.is_eof(),
+    }
 }
 
-/// Evaluates the leads of a JSON document (see `--leads-format json`).
+/// Evaluates the leads of a JSON document (see `--leads-format json`); the
+/// message when it is not one.
 fn document(
     engine: &Engine,
     path: &Path,
     bytes: &[u8],
     out: impl Write,
     opts: &crate::batch::Options,
-) -> Result<crate::batch::Summary, i32> {
+) -> Result<crate::batch::Summary, String> {
+    let name = path.display();
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -382,22 +407,22 @@ fn document(
                     .iter()
                     .rposition(|b| *b == b'\n')
                     .map_or(0, |i| i + 1);
-            return Err(fail(format!(
-                "`{}` is not UTF-8 at line {line}, column {column}: save the export as UTF-8",
-                path.display()
-            )));
+            return Err(format!(
+                "`{name}` is not UTF-8 at line {line}, column {column}: save the export as UTF-8"
+            ));
         }
     };
     match crate::batch::document_records(text) {
-        Ok(records) => Ok(crate::batch::run_records(engine, records, out, opts)),
-        Err(e) if e.line > 0 => Err(fail(format!(
-            "`{}` is read as one JSON document (it starts like one), but it is not valid JSON at line {}, column {}: {}; fix the document, or give one lead per line with `--leads-format ndjson`",
-            path.display(),
-            e.line,
-            e.column,
-            e.message
-        ))),
-        Err(e) => Err(fail(format!("`{}`: {}", path.display(), e.message))),
+        Ok(doc) => {
+            for note in &doc.notes {
+                eprintln!("note: {note}");
+            }
+            Ok(crate::batch::run_records(engine, doc.records, out, opts))
+        }
+        Err(e) => Err(format!(
+            "`{name}` is not one JSON document (or several one after another): at line {}, column {}: {}",
+            e.line, e.column, e.message
+        )),
     }
 }
 
