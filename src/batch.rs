@@ -179,16 +179,37 @@ pub fn write_line(d: &Decision, pretty: bool, out: &mut Vec<u8>) {
     out.push(b'\n');
 }
 
-/// The error record of a line that could not be evaluated.
-fn write_error(bytes: &[u8], line: usize, e: &crate::RecordError, out: &mut Vec<u8>) {
-    let rec = serde_json::json!({ "error": {
+/// The error record of a line (or of a JSON document's `record`, from 1)
+/// that could not be evaluated.
+fn write_error(
+    bytes: &[u8],
+    line: usize,
+    record: Option<usize>,
+    e: &crate::RecordError,
+    out: &mut Vec<u8>,
+) {
+    let mut rec = serde_json::json!({ "error": {
         "line": line,
         "lead_id": lead_id_guess(bytes),
         "kind": e.kind,
         "message": e.message,
     }});
+    if let Some(n) = record {
+        rec["error"]["record"] = n.into();
+    }
     let _ = serde_json::to_writer(&mut *out, &rec);
     out.push(b'\n');
+}
+
+/// Writes what is left in `buf` and flushes, unless the batch already
+/// failed; the first failure.
+fn finish(out: &mut impl Write, buf: &[u8], io_error: Option<String>) -> Option<String> {
+    io_error.or_else(|| {
+        out.write_all(buf)
+            .and_then(|_| out.flush())
+            .err()
+            .map(|e| e.to_string())
+    })
 }
 
 /// Why a JSON document of leads could not be read: where, and what.
@@ -457,15 +478,11 @@ pub fn run_records<'a, W: Write>(
             }
             Err(e) => {
                 counts.errors += 1;
-                let rec = serde_json::json!({ "error": {
-                    "line": r.line,
-                    "record": r.number,
-                    "lead_id": lead_id_guess(r.bytes),
-                    "kind": e.kind,
-                    "message": in_document(&r, e),
-                }});
-                let _ = serde_json::to_writer(&mut buf, &rec);
-                buf.push(b'\n');
+                let e = crate::RecordError {
+                    kind: e.kind,
+                    message: in_document(&r, e),
+                };
+                write_error(r.bytes, r.line, Some(r.number), &e, &mut buf);
             }
         }
         if buf.len() >= FLUSH {
@@ -476,12 +493,7 @@ pub fn run_records<'a, W: Write>(
             buf.clear();
         }
     }
-    if io_error.is_none() {
-        if let Err(e) = out.write_all(&buf).and_then(|_| out.flush()) {
-            io_error = Some(e.to_string());
-        }
-    }
-    counts.into_summary(io_error)
+    counts.into_summary(finish(&mut out, &buf, io_error))
 }
 
 /// A decision the writer completes: its offset in the chunk's output.
@@ -521,7 +533,7 @@ fn eval_chunk<'p>(
             }
             Err(e) => {
                 counts.errors += 1;
-                write_error(bytes, line_no, &e, out);
+                write_error(bytes, line_no, None, &e, out);
             }
         }
         line_no += 1;
@@ -567,12 +579,7 @@ fn inline<R: Read, W: Write>(
             buf.clear();
         }
     }
-    if io_error.is_none() {
-        if let Err(e) = out.write_all(&buf).and_then(|_| out.flush()) {
-            io_error = Some(e.to_string());
-        }
-    }
-    counts.into_summary(io_error)
+    counts.into_summary(finish(&mut out, &buf, io_error))
 }
 
 /// A chunk of input lines, numbered.
