@@ -50,9 +50,9 @@ pub(crate) enum LeadsFormat {
     Auto,
     /// One lead object per line.
     Ndjson,
-    /// One JSON document: an array of leads, an export object whose
-    /// `records` (Salesforce) or `results` (HubSpot) list the leads, or a
-    /// single lead object.
+    /// JSON documents: an array of leads, an export object whose `records`
+    /// (Salesforce) or `results` (HubSpot) list the leads, or a lead object;
+    /// one, or several one after another (as `jq .` prints them).
     Json,
 }
 
@@ -197,7 +197,7 @@ pub(crate) fn run_eval(a: EvalArgs) -> i32 {
             a.pretty,
             a.jobs,
         ),
-        (None, None) => fail("give the leads to evaluate: `--lead FILE` for one JSON object or `--leads FILE` for NDJSON (`-` reads standard input)"),
+        (None, None) => fail("give the leads to evaluate: `--lead FILE` for one JSON object or `--leads FILE` for NDJSON or a JSON array or export (`-` reads standard input)"),
     }
 }
 
