@@ -120,6 +120,24 @@ impl<'a> Scanner<'a, '_> {
         }
     }
 
+    /// After a value inside `[...]` or `{...}`: `true` past a `,` (more
+    /// follows), `false` past the closing `close`.
+    #[inline(always)]
+    fn more(&mut self, close: u8) -> R<bool> {
+        self.ws();
+        match self.peek() {
+            Some(b',') => {
+                self.i += 1;
+                Ok(true)
+            }
+            Some(c) if c == close => {
+                self.i += 1;
+                Ok(false)
+            }
+            _ => Err(Stop::Invalid),
+        }
+    }
+
     fn enter(&mut self) -> R<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
@@ -327,14 +345,8 @@ impl<'a> Scanner<'a, '_> {
                         self.ws();
                         self.expect(b':')?;
                         self.skip()?;
-                        self.ws();
-                        match self.peek() {
-                            Some(b',') => self.i += 1,
-                            Some(b'}') => {
-                                self.i += 1;
-                                break;
-                            }
-                            _ => return Err(Stop::Invalid),
+                        if !self.more(b'}')? {
+                            break;
                         }
                     }
                 }
@@ -350,14 +362,8 @@ impl<'a> Scanner<'a, '_> {
                 } else {
                     loop {
                         self.skip()?;
-                        self.ws();
-                        match self.peek() {
-                            Some(b',') => self.i += 1,
-                            Some(b']') => {
-                                self.i += 1;
-                                break;
-                            }
-                            _ => return Err(Stop::Invalid),
+                        if !self.more(b']')? {
+                            break;
                         }
                     }
                 }
@@ -464,14 +470,8 @@ impl<'a> Scanner<'a, '_> {
                 // a key that is both read and the lead id
                 (Some(_), Some(_)) => return Err(Stop::Fallback),
             }
-            self.ws();
-            match self.peek() {
-                Some(b',') => self.i += 1,
-                Some(b'}') => {
-                    self.i += 1;
-                    break;
-                }
-                _ => return Err(Stop::Invalid),
+            if !self.more(b'}')? {
+                break;
             }
         }
         self.depth -= 1;
@@ -638,14 +638,8 @@ impl<'a> Scanner<'a, '_> {
                     _ => self.leaf(ex, elem_ty, info, None)?,
                 };
                 items.push(item);
-                self.ws();
-                match self.peek() {
-                    Some(b',') => self.i += 1,
-                    Some(b']') => {
-                        self.i += 1;
-                        break;
-                    }
-                    _ => return Err(Stop::Invalid),
+                if !self.more(b']')? {
+                    break;
                 }
             }
         }
