@@ -438,24 +438,16 @@ impl<'a> Scanner<'a, '_> {
                 (Some(i), None) => match &proj.keys[i].1 {
                     ProjNode::Leaf(s) => {
                         let info = &slots[*s as usize];
-                        if info.keep_json {
-                            // a field that travels whole: its slot as usual,
-                            // plus where its JSON is, for the packet
-                            let start = self.i;
-                            out[*s as usize] =
-                                self.leaf(ex, &info.ty, info, elems.get(s).copied())?;
-                            if let Some((first, len)) = ex.lists.last.take() {
-                                ex.lists.slots.push((*s, first, len));
-                            }
-                            if self.b.get(start..self.i) != Some(b"null") {
-                                ex.json.push((*s, Kept::Text(start, self.i)));
-                            }
-                        } else {
-                            out[*s as usize] =
-                                self.leaf(ex, &info.ty, info, elems.get(s).copied())?;
-                            if let Some((first, len)) = ex.lists.last.take() {
-                                ex.lists.slots.push((*s, first, len));
-                            }
+                        let start = self.i;
+                        out[*s as usize] = self.leaf(ex, &info.ty, info, elems.get(s).copied())?;
+                        // a list of the lead's own: its slot, for `Lists::finish`
+                        if let Some((first, len)) = ex.lists.last.take() {
+                            ex.lists.slots.push((*s, first, len));
+                        }
+                        // a field that travels whole: where its JSON is,
+                        // for the packet
+                        if info.keep_json && self.b.get(start..self.i) != Some(b"null") {
+                            ex.json.push((*s, Kept::Text(start, self.i)));
                         }
                     }
                     ProjNode::Record(p) => match self.peek() {
