@@ -4,6 +4,8 @@
 //! type, an unknown enum value, a malformed email or timestamp becomes
 //! `Missing` plus a [`SchemaIssue`]; placeholders become `Missing` quietly.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 use super::value::{Fields, Val};
@@ -17,8 +19,9 @@ pub(crate) struct Extractor<'a> {
     pub issues: Vec<SchemaIssue>,
     /// The JSON of `keep_json` slots, as given.
     pub json: Vec<(u32, Kept)>,
-    /// Vectors to build lists and list elements in, reused.
-    pub pool: Vec<Vec<Val>>,
+    /// Vectors to build lists and list elements in, and the shared arrays
+    /// they end in, reused from lead to lead.
+    pub pool: Pool,
     /// The records of the lists being read: (item index, first cell).
     pub rows: Vec<(usize, usize)>,
     /// Lists: the items of the lead's own lists (not lists inside lists),
@@ -50,12 +53,12 @@ impl Lists {
 
     /// Stores every list read into its slot, as a window on one shared
     /// array.
-    pub fn finish(&mut self, out: &mut [Val]) {
+    pub fn finish(&mut self, out: &mut [Val], pool: &mut Pool) {
         if !self.slots.is_empty() {
-            let shared: std::sync::Arc<[Val]> = self.items.drain(..).collect();
+            let shared = pool.share(&mut self.items);
             for (slot, start, len) in self.slots.drain(..) {
                 if let Some(v) = out.get_mut(slot as usize) {
-                    *v = Val::List(Fields::window(&shared, start, len));
+                    *v = Val::List(shared.sub(start, len));
                 }
             }
         }
@@ -70,17 +73,81 @@ impl Lists {
     }
 }
 
+/// The arrays a thread builds lists in, kept from lead to lead: vectors
+/// to read items into, and the shared arrays that lists and records end
+/// in as windows. Once a lead's values are dropped, its shared arrays
+/// are this pool's alone again and take the next lead's items: reading a
+/// lead allocates no array once the pool has grown to the leads' shape.
+#[derive(Default)]
+pub(crate) struct Pool {
+    vecs: Vec<Vec<Val>>,
+    /// Shared arrays, with how many of their cells the last use filled
+    /// (the cells after those are `Missing`).
+    shared: Vec<(Arc<[Val]>, usize)>,
+    /// The array of empty lists.
+    empty: Option<Arc<[Val]>>,
+}
+
+/// At most this many shared arrays are kept a thread (a lead uses two or
+/// three: its lists, and the records of each list of records).
+const SHARED_KEPT: usize = 16;
+
+impl Pool {
+    /// An empty vector.
+    pub fn vec(&mut self) -> Vec<Val> {
+        self.vecs.pop().unwrap_or_default()
+    }
+
+    /// Moves `items` (left empty) into a shared array and returns the
+    /// window on them: an array of the pool that nothing else holds, or a
+    /// new one, kept when there is room.
+    pub fn share(&mut self, items: &mut Vec<Val>) -> Fields {
+        let n = items.len();
+        if n == 0 {
+            let empty = self.empty.get_or_insert_with(|| Arc::from(Vec::new()));
+            return Fields::window(empty, 0, 0);
+        }
+        for (cells, used) in &mut self.shared {
+            if cells.len() < n {
+                continue;
+            }
+            if let Some(c) = Arc::get_mut(cells) {
+                for (cell, item) in c.iter_mut().zip(items.drain(..)) {
+                    *cell = item;
+                }
+                // what the last use left after these
+                for cell in c.get_mut(n..*used).unwrap_or_default() {
+                    *cell = Val::Missing;
+                }
+                *used = n;
+                return Fields::window(cells, 0, n);
+            }
+        }
+        // room for a few more items than this list, so that the next
+        // lead's slightly longer list fits
+        let len = n.max(16).next_power_of_two();
+        let mut v = std::mem::take(items);
+        v.resize_with(len, || Val::Missing);
+        let cells: Arc<[Val]> = Arc::from(v);
+        let fields = Fields::window(&cells, 0, n);
+        if self.shared.len() < SHARED_KEPT {
+            self.shared.push((cells, n));
+        }
+        fields
+    }
+}
+
 impl Extractor<'_> {
     /// An empty vector from the pool.
     pub fn vec(&mut self) -> Vec<Val> {
-        self.pool.pop().unwrap_or_default()
+        self.pool.vec()
     }
 
-    /// Moves the items into one shared slice (a single allocation) and
-    /// returns the vector to the pool.
-    pub fn share(&mut self, mut items: Vec<Val>) -> std::sync::Arc<[Val]> {
-        let shared = items.drain(..).collect();
-        self.pool.push(items);
+    /// Moves the items into a shared array of the pool and returns the
+    /// vector to the pool.
+    pub fn share(&mut self, mut items: Vec<Val>) -> Fields {
+        let shared = self.pool.share(&mut items);
+        self.pool.vecs.push(items);
         shared
     }
 }
@@ -176,17 +243,29 @@ impl Extractor<'_> {
     /// Converts a JSON scalar to a value of type `ty` (shared by the
     /// `Value` path and the streaming path, so both decide alike).
     pub(crate) fn scalar(&mut self, sc: Scalar<'_>, ty: &Ty, info: &SlotInfo) -> Val {
-        match (ty, sc) {
+        let mut v = Val::Missing;
+        self.scalar_into(sc, ty, info, &mut v);
+        v
+    }
+
+    /// [`Extractor::scalar`] written into `out` (the reader's slots): a
+    /// `Val` returned through memory and then copied costs a
+    /// store-forwarding stall on every field.
+    pub(crate) fn scalar_into(&mut self, sc: Scalar<'_>, ty: &Ty, info: &SlotInfo, out: &mut Val) {
+        *out = match (ty, sc) {
             (Ty::String | Ty::Email | Ty::Enum(_), Scalar::Str(s)) => {
                 if is_placeholder(info, s) {
-                    return Val::Missing;
-                }
-                match ty {
-                    Ty::Email if !looks_like_email(s) => self.issue_found(info, ty, sc.describe()),
-                    Ty::Enum(vals) if !vals.iter().any(|x| x == s) => {
-                        self.issue_found(info, ty, sc.describe())
+                    Val::Missing
+                } else {
+                    match ty {
+                        Ty::Email if !looks_like_email(s) => {
+                            self.issue_found(info, ty, sc.describe())
+                        }
+                        Ty::Enum(vals) if !vals.iter().any(|x| x == s) => {
+                            self.issue_found(info, ty, sc.describe())
+                        }
+                        _ => Val::Str(s.into()),
                     }
-                    _ => Val::Str(s.into()),
                 }
             }
             (Ty::Int, Scalar::U64(n)) => Val::Num(n as f64),
@@ -206,7 +285,7 @@ impl Extractor<'_> {
             },
             (Ty::Unknown, _) => Val::Missing,
             _ => self.issue_found(info, ty, sc.describe()),
-        }
+        };
     }
 
     fn convert(&mut self, v: &Value, ty: &Ty, info: &SlotInfo, elem_frame: Option<usize>) -> Val {
@@ -223,7 +302,7 @@ impl Extractor<'_> {
                             let mut vals = self.vec();
                             vals.resize_with(slots.len(), || Val::Missing);
                             self.object(proj, slots, elems, o, &mut vals);
-                            Val::Rec(Fields::new(self.share(vals)))
+                            Val::Rec(self.share(vals))
                         }
                         (Ty::Record(_), Value::Object(_), None) => {
                             Val::Rec(Fields::new(Vec::new().into()))
@@ -232,7 +311,7 @@ impl Extractor<'_> {
                         (t, item, _) => self.convert(item, t, info, None),
                     });
                 }
-                Val::List(Fields::new(self.share(out)))
+                Val::List(self.share(out))
             }
             (Ty::Record(_), Value::Object(_)) => Val::Rec(Fields::new(Vec::new().into())),
             (Ty::Unknown, _) => Val::Missing,

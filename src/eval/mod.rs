@@ -108,7 +108,7 @@ impl Engine {
     /// say). `evaluate(lead, now)` is `evaluate_prepared(&prepare(lead), now)`.
     pub fn prepare(&self, lead: &serde_json::Map<String, Value>) -> Prepared {
         let mut slots = vec![Val::Missing; self.policy.slots.len()];
-        let ex = self.read_map(lead, &mut slots, Vec::new());
+        let ex = self.read_map(lead, &mut slots, Default::default());
         Prepared {
             slots,
             issues: ex.issues,
@@ -124,7 +124,7 @@ impl Engine {
         &self,
         lead: &serde_json::Map<String, Value>,
         slots: &mut [Val],
-        pool: Vec<Vec<Val>>,
+        pool: extract::Pool,
     ) -> extract::Extractor<'_> {
         let mut ex = extract::Extractor {
             frames: &self.frames,
@@ -218,7 +218,7 @@ impl Engine {
                 &mut ws.scratch,
             );
             if read.is_ok() {
-                ex.lists.finish(&mut slots);
+                ex.lists.finish(&mut slots, &mut ex.pool);
             }
             ex.lists.reset();
             ws.lists = std::mem::take(&mut ex.lists);
@@ -294,8 +294,8 @@ pub struct Prepared {
 #[derive(Default)]
 struct Workspace {
     slots: Vec<Val>,
-    /// Vectors for building lists and list elements.
-    pool: Vec<Vec<Val>>,
+    /// Vectors and shared arrays for building lists and list elements.
+    pool: extract::Pool,
     /// The record stack of the scanner's lists.
     rows: Vec<(usize, usize)>,
     signals: Vec<Option<Val>>,
@@ -451,6 +451,7 @@ impl<'p> Cx<'p, '_> {
                 },
             ));
         }
+        d.scores.entries.reserve(p.scores.len());
         for (i, s) in p.scores.iter().enumerate() {
             let v = self.score(i);
             d.scores.entries.push((s.name.t(), Number(v)));
@@ -465,6 +466,7 @@ impl<'p> Cx<'p, '_> {
                 unmet,
             });
         }
+        d.metrics.entries.reserve(p.metrics.len());
         for m in &p.metrics {
             let mv = self.metric(m);
             d.metrics.entries.push((m.name.t(), mv));

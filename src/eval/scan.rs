@@ -439,7 +439,10 @@ impl<'a> Scanner<'a, '_> {
                     ProjNode::Leaf(s) => {
                         let info = &slots[*s as usize];
                         let start = self.i;
-                        out[*s as usize] = self.leaf(ex, &info.ty, info, elems.get(s).copied())?;
+                        // written in place: a `Val` returned through memory
+                        // and copied costs a store-forwarding stall a field
+                        let slot = &mut out[*s as usize];
+                        self.leaf(ex, &info.ty, info, elems.get(s).copied(), slot)?;
                         // a list of the lead's own: its slot, for `Lists::finish`
                         if let Some((first, len)) = ex.lists.last.take() {
                             ex.lists.slots.push((*s, first, len));
@@ -513,32 +516,37 @@ impl<'a> Scanner<'a, '_> {
         })
     }
 
-    /// One field value of type `ty`.
+    /// One field value of type `ty`, into `out`.
     fn leaf(
         &mut self,
         ex: &mut Extractor<'_>,
         ty: &Ty,
         info: &SlotInfo,
         elem: Option<usize>,
-    ) -> R<Val> {
+        out: &mut Val,
+    ) -> R<()> {
         match self.peek().ok_or(Stop::Invalid)? {
-            b'[' => self.list(ex, ty, info, elem),
+            b'[' => self.list(ex, ty, info, elem, out),
             b'{' => {
                 self.skip()?;
-                Ok(match ty {
+                *out = match ty {
                     Ty::Record(_) => Val::Rec(Fields::new(Vec::new().into())),
                     Ty::Unknown => Val::Missing,
                     _ => ex.issue_found(info, ty, "an object".into()),
-                })
+                };
+                Ok(())
             }
-            _ => match self.scalar()? {
-                None => Ok(Val::Missing),
-                Some(sc) => Ok(ex.scalar(sc, ty, info)),
-            },
+            _ => {
+                match self.scalar()? {
+                    None => *out = Val::Missing,
+                    Some(sc) => ex.scalar_into(sc, ty, info, out),
+                }
+                Ok(())
+            }
         }
     }
 
-    /// A list value (the `[` is next).
+    /// A list value (the `[` is next), into `out`.
     #[inline(never)]
     fn list(
         &mut self,
@@ -546,13 +554,15 @@ impl<'a> Scanner<'a, '_> {
         ty: &Ty,
         info: &SlotInfo,
         elem: Option<usize>,
-    ) -> R<Val> {
+        out: &mut Val,
+    ) -> R<()> {
         let Ty::List(elem_ty) = ty else {
             self.skip()?;
-            if *ty == Ty::Unknown {
-                return Ok(Val::Missing);
-            }
-            return Ok(ex.issue_found(info, ty, "a list".into()));
+            *out = match ty {
+                Ty::Unknown => Val::Missing,
+                _ => ex.issue_found(info, ty, "a list".into()),
+            };
+            return Ok(());
         };
         self.enter()?;
         self.i += 1;
@@ -585,16 +595,18 @@ impl<'a> Scanner<'a, '_> {
             let width = frames.frames[f].1.len();
             let shared = ex.share(c);
             for (item, start) in ex.rows.drain(mark..) {
-                items[item] = Val::Rec(Fields::window(&shared, start, width));
+                items[item] = Val::Rec(shared.sub(start, width));
             }
         }
         if shared_here {
             ex.lists.last = Some((first, items.len() - first));
             ex.lists.items = items;
             // stored by `Lists::finish` once the lead is read
-            return Ok(Val::Missing);
+            *out = Val::Missing;
+            return Ok(());
         }
-        Ok(Val::List(Fields::new(ex.share(items))))
+        *out = Val::List(ex.share(items));
+        Ok(())
     }
 
     /// The items of a list after its `[`, up to and with its `]`: into
@@ -615,7 +627,7 @@ impl<'a> Scanner<'a, '_> {
         } else {
             loop {
                 self.ws();
-                let item = match (elem_ty, elem, self.peek()) {
+                match (elem_ty, elem, self.peek()) {
                     (Ty::Record(_), Some(f), Some(b'{')) => {
                         let (proj, slots, elems) = &frames.frames[f];
                         let mut c = cells.take().unwrap_or_else(|| ex.vec());
@@ -625,11 +637,14 @@ impl<'a> Scanner<'a, '_> {
                         *cells = Some(c);
                         read?;
                         ex.rows.push((items.len(), base));
-                        Val::Missing
+                        items.push(Val::Missing);
                     }
-                    _ => self.leaf(ex, elem_ty, info, None)?,
-                };
-                items.push(item);
+                    _ => {
+                        items.push(Val::Missing);
+                        let last = items.len() - 1;
+                        self.leaf(ex, elem_ty, info, None, &mut items[last])?;
+                    }
+                }
                 if !self.more(b']')? {
                     break;
                 }

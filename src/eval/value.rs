@@ -61,6 +61,20 @@ impl Fields {
     }
 }
 
+impl Fields {
+    /// The `len` fields of this window from its `start` (a range past its
+    /// end is cut to what exists).
+    pub fn sub(&self, start: usize, len: usize) -> Fields {
+        let start = start.min(self.len as usize);
+        let len = len.min(self.len as usize - start);
+        Fields {
+            cells: self.cells.clone(),
+            start: self.start + start as u32,
+            len: len as u32,
+        }
+    }
+}
+
 impl From<Arc<[Val]>> for Fields {
     fn from(items: Arc<[Val]>) -> Fields {
         Fields::new(items)
