@@ -958,3 +958,106 @@ fn io_problems_and_odd_files_are_reported_not_lost() {
         assert_eq!(status.code(), Some(2));
     }
 }
+
+/// Conditions follow Kleene's three-valued logic: every connective, on
+/// every combination of true, false and missing, through both readers;
+/// and a score point or a quality flag needs a condition that is true.
+#[test]
+fn conditions_follow_three_valued_logic_on_every_combination() {
+    let src = r#"
+policy "Logic" {}
+lead {
+  id: string
+  a: bool?
+  b: bool?
+  n: int?
+  tags: list<string>?
+  items: list<{ ok: bool? }>?
+}
+signal s_not = not a
+signal s_and = a and b
+signal s_or = a or b
+signal s_all = all { a, b }
+signal s_any = any { a, b }
+signal s_two = at least 2 of { a, b, n >= 1 }
+signal s_cmp = n >= 1
+signal s_in = "x" in tags
+signal s_present = present(a)
+signal s_some = any(items, i -> i.ok)
+signal s_every = all(items, i -> i.ok)
+signal s_nested = not (a and not b) or (n > 5)
+score points "Points" {
+  points 10 when a and b
+  points 1 per count(items, i -> i.ok)
+}
+"#;
+    let e = engine_from(src);
+    type T = Option<bool>;
+    let not = |x: T| x.map(|v| !v);
+    let and = |x: T, y: T| match (x, y) {
+        (Some(false), _) | (_, Some(false)) => Some(false),
+        (Some(true), Some(true)) => Some(true),
+        _ => None,
+    };
+    let or = |x: T, y: T| match (x, y) {
+        (Some(true), _) | (_, Some(true)) => Some(true),
+        (Some(false), Some(false)) => Some(false),
+        _ => None,
+    };
+    let json = |x: T| match x {
+        Some(v) => v.to_string(),
+        None => "null".into(),
+    };
+    let values = [Some(true), Some(false), None];
+    let mut checked = 0;
+    for a in values {
+        for b in values {
+            for n in [Some(0), Some(3), Some(9), None] {
+                let c: T = n.map(|n| n >= 1);
+                let line = format!(
+                    r#"{{"id":"l","a":{},"b":{},"n":{},"tags":["y","x"],"items":[{{"ok":{}}},{{"ok":{}}}]}}"#,
+                    json(a),
+                    json(b),
+                    n.map_or("null".into(), |n| n.to_string()),
+                    json(a),
+                    json(b),
+                );
+                let count = |x: T, y: T| [x, y].iter().filter(|v| **v == Some(true)).count() as f64;
+                let yes = [a, b, c].iter().filter(|v| **v == Some(true)).count();
+                let unknown = [a, b, c].iter().filter(|v| v.is_none()).count();
+                let two = if yes >= 2 {
+                    Some(true)
+                } else if yes + unknown >= 2 {
+                    None
+                } else {
+                    Some(false)
+                };
+                let expected: [(&str, T); 12] = [
+                    ("s_not", not(a)),
+                    ("s_and", and(a, b)),
+                    ("s_or", or(a, b)),
+                    ("s_all", and(a, b)),
+                    ("s_any", or(a, b)),
+                    ("s_two", two),
+                    ("s_cmp", c),
+                    ("s_in", Some(true)),
+                    ("s_present", Some(a.is_some())),
+                    ("s_some", or(a, b)),
+                    ("s_every", and(a, b)),
+                    ("s_nested", or(not(and(a, not(b))), n.map(|n| n > 5))),
+                ];
+                let fast = e.evaluate_bytes(line.as_bytes(), now()).unwrap();
+                let plain = e.evaluate(&lead(&line), now());
+                for d in [&fast, &plain] {
+                    for (name, want) in expected {
+                        assert_eq!(d.signals[name].value, want, "{name} on {line}");
+                        checked += 1;
+                    }
+                    let points = 10.0 * f64::from(u8::from(and(a, b) == Some(true))) + count(a, b);
+                    assert_eq!(d.scores["points"].0, points, "points on {line}");
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 3 * 3 * 4 * 12 * 2);
+}

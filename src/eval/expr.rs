@@ -6,6 +6,62 @@ use crate::ir::{ArithOp, CmpOp, Ex, Func};
 
 static MISSING: Val = Val::Missing;
 
+/// A truth value of three-valued logic: what conditions evaluate to.
+/// Conditions are most of a policy, and a `Tri` comes back in a register
+/// where a `Val` comes back through memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tri {
+    False,
+    True,
+    /// Missing: neither true nor false.
+    Unknown,
+}
+
+impl Tri {
+    /// The truth of a value: anything but a boolean is unknown.
+    #[inline]
+    pub fn of(v: &Val) -> Tri {
+        match v {
+            Val::Bool(true) => Tri::True,
+            Val::Bool(false) => Tri::False,
+            _ => Tri::Unknown,
+        }
+    }
+
+    #[inline]
+    pub fn from_bool(b: bool) -> Tri {
+        if b {
+            Tri::True
+        } else {
+            Tri::False
+        }
+    }
+
+    #[inline]
+    pub fn val(self) -> Val {
+        match self {
+            Tri::True => Val::Bool(true),
+            Tri::False => Val::Bool(false),
+            Tri::Unknown => Val::Missing,
+        }
+    }
+
+    /// `true` only for true: unknown is "not met".
+    #[inline]
+    pub fn is_true(self) -> bool {
+        self == Tri::True
+    }
+
+    #[inline]
+    pub fn as_bool(self) -> Option<bool> {
+        match self {
+            Tri::True => Some(true),
+            Tri::False => Some(false),
+            Tri::Unknown => None,
+        }
+    }
+}
+
 impl Cx<'_, '_> {
     /// The value of a constant, a slot or a lambda variable, borrowed:
     /// comparisons read these without cloning them.
@@ -66,106 +122,28 @@ impl Cx<'_, '_> {
                     _ => Val::Missing,
                 }
             }
-            Ex::Signal(i) => self.signal(*i as usize),
+            Ex::Signal(i) => self.signal(*i as usize).val(),
             Ex::Score(i) => Val::Num(self.score(*i as usize)),
-            Ex::Not(x) => match self.eval(x) {
-                Val::Bool(b) => Val::Bool(!b),
-                _ => Val::Missing,
-            },
+            Ex::Not(_)
+            | Ex::And(..)
+            | Ex::Or(..)
+            | Ex::AllOf(_)
+            | Ex::AnyOf(_)
+            | Ex::AtLeast(..)
+            | Ex::Cmp(..)
+            | Ex::In(..)
+            | Ex::Present(_)
+            | Ex::AnyItem(..)
+            | Ex::AllItems(..)
+            | Ex::Matches(..) => self.truth(e).val(),
             Ex::Neg(x) => match self.eval(x) {
                 Val::Num(n) => Val::Num(-n),
                 Val::Dur(d) => Val::Dur(-d),
                 _ => Val::Missing,
             },
-            Ex::And(a, b) => {
-                let l = self.eval(a);
-                if matches!(l, Val::Bool(false)) {
-                    return l;
-                }
-                let r = self.eval(b);
-                match (l, r) {
-                    (_, Val::Bool(false)) => Val::Bool(false),
-                    (Val::Bool(true), Val::Bool(true)) => Val::Bool(true),
-                    _ => Val::Missing,
-                }
-            }
-            Ex::Or(a, b) => {
-                let l = self.eval(a);
-                if matches!(l, Val::Bool(true)) {
-                    return l;
-                }
-                let r = self.eval(b);
-                match (l, r) {
-                    (_, Val::Bool(true)) => Val::Bool(true),
-                    (Val::Bool(false), Val::Bool(false)) => Val::Bool(false),
-                    _ => Val::Missing,
-                }
-            }
-            Ex::AllOf(items) => {
-                let mut missing = false;
-                for i in items {
-                    match self.eval(i) {
-                        Val::Bool(false) => return Val::Bool(false),
-                        Val::Bool(true) => {}
-                        _ => missing = true,
-                    }
-                }
-                if missing {
-                    Val::Missing
-                } else {
-                    Val::Bool(true)
-                }
-            }
-            Ex::AnyOf(items) => {
-                let mut missing = false;
-                for i in items {
-                    match self.eval(i) {
-                        Val::Bool(true) => return Val::Bool(true),
-                        Val::Bool(false) => {}
-                        _ => missing = true,
-                    }
-                }
-                if missing {
-                    Val::Missing
-                } else {
-                    Val::Bool(false)
-                }
-            }
-            Ex::AtLeast(n, items) => {
-                let (mut yes, mut unknown) = (0u32, 0u32);
-                for i in items {
-                    match self.eval(i) {
-                        Val::Bool(true) => yes += 1,
-                        Val::Bool(false) => {}
-                        _ => unknown += 1,
-                    }
-                }
-                if yes >= *n {
-                    Val::Bool(true)
-                } else if yes + unknown >= *n {
-                    Val::Missing
-                } else {
-                    Val::Bool(false)
-                }
-            }
-            Ex::Cmp(op, a, b) => self.both(a, b, |l, r| compare(*op, l, r)),
-            Ex::In(negated, a, b) => self.both(a, b, |l, r| match (l, r) {
-                (Val::Missing, _) | (_, Val::Missing) => Val::Missing,
-                (_, Val::List(items)) => {
-                    let found = items
-                        .iter()
-                        .any(|i| matches!(compare(CmpOp::Eq, l, i), Val::Bool(true)));
-                    Val::Bool(found != *negated)
-                }
-                _ => Val::Missing,
-            }),
             Ex::Arith(op, a, b) => {
                 self.both(a, b, |l, r| super::arith(*op, l, r).unwrap_or(Val::Missing))
             }
-            Ex::Present(x) => Val::Bool(match self.peek(x) {
-                Some(v) => !v.is_missing(),
-                None => !self.eval(x).is_missing(),
-            }),
             Ex::MakeList(items) => {
                 let vals: Vec<Val> = items.iter().map(|i| self.eval(i)).collect();
                 Val::List(vals.into())
@@ -176,49 +154,25 @@ impl Cx<'_, '_> {
                 }
                 _ => Val::Missing,
             },
-            Ex::Count(list, pred) => match self.eval(list) {
-                Val::List(items) => match pred {
-                    None => Val::Num(items.iter().filter(|i| !i.is_missing()).count() as f64),
-                    Some(p) => {
-                        let mut n = 0;
-                        for item in items.iter() {
-                            self.vars.push(item.clone());
-                            let v = self.eval(p);
-                            self.vars.pop();
-                            if v.is_true() {
-                                n += 1;
-                            }
-                        }
-                        Val::Num(n as f64)
-                    }
-                },
+            Ex::Count(list, None) => match self.eval(list) {
+                Val::List(items) => {
+                    Val::Num(items.iter().filter(|i| !i.is_missing()).count() as f64)
+                }
                 _ => Val::Missing,
             },
-            Ex::AnyItem(list, pred) | Ex::AllItems(list, pred) => {
-                let want_any = matches!(e, Ex::AnyItem(..));
-                let Val::List(items) = self.eval(list) else {
-                    return Val::Missing;
-                };
-                let mut missing = false;
-                for item in items.iter() {
-                    self.vars.push(item.clone());
-                    let v = self.eval(pred);
-                    self.vars.pop();
-                    match (v, want_any) {
-                        (Val::Bool(true), true) => return Val::Bool(true),
-                        (Val::Bool(false), false) => return Val::Bool(false),
-                        (Val::Bool(_), _) => {}
-                        _ => missing = true,
+            Ex::Count(list, Some(p)) => match self.eval(list) {
+                Val::List(items) => {
+                    let mut n = 0;
+                    for item in items.iter() {
+                        self.vars.push(item.clone());
+                        let v = self.truth(p);
+                        self.vars.pop();
+                        if v.is_true() {
+                            n += 1;
+                        }
                     }
+                    Val::Num(n as f64)
                 }
-                if missing {
-                    Val::Missing
-                } else {
-                    Val::Bool(!want_any)
-                }
-            }
-            Ex::Matches(x, re) => match self.eval(x) {
-                Val::Str(s) => Val::Bool(re.is_match(&s)),
                 _ => Val::Missing,
             },
             Ex::Call(f, args) => {
@@ -226,6 +180,135 @@ impl Cx<'_, '_> {
                 let b = args.get(1).map(|x| self.eval(x));
                 call(*f, a, b, self.now)
             }
+        }
+    }
+    /// The truth of a condition, in three-valued logic: `eval` of a
+    /// condition is `truth(..).val()`; the logic nodes never build a `Val`.
+    pub(crate) fn truth(&mut self, e: &Ex) -> Tri {
+        match e {
+            Ex::Const(_) | Ex::Slot(_) | Ex::Var(..) => Tri::of(self.peek(e).unwrap_or(&MISSING)),
+            Ex::Signal(i) => self.signal(*i as usize),
+            Ex::Not(x) => match self.truth(x) {
+                Tri::True => Tri::False,
+                Tri::False => Tri::True,
+                Tri::Unknown => Tri::Unknown,
+            },
+            Ex::And(a, b) => {
+                let l = self.truth(a);
+                if l == Tri::False {
+                    return l;
+                }
+                match (l, self.truth(b)) {
+                    (_, Tri::False) => Tri::False,
+                    (Tri::True, Tri::True) => Tri::True,
+                    _ => Tri::Unknown,
+                }
+            }
+            Ex::Or(a, b) => {
+                let l = self.truth(a);
+                if l == Tri::True {
+                    return l;
+                }
+                match (l, self.truth(b)) {
+                    (_, Tri::True) => Tri::True,
+                    (Tri::False, Tri::False) => Tri::False,
+                    _ => Tri::Unknown,
+                }
+            }
+            Ex::AllOf(items) => {
+                let mut missing = false;
+                for i in items {
+                    match self.truth(i) {
+                        Tri::False => return Tri::False,
+                        Tri::True => {}
+                        Tri::Unknown => missing = true,
+                    }
+                }
+                if missing {
+                    Tri::Unknown
+                } else {
+                    Tri::True
+                }
+            }
+            Ex::AnyOf(items) => {
+                let mut missing = false;
+                for i in items {
+                    match self.truth(i) {
+                        Tri::True => return Tri::True,
+                        Tri::False => {}
+                        Tri::Unknown => missing = true,
+                    }
+                }
+                if missing {
+                    Tri::Unknown
+                } else {
+                    Tri::False
+                }
+            }
+            Ex::AtLeast(n, items) => {
+                let (mut yes, mut unknown) = (0u32, 0u32);
+                for i in items {
+                    match self.truth(i) {
+                        Tri::True => yes += 1,
+                        Tri::False => {}
+                        Tri::Unknown => unknown += 1,
+                    }
+                }
+                if yes >= *n {
+                    Tri::True
+                } else if yes + unknown >= *n {
+                    Tri::Unknown
+                } else {
+                    Tri::False
+                }
+            }
+            Ex::Cmp(op, a, b) => self.both(a, b, |l, r| compare_tri(*op, l, r)),
+            Ex::In(negated, a, b) => self.both(a, b, |l, r| match (l, r) {
+                (Val::Missing, _) | (_, Val::Missing) => Tri::Unknown,
+                (_, Val::List(items)) => {
+                    let found = items
+                        .iter()
+                        .any(|i| compare_tri(CmpOp::Eq, l, i) == Tri::True);
+                    Tri::from_bool(found != *negated)
+                }
+                _ => Tri::Unknown,
+            }),
+            Ex::Present(x) => Tri::from_bool(match self.peek(x) {
+                Some(v) => !v.is_missing(),
+                None => !self.eval(x).is_missing(),
+            }),
+            Ex::AnyItem(list, pred) | Ex::AllItems(list, pred) => {
+                let want_any = matches!(e, Ex::AnyItem(..));
+                let Val::List(items) = self.eval(list) else {
+                    return Tri::Unknown;
+                };
+                let mut missing = false;
+                for item in items.iter() {
+                    self.vars.push(item.clone());
+                    let v = self.truth(pred);
+                    self.vars.pop();
+                    match (v, want_any) {
+                        (Tri::True, true) => return Tri::True,
+                        (Tri::False, false) => return Tri::False,
+                        (Tri::Unknown, _) => missing = true,
+                        _ => {}
+                    }
+                }
+                if missing {
+                    Tri::Unknown
+                } else {
+                    Tri::from_bool(!want_any)
+                }
+            }
+            Ex::Matches(x, re) => match self.peek(x) {
+                Some(Val::Str(s)) => Tri::from_bool(re.is_match(s)),
+                Some(_) => Tri::Unknown,
+                None => match self.eval(x) {
+                    Val::Str(s) => Tri::from_bool(re.is_match(&s)),
+                    _ => Tri::Unknown,
+                },
+            },
+            _ => Tri::of(&self.eval(e)),
         }
     }
 }
@@ -262,9 +345,14 @@ fn call(f: Func, a: Val, b: Option<Val>, now: jiff::Timestamp) -> Val {
 
 /// Compares two values; `Missing` when either is missing or they do not compare.
 pub(crate) fn compare(op: CmpOp, l: &Val, r: &Val) -> Val {
+    compare_tri(op, l, r).val()
+}
+
+/// [`compare`] as a truth value.
+pub(crate) fn compare_tri(op: CmpOp, l: &Val, r: &Val) -> Tri {
     use std::cmp::Ordering;
     if let (Val::Str(a), Val::Str(b), CmpOp::Eq | CmpOp::Ne) = (l, r, op) {
-        return Val::Bool((a.as_str() == b.as_str()) == (op == CmpOp::Eq));
+        return Tri::from_bool((a.as_str() == b.as_str()) == (op == CmpOp::Eq));
     }
     let ord: Option<Ordering> = match (l, r) {
         (Val::Num(a), Val::Num(b)) | (Val::Dur(a), Val::Dur(b)) => a.partial_cmp(b),
@@ -276,15 +364,15 @@ pub(crate) fn compare(op: CmpOp, l: &Val, r: &Val) -> Val {
                 let eq = a.len() == b.len()
                     && a.iter()
                         .zip(b.iter())
-                        .all(|(x, y)| compare(CmpOp::Eq, x, y) == Val::Bool(true));
-                return Val::Bool(eq == (op == CmpOp::Eq));
+                        .all(|(x, y)| compare_tri(CmpOp::Eq, x, y) == Tri::True);
+                return Tri::from_bool(eq == (op == CmpOp::Eq));
             }
             None
         }
         _ => None,
     };
-    let Some(o) = ord else { return Val::Missing };
-    Val::Bool(match op {
+    let Some(o) = ord else { return Tri::Unknown };
+    Tri::from_bool(match op {
         CmpOp::Eq => o == Ordering::Equal,
         CmpOp::Ne => o != Ordering::Equal,
         CmpOp::Lt => o == Ordering::Less,

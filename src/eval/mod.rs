@@ -20,6 +20,7 @@ use crate::ast::QualitySeverity;
 use crate::compile::ElemFrames;
 use crate::decision::*;
 use crate::ir::*;
+use expr::Tri;
 use value::Val;
 
 /// A compiled policy ready to evaluate leads, plus the explicit state
@@ -39,7 +40,7 @@ pub(crate) struct Cx<'a, 's> {
     /// The lead's values, borrowed: from the workspace or a [`Prepared`].
     slots: &'s [Val],
     now: jiff::Timestamp,
-    signals: Vec<Option<Val>>,
+    signals: Vec<Option<Tri>>,
     scores: Vec<Option<f64>>,
     vars: Vec<Val>,
     /// The hash of the lead id (or of nothing): the key of weighted
@@ -298,7 +299,7 @@ struct Workspace {
     pool: extract::Pool,
     /// The record stack of the scanner's lists.
     rows: Vec<(usize, usize)>,
-    signals: Vec<Option<Val>>,
+    signals: Vec<Option<Tri>>,
     scores: Vec<Option<f64>>,
     vars: Vec<Val>,
     /// The scanner's decoded text of strings with escapes.
@@ -335,22 +336,21 @@ pub fn lead_id(lead: &serde_json::Map<String, Value>) -> Option<String> {
     None
 }
 
-fn result_word(v: &Val) -> &'static str {
-    if v.is_missing() {
-        "missing"
-    } else {
-        "false"
+fn result_word(v: Tri) -> &'static str {
+    match v {
+        Tri::Unknown => "missing",
+        Tri::True | Tri::False => "false",
     }
 }
 
 impl<'p> Cx<'p, '_> {
-    fn signal(&mut self, i: usize) -> Val {
-        if let Some(v) = &self.signals[i] {
-            return v.clone();
+    fn signal(&mut self, i: usize) -> Tri {
+        if let Some(v) = self.signals[i] {
+            return v;
         }
         let policy = &self.engine.policy;
-        let v = self.eval(&policy.signals[i].expr);
-        self.signals[i] = Some(v.clone());
+        let v = self.truth(&policy.signals[i].expr);
+        self.signals[i] = Some(v);
         v
     }
 
@@ -361,11 +361,15 @@ impl<'p> Cx<'p, '_> {
         let s = &self.engine.policy.scores[i];
         let mut total = 0.0;
         for t in &s.terms {
-            let v = self.eval(&t.expr);
-            total += match (t.per, v) {
-                (false, Val::Bool(true)) => t.points,
-                (true, Val::Num(n)) => t.points * n,
-                _ => 0.0,
+            total += if t.per {
+                match self.eval(&t.expr) {
+                    Val::Num(n) => t.points * n,
+                    _ => 0.0,
+                }
+            } else if self.truth(&t.expr).is_true() {
+                t.points
+            } else {
+                0.0
             };
         }
         if let Some(cap) = s.cap {
@@ -385,8 +389,8 @@ impl<'p> Cx<'p, '_> {
         total
     }
 
-    fn cond(&mut self, c: &Cond) -> Val {
-        self.eval(&c.expr)
+    fn cond(&mut self, c: &Cond) -> Tri {
+        self.truth(&c.expr)
     }
 
     fn decide(&mut self, lead_id: Option<String>, schema_issues: Vec<SchemaIssue>) -> Decision<'p> {
@@ -416,10 +420,10 @@ impl<'p> Cx<'p, '_> {
             schema_issues,
         };
         if let Some(a) = &p.applies_to {
-            let v = self.eval(a);
+            let v = self.truth(a);
             if !v.is_true() {
                 d.verdict = Verdict::OutOfScope;
-                let t = if v.is_missing() {
+                let t = if v == Tri::Unknown {
                     &p.texts.out_of_scope_missing
                 } else {
                     &p.texts.out_of_scope_false
@@ -522,7 +526,7 @@ impl<'p> Cx<'p, '_> {
             // condition lifts the requirement
             let applies = match &c.when {
                 None => true,
-                Some(w) => self.eval(w) != Val::Bool(false),
+                Some(w) => self.truth(w) != Tri::False,
             };
             if !applies {
                 continue;
@@ -532,7 +536,7 @@ impl<'p> Cx<'p, '_> {
                 d.consent.blocked_channels.push(ConsentBlock {
                     channel: c.channel.t(),
                     field: c.path.t(),
-                    found: result_word(v),
+                    found: result_word(Tri::of(v)),
                     line: c.origin.line,
                 });
             }
@@ -597,16 +601,16 @@ impl<'p> Cx<'p, '_> {
                 unmet.push(Unmet {
                     line: c.origin.line,
                     condition: c.origin.text.t(),
-                    result: result_word(&v),
+                    result: result_word(v),
                 });
             } else {
                 for (part, origin) in &c.parts {
-                    let pv = self.eval(part);
+                    let pv = self.truth(part);
                     if !pv.is_true() {
                         unmet.push(Unmet {
                             line: origin.line,
                             condition: origin.text.t(),
-                            result: result_word(&pv),
+                            result: result_word(pv),
                         });
                     }
                 }
@@ -695,13 +699,13 @@ impl<'p> Cx<'p, '_> {
             let matched = match &r.when {
                 None => true,
                 Some(w) => {
-                    let v = self.eval(w);
+                    let v = self.truth(w);
                     if !v.is_true() {
                         tried.push(TriedRule {
                             rule: i + 1,
                             line: r.origin.line,
                             condition: r.origin.text.t(),
-                            result: result_word(&v),
+                            result: result_word(v),
                         });
                         false
                     } else {
@@ -897,10 +901,10 @@ impl<'p> Cx<'p, '_> {
                 }
             }
             MetricBodyIr::Share { of, among } => {
-                let o = self.eval(of).as_bool();
+                let o = self.truth(of).as_bool();
                 let a = among
                     .as_ref()
-                    .map(|a| self.eval(a).as_bool())
+                    .map(|a| self.truth(a).as_bool())
                     .unwrap_or(Some(true));
                 MetricValue {
                     value: Val::Missing,
