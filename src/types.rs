@@ -21,7 +21,7 @@ pub enum Ty {
     /// A string that must look like an email address.
     Email,
     /// A string from a fixed set of values.
-    Enum(Arc<[String]>),
+    Enum(Arc<[smol_str::SmolStr]>),
     List(Box<Ty>),
     Record(Arc<RecordTy>),
     /// The type of an expression that already has an error: accepted

@@ -188,7 +188,7 @@ impl Checker {
                 }
                 Ty::Enum(
                     vals.iter()
-                        .map(|v| v.value.clone())
+                        .map(|v| smol_str::SmolStr::new(&v.value))
                         .collect::<Vec<_>>()
                         .into(),
                 )
@@ -281,7 +281,7 @@ impl Checker {
         match &t {
             Ty::Enum(values) => {
                 for s in self.p.stages.clone() {
-                    if !values.contains(&s.name) {
+                    if !values.iter().any(|v| *v == s.name) {
                         let list = values
                             .iter()
                             .map(|v| format!("\"{v}\""))

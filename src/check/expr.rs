@@ -450,7 +450,7 @@ impl Checker {
         )
         .label("not a value of the enum")
         .with_secondary(field.span, format!("takes {list}"));
-        match diag::did_you_mean(s, values.iter().map(String::as_str)) {
+        match diag::did_you_mean(s, values.iter().map(smol_str::SmolStr::as_str)) {
             Some(v) => {
                 d.message = format!("{}; did you mean \"{v}\"?", d.message);
                 d = d

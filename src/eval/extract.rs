@@ -112,10 +112,10 @@ impl Pool {
                 continue;
             }
             if let Some(c) = Arc::get_mut(cells) {
-                for (cell, item) in c.iter_mut().zip(items.drain(..)) {
-                    *cell = item;
-                }
-                // what the last use left after these
+                // a block swap (moving item by item copies each through
+                // the stack); the last use's values leave with `items`
+                c[..n].swap_with_slice(items);
+                items.clear();
                 for cell in c.get_mut(n..*used).unwrap_or_default() {
                     *cell = Val::Missing;
                 }
@@ -261,9 +261,11 @@ impl Extractor<'_> {
                         Ty::Email if !looks_like_email(s) => {
                             self.issue_found(info, ty, sc.describe())
                         }
-                        Ty::Enum(vals) if !vals.iter().any(|x| x == s) => {
-                            self.issue_found(info, ty, sc.describe())
-                        }
+                        // the schema's own string: a copy, not a new one
+                        Ty::Enum(vals) => match vals.iter().find(|x| x.as_str() == s) {
+                            Some(v) => Val::Str(v.clone()),
+                            None => self.issue_found(info, ty, sc.describe()),
+                        },
                         _ => Val::Str(s.into()),
                     }
                 }
