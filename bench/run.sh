@@ -26,7 +26,7 @@ if [ ! -s "$CORPUS" ]; then
   echo "generating $N leads into $CORPUS ..." >&2
   python3 "$GEN" "$N" > "$CORPUS.tmp" && mv "$CORPUS.tmp" "$CORPUS"
 fi
-cargo build --release --quiet --bin handoff --bin ndjson-baseline
+cargo build --release --quiet --bin handoff --bin ndjson-baseline --bin serde-extract-baseline
 
 BYTES=$(stat -c %s "$CORPUS")
 MB=$(python3 -c "print($BYTES / 1e6)")
@@ -69,9 +69,16 @@ echo "corpus: $CORPUS ($N leads, $MB MB); machine: $(nproc) cores, $(uname -m)"
 # (the lean policy reads three values and decides little: the cost of
 # reading and validating every record whole, against the flagship's ~35
 # values and full decision)
-bases=() ones=() twos=() leans=()
+# (the two serde-extract rows are hand-written Rust programs with serde
+# derive structs: the issue's "extracting only the fields a policy reads,
+# plus the rules" with ~8 fields and a few rules, and the ~35 values the
+# flagship reads with no rules and no output: see
+# src/bin/serde-extract-baseline.rs)
+bases=() ones=() twos=() leans=() eights=() flags=()
 for _ in $(seq "$RUNS"); do
   bases+=("$(once ./target/release/ndjson-baseline "$CORPUS")")
+  eights+=("$(once ./target/release/serde-extract-baseline eight "$CORPUS")")
+  flags+=("$(once ./target/release/serde-extract-baseline flagship "$CORPUS")")
   ones+=("$(once ./target/release/handoff eval "$POLICY" --leads "$CORPUS" --now "$NOW" --jobs 1)")
   twos+=("$(once ./target/release/handoff eval "$POLICY" --leads "$CORPUS" --now "$NOW" --jobs 2)")
   leans+=("$(once ./target/release/handoff eval bench/lean.handoff --leads "$CORPUS" --now "$NOW" --jobs 1)")
@@ -80,13 +87,17 @@ base=$(med "${bases[@]}")
 one=$(med "${ones[@]}")
 two=$(med "${twos[@]}")
 lean=$(med "${leans[@]}")
+eight=$(med "${eights[@]}")
+flag=$(med "${flags[@]}")
 
-python3 - "$N" "$MB" "$base" "$one" "$two" "$lean" <<'PY'
+python3 - "$N" "$MB" "$base" "$one" "$two" "$lean" "$eight" "$flag" <<'PY'
 import sys
-n, mb, base, one, two, lean = int(sys.argv[1]), float(sys.argv[2]), *map(float, sys.argv[3:])
+n, mb, base, one, two, lean, eight, flag = int(sys.argv[1]), float(sys.argv[2]), *map(float, sys.argv[3:])
 def row(name, t):
-    print(f"{name:<44} {t:7.3f} s {n/t/1000:9.1f} k leads/s {mb/t:8.1f} MB/s {base/t:6.2f}x baseline")
+    print(f"{name:<56} {t:7.3f} s {n/t/1000:9.1f} k leads/s {mb/t:8.1f} MB/s {base/t:6.2f}x baseline")
 row("serde_json into Value (parse only)", base)
+row("serde derive, ~8 fields + a few rules (hand-written)", eight)
+row("serde derive, the flagship's ~35 values, no rules", flag)
 row("handoff eval --jobs 1", one)
 row("handoff eval --jobs 2", two)
 row("handoff eval --jobs 1, lean 3-value policy", lean)
