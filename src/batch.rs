@@ -514,9 +514,11 @@ fn eval_chunk<'p>(
     pending: &mut Vec<Pending<'p>>,
 ) {
     let mut line_no = first_line;
+    // each decision is built in the vectors of the one written before it
+    let mut spare = crate::eval::Spare::default();
     for line in Lines(chunk) {
         let bytes = line.strip_suffix(b"\r").unwrap_or(line);
-        match engine.evaluate_bytes(bytes, opts.now) {
+        match engine.evaluate_bytes_reusing(bytes, opts.now, &mut spare) {
             Ok(mut d) => {
                 if engine.needs_assignment(&d) {
                     match run.as_deref_mut() {
@@ -530,6 +532,7 @@ fn eval_chunk<'p>(
                 }
                 counts.decision(engine, &d);
                 write_line(&d, opts.pretty, out);
+                spare.keep(d);
             }
             Err(e) => {
                 counts.errors += 1;

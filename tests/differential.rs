@@ -193,6 +193,50 @@ fn example_batches_agree() {
     }
 }
 
+/// A decision built in the vectors of earlier decisions
+/// (`evaluate_bytes_reusing` + `Spare::keep`, what a batch does) is the
+/// decision built afresh: nothing of the earlier lead leaks in, whatever
+/// comes before it (every policy reads every example batch, forwards and
+/// backwards, so leads of other shapes and broken lines come in between).
+#[test]
+fn decisions_built_in_spare_vectors_are_the_fresh_ones() {
+    let now = NOW.parse().unwrap();
+    let texts: Vec<Vec<u8>> = ["inbound", "enterprise", "partner"]
+        .iter()
+        .map(|n| std::fs::read(format!("examples/{n}/leads.ndjson")).unwrap())
+        .collect();
+    let mut lines: Vec<&[u8]> = texts
+        .iter()
+        .flat_map(|t| t.split(|b| *b == b'\n'))
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines.push(b"{\"id\": \"broken\", ");
+    let forwards = lines.clone();
+    lines.reverse();
+    lines.extend(forwards);
+    for (name, engine) in engines() {
+        let mut spare = handoff::eval::Spare::default();
+        let mut reused = 0;
+        for line in &lines {
+            let fresh = engine
+                .evaluate_bytes(line, now)
+                .map(|d| serde_json::to_string(&d).unwrap());
+            match engine.evaluate_bytes_reusing(line, now, &mut spare) {
+                Ok(d) => {
+                    assert_eq!(
+                        Ok(serde_json::to_string(&d).unwrap()),
+                        fresh.as_ref().map_err(|_| ()).cloned()
+                    );
+                    spare.keep(d);
+                    reused += 1;
+                }
+                Err(e) => assert_eq!(fresh.map_err(|e| e.kind), Err(e.kind)),
+            }
+        }
+        assert!(reused > 10, "{name}: {reused}");
+    }
+}
+
 #[test]
 fn awkward_records_agree() {
     let (_, engine) = &engines()[0];

@@ -98,14 +98,20 @@ impl Pool {
         self.vecs.pop().unwrap_or_default()
     }
 
+    /// No fields (the value of a record the policy reads no field of),
+    /// without an allocation.
+    pub fn empty(&mut self) -> Fields {
+        let empty = self.empty.get_or_insert_with(|| Arc::from(Vec::new()));
+        Fields::window(empty, 0, 0)
+    }
+
     /// Moves `items` (left empty) into a shared array and returns the
     /// window on them: an array of the pool that nothing else holds, or a
     /// new one, kept when there is room.
     pub fn share(&mut self, items: &mut Vec<Val>) -> Fields {
         let n = items.len();
         if n == 0 {
-            let empty = self.empty.get_or_insert_with(|| Arc::from(Vec::new()));
-            return Fields::window(empty, 0, 0);
+            return self.empty();
         }
         for (cells, used) in &mut self.shared {
             if cells.len() < n {

@@ -51,6 +51,70 @@ pub(crate) struct Cx<'a, 's> {
     /// The record's text, for [`extract::Kept::Text`] ("" on the `Value`
     /// path).
     text: &'s str,
+    /// Vectors to build the decision in.
+    spare: &'s mut Spare<'a>,
+}
+
+/// The vectors of a decision already written, kept for the next one to
+/// fill: with [`Engine::evaluate_bytes_reusing`], a batch builds each
+/// decision in the memory of the one before instead of allocating a dozen
+/// vectors a lead and freeing them again.
+///
+/// ```
+/// let checked = handoff::Checked::from_file(std::path::Path::new("examples/inbound/policy.handoff")).unwrap();
+/// let engine = checked.compile().unwrap();
+/// let now = "2025-06-01T12:00:00Z".parse().unwrap();
+/// let mut spare = handoff::eval::Spare::default();
+/// for line in [&br#"{"id": "a", "source": "list_import"}"#[..], br#"{"id": "b", "source": "webinar"}"#] {
+///     let d = engine.evaluate_bytes_reusing(line, now, &mut spare).unwrap();
+///     println!("{}", serde_json::to_string(&d).unwrap());
+///     spare.keep(d);
+/// }
+/// ```
+#[derive(Default)]
+pub struct Spare<'p> {
+    reasons: Vec<Reason<'p>>,
+    stages: Vec<StageReadiness<'p>>,
+    unmet: Vec<Vec<Unmet<'p>>>,
+    signals: Vec<(crate::decision::Text<'p>, SignalValue<'p>)>,
+    scores: Vec<(crate::decision::Text<'p>, Number)>,
+    metrics: Vec<(crate::decision::Text<'p>, MetricValue)>,
+    missing_context: Vec<MissingContext<'p>>,
+    quality: Vec<QualityFlag<'p>>,
+    blocked: Vec<ConsentBlock<'p>>,
+    escalations: Vec<EscalationStatus<'p>>,
+    issues: Vec<SchemaIssue>,
+}
+
+impl<'p> Spare<'p> {
+    /// Takes back the vectors of a decision that is no longer needed.
+    pub fn keep(&mut self, d: Decision<'p>) {
+        /// Keeps `v`, emptied, when it has more room than the spare.
+        fn put<T>(spare: &mut Vec<T>, mut v: Vec<T>) {
+            if v.capacity() > spare.capacity() {
+                v.clear();
+                *spare = v;
+            }
+        }
+        let mut stages = d.stages;
+        for s in stages.drain(..) {
+            if self.unmet.len() < 8 && s.unmet.capacity() > 0 {
+                let mut u = s.unmet;
+                u.clear();
+                self.unmet.push(u);
+            }
+        }
+        put(&mut self.stages, stages);
+        put(&mut self.reasons, d.reasons);
+        put(&mut self.signals, d.signals.entries);
+        put(&mut self.scores, d.scores.entries);
+        put(&mut self.metrics, d.metrics.entries);
+        put(&mut self.missing_context, d.missing_context);
+        put(&mut self.quality, d.quality);
+        put(&mut self.blocked, d.consent.blocked_channels);
+        put(&mut self.escalations, d.escalations);
+        put(&mut self.issues, d.schema_issues);
+    }
 }
 
 impl Engine {
@@ -155,6 +219,7 @@ impl Engine {
                 (&lead.json, ""),
                 lead.id.clone(),
                 now,
+                &mut Spare::default(),
             )
         })
     }
@@ -169,7 +234,15 @@ impl Engine {
             let mut slots = ws.slots(self.policy.slots.len());
             let ex = self.read_map(lead, &mut slots, std::mem::take(&mut ws.pool));
             ws.pool = ex.pool;
-            let d = self.decide(ws, &slots, ex.issues, (&ex.json, ""), lead_id(lead), now);
+            let d = self.decide(
+                ws,
+                &slots,
+                ex.issues,
+                (&ex.json, ""),
+                lead_id(lead),
+                now,
+                &mut Spare::default(),
+            );
             ws.slots = slots;
             d
         })
@@ -194,12 +267,23 @@ impl Engine {
         bytes: &[u8],
         now: jiff::Timestamp,
     ) -> Result<Decision<'_>, crate::RecordError> {
+        self.evaluate_bytes_reusing(bytes, now, &mut Spare::default())
+    }
+
+    /// [`Engine::evaluate_bytes`], building the decision in the vectors of
+    /// decisions given back to `spare` with [`Spare::keep`].
+    pub fn evaluate_bytes_reusing<'p>(
+        &'p self,
+        bytes: &[u8],
+        now: jiff::Timestamp,
+        spare: &mut Spare<'p>,
+    ) -> Result<Decision<'p>, crate::RecordError> {
         let text = crate::check_record(bytes)?;
         let read = WORKSPACE.with_borrow_mut(|ws| {
             let mut slots = ws.slots(self.policy.slots.len());
             let mut ex = extract::Extractor {
                 frames: &self.frames,
-                issues: Vec::new(),
+                issues: std::mem::take(&mut spare.issues),
                 json: std::mem::take(&mut ws.json),
                 pool: std::mem::take(&mut ws.pool),
                 rows: std::mem::take(&mut ws.rows),
@@ -229,7 +313,7 @@ impl Engine {
             let d = match read {
                 Ok(()) => {
                     let json = (&ex.json[..], text);
-                    Some(self.decide(ws, &slots, ex.issues, json, ids.best(), now))
+                    Some(self.decide(ws, &slots, ex.issues, json, ids.best(), now, spare))
                 }
                 Err(_) => None,
             };
@@ -244,15 +328,17 @@ impl Engine {
         }
     }
 
-    fn decide(
-        &self,
+    #[allow(clippy::too_many_arguments)]
+    fn decide<'p>(
+        &'p self,
         ws: &mut Workspace,
         slots: &[Val],
         mut issues: Vec<SchemaIssue>,
         (json, text): (&[(u32, extract::Kept)], &str),
         id: Option<String>,
         now: jiff::Timestamp,
-    ) -> Decision<'_> {
+        spare: &mut Spare<'p>,
+    ) -> Decision<'p> {
         // the two readers meet fields in different orders; report by field
         issues.sort_by(|a, b| a.field.cmp(&b.field));
         let mut signals = std::mem::take(&mut ws.signals);
@@ -271,6 +357,7 @@ impl Engine {
             lead_key: fnv1a(id.as_deref().unwrap_or("").as_bytes()),
             json,
             text,
+            spare,
         };
         let d = cx.decide(id, issues);
         ws.signals = cx.signals;
@@ -401,22 +488,30 @@ impl<'p> Cx<'p, '_> {
             evaluated_at: self.now,
             lead_id,
             verdict: Verdict::Hold,
-            reasons: Vec::new(),
+            reasons: std::mem::take(&mut self.spare.reasons),
             handoff: None,
-            stages: Vec::new(),
-            signals: Named::default(),
-            scores: Named::default(),
-            missing_context: Vec::new(),
-            quality: Vec::new(),
-            consent: Consent::default(),
+            stages: std::mem::take(&mut self.spare.stages),
+            signals: Named {
+                entries: std::mem::take(&mut self.spare.signals),
+            },
+            scores: Named {
+                entries: std::mem::take(&mut self.spare.scores),
+            },
+            missing_context: std::mem::take(&mut self.spare.missing_context),
+            quality: std::mem::take(&mut self.spare.quality),
+            consent: Consent {
+                blocked_channels: std::mem::take(&mut self.spare.blocked),
+            },
             route: None,
-            escalations: Vec::new(),
+            escalations: std::mem::take(&mut self.spare.escalations),
             next_escalation: None,
             playbook: None,
             packet: None,
             debrief: None,
             overrides: None,
-            metrics: Named::default(),
+            metrics: Named {
+                entries: std::mem::take(&mut self.spare.metrics),
+            },
             schema_issues,
         };
         if let Some(a) = &p.applies_to {
@@ -590,7 +685,7 @@ impl<'p> Cx<'p, '_> {
 
     fn readiness(&mut self, h: &'p HandoffIr) -> (bool, Vec<Unmet<'p>>) {
         let mut ready = true;
-        let mut unmet = Vec::new();
+        let mut unmet = self.spare.unmet.pop().unwrap_or_default();
         for c in &h.ready {
             let v = self.cond(c);
             if v.is_true() {
@@ -1069,6 +1164,7 @@ impl Engine {
             lead_key: fnv1a(b""),
             json: &[],
             text: "",
+            spare: &mut Spare::default(),
         };
         cx.eval(e)
     }

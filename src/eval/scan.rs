@@ -18,7 +18,7 @@
 //! return [`Stop::Fallback`], so both paths always agree.
 
 use super::extract::{Extractor, Kept, Scalar};
-use super::value::{Fields, Val};
+use super::value::Val;
 use crate::compile::ElemMap;
 use crate::ir::{ProjNode, Projection, SlotInfo};
 use crate::types::Ty;
@@ -530,7 +530,7 @@ impl<'a> Scanner<'a, '_> {
             b'{' => {
                 self.skip()?;
                 *out = match ty {
-                    Ty::Record(_) => Val::Rec(Fields::new(Vec::new().into())),
+                    Ty::Record(_) => Val::Rec(ex.pool.empty()),
                     Ty::Unknown => Val::Missing,
                     _ => ex.issue_found(info, ty, "an object".into()),
                 };
