@@ -550,13 +550,7 @@ fn fast_utc(b: &[u8]) -> Option<jiff::Timestamp> {
     // a byte that is not a digit leaves 10 or more after subtracting '0'
     // (wrapping): one maximum checks every digit position
     let d = |i: usize| b[i].wrapping_sub(b'0');
-    let top = d(0)
-        .max(d(1))
-        .max(d(2))
-        .max(d(3))
-        .max(d(5))
-        .max(d(6))
-        .max(d(8))
+    let top = d(8)
         .max(d(9))
         .max(d(11))
         .max(d(12))
@@ -568,9 +562,46 @@ fn fast_utc(b: &[u8]) -> Option<jiff::Timestamp> {
         return None;
     }
     let two = |i: usize| u32::from(d(i)) * 10 + u32::from(d(i + 1));
+    // the month: the timestamps of a lead and of the leads around it fall
+    // in a few months, so the last one's start is kept ("YYYY-MM-" as the
+    // key: only a valid month is ever kept)
+    let key = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+    let (month_start, month_len) = match LAST_MONTH.get() {
+        (k, start, len) if k == key => (start, len),
+        _ => {
+            let m = month(b)?;
+            LAST_MONTH.set((key, m.0, m.1));
+            m
+        }
+    };
+    let (day, h, mi, sec) = (two(8), two(11), two(14), two(17));
+    if day < 1 || day > month_len || h > 23 || mi > 59 || sec > 59 {
+        return None;
+    }
+    let days = month_start + i64::from(day - 1);
+    let secs = i64::from(h * 3600 + mi * 60 + sec);
+    jiff::Timestamp::from_second(days * 86_400 + secs).ok()
+}
+
+thread_local! {
+    /// The month `fast_utc` read last: its "YYYY-MM-" bytes, its first
+    /// day (days since 1970-01-01) and its length.
+    static LAST_MONTH: std::cell::Cell<(u64, i64, u32)> = const { std::cell::Cell::new((0, 0, 0)) };
+}
+
+/// The first day (days since 1970-01-01) and the length of the month of
+/// a "YYYY-MM-..." text, years 0001-9999.
+fn month(b: &[u8; 20]) -> Option<(i64, u32)> {
+    let d = |i: usize| b[i].wrapping_sub(b'0');
+    if d(0).max(d(1)).max(d(2)).max(d(3)).max(d(5)).max(d(6)) > 9 {
+        return None;
+    }
+    let two = |i: usize| u32::from(d(i)) * 10 + u32::from(d(i + 1));
     let y = two(0) * 100 + two(2);
-    let (mo, day) = (two(5), two(8));
-    let (h, mi, sec) = (two(11), two(14), two(17));
+    let mo = two(5);
+    if y == 0 || !(1..=12).contains(&mo) {
+        return None;
+    }
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     let month_len = match mo {
         2 if leap => 29,
@@ -578,26 +609,14 @@ fn fast_utc(b: &[u8]) -> Option<jiff::Timestamp> {
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     };
-    if y == 0
-        || !(1..=12).contains(&mo)
-        || day < 1
-        || day > month_len
-        || h > 23
-        || mi > 59
-        || sec > 59
-    {
-        return None;
-    }
     /// Days of the year before each month (not counting 29 February).
     const BEFORE: [u32; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
     let p = y - 1;
     // days from 0001-01-01 to the start of the year, and into it
     let year_days = i64::from(p * 365 + p / 4 - p / 100 + p / 400);
-    let day_of_year = BEFORE[(mo - 1) as usize] + u32::from(leap && mo > 2) + day - 1;
+    let day_of_year = BEFORE[(mo - 1) as usize] + u32::from(leap && mo > 2);
     // 0001-01-01 is 719,162 days before 1970-01-01
-    let days = year_days + i64::from(day_of_year) - 719_162;
-    let secs = i64::from(h * 3600 + mi * 60 + sec);
-    jiff::Timestamp::from_second(days * 86_400 + secs).ok()
+    Some((year_days + i64::from(day_of_year) - 719_162, month_len))
 }
 
 #[cfg(test)]
