@@ -566,11 +566,11 @@ fn fast_utc(b: &[u8]) -> Option<jiff::Timestamp> {
     // in a few months, so the last one's start is kept ("YYYY-MM-" as the
     // key: only a valid month is ever kept)
     let key = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
-    let (month_start, month_len) = match LAST_MONTH.get() {
+    let (month_start, month_len) = match LAST_MONTH.with(std::cell::Cell::get) {
         (k, start, len) if k == key => (start, len),
         _ => {
             let m = month(b)?;
-            LAST_MONTH.set((key, m.0, m.1));
+            LAST_MONTH.with(|c| c.set((key, m.0, m.1)));
             m
         }
     };
