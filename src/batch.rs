@@ -514,25 +514,28 @@ fn eval_chunk<'p>(
     pending: &mut Vec<Pending<'p>>,
 ) {
     let mut line_no = first_line;
-    // each decision is built in the vectors of the one written before it
+    // each decision is filled in place over the one written before it
     let mut spare = crate::eval::Spare::default();
     for line in Lines(chunk) {
         let bytes = line.strip_suffix(b"\r").unwrap_or(line);
         match engine.evaluate_bytes_reusing(bytes, opts.now, &mut spare) {
-            Ok(mut d) => {
-                if engine.needs_assignment(&d) {
+            Ok(d) => {
+                if engine.needs_assignment(d) {
                     match run.as_deref_mut() {
-                        Some(run) => engine.assign_in_order(&mut d, run),
+                        Some(run) => engine.assign_in_order(d, run),
                         None => {
-                            pending.push((out.len(), Box::new(d)));
+                            // assigned by the writer, in input order: the
+                            // decision leaves the spare
+                            if let Some(d) = spare.take() {
+                                pending.push((out.len(), Box::new(d)));
+                            }
                             line_no += 1;
                             continue;
                         }
                     }
                 }
-                counts.decision(engine, &d);
-                write_line(&d, opts.pretty, out);
-                spare.keep(d);
+                counts.decision(engine, d);
+                write_line(d, opts.pretty, out);
             }
             Err(e) => {
                 counts.errors += 1;

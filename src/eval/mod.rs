@@ -51,14 +51,15 @@ pub(crate) struct Cx<'a, 's> {
     /// The record's text, for [`extract::Kept::Text`] ("" on the `Value`
     /// path).
     text: &'s str,
-    /// Vectors to build the decision in.
-    spare: &'s mut Spare<'a>,
+    /// Emptied `unmet` vectors of earlier decisions.
+    unmet: &'s mut Vec<Vec<Unmet<'a>>>,
 }
 
-/// The vectors of a decision already written, kept for the next one to
-/// fill: with [`Engine::evaluate_bytes_reusing`], a batch builds each
-/// decision in the memory of the one before instead of allocating a dozen
-/// vectors a lead and freeing them again.
+/// The decision of the lead evaluated last, kept for the next one to be
+/// built in: with [`Engine::evaluate_bytes_reusing`], a batch fills one
+/// decision in place, lead after lead, instead of allocating a dozen
+/// vectors a lead, freeing them again, and moving the whole decision
+/// through every layer that returns it.
 ///
 /// ```
 /// let checked = handoff::Checked::from_file(std::path::Path::new("examples/inbound/policy.handoff")).unwrap();
@@ -67,53 +68,51 @@ pub(crate) struct Cx<'a, 's> {
 /// let mut spare = handoff::eval::Spare::default();
 /// for line in [&br#"{"id": "a", "source": "list_import"}"#[..], br#"{"id": "b", "source": "webinar"}"#] {
 ///     let d = engine.evaluate_bytes_reusing(line, now, &mut spare).unwrap();
-///     println!("{}", serde_json::to_string(&d).unwrap());
-///     spare.keep(d);
+///     println!("{}", serde_json::to_string(&*d).unwrap());
 /// }
+/// // a decision to keep beyond the next lead is taken out
+/// let kept = spare.take();
+/// assert_eq!(kept.unwrap().lead_id.as_deref(), Some("b"));
 /// ```
 #[derive(Default)]
 pub struct Spare<'p> {
-    reasons: Vec<Reason<'p>>,
-    stages: Vec<StageReadiness<'p>>,
+    decision: Option<Decision<'p>>,
+    /// The `unmet` vectors of stages.
     unmet: Vec<Vec<Unmet<'p>>>,
-    signals: Vec<(crate::decision::Text<'p>, SignalValue<'p>)>,
-    scores: Vec<(crate::decision::Text<'p>, Number)>,
-    metrics: Vec<(crate::decision::Text<'p>, MetricValue)>,
-    missing_context: Vec<MissingContext<'p>>,
-    quality: Vec<QualityFlag<'p>>,
-    blocked: Vec<ConsentBlock<'p>>,
-    escalations: Vec<EscalationStatus<'p>>,
-    issues: Vec<SchemaIssue>,
 }
 
 impl<'p> Spare<'p> {
-    /// Takes back the vectors of a decision that is no longer needed.
-    pub fn keep(&mut self, d: Decision<'p>) {
-        /// Keeps `v`, emptied, when it has more room than the spare.
-        fn put<T>(spare: &mut Vec<T>, mut v: Vec<T>) {
-            if v.capacity() > spare.capacity() {
-                v.clear();
-                *spare = v;
-            }
-        }
-        let mut stages = d.stages;
-        for s in stages.drain(..) {
-            if self.unmet.len() < 8 && s.unmet.capacity() > 0 {
-                let mut u = s.unmet;
-                u.clear();
-                self.unmet.push(u);
-            }
-        }
-        put(&mut self.stages, stages);
-        put(&mut self.reasons, d.reasons);
-        put(&mut self.signals, d.signals.entries);
-        put(&mut self.scores, d.scores.entries);
-        put(&mut self.metrics, d.metrics.entries);
-        put(&mut self.missing_context, d.missing_context);
-        put(&mut self.quality, d.quality);
-        put(&mut self.blocked, d.consent.blocked_channels);
-        put(&mut self.escalations, d.escalations);
-        put(&mut self.issues, d.schema_issues);
+    /// Takes the decision evaluated last out (the next lead gets a new
+    /// one).
+    pub fn take(&mut self) -> Option<Decision<'p>> {
+        self.decision.take()
+    }
+}
+
+/// A decision with nothing decided yet.
+fn blank<'p>(policy: &'p PolicyRef, now: jiff::Timestamp) -> Decision<'p> {
+    Decision {
+        policy,
+        evaluated_at: now,
+        lead_id: None,
+        verdict: Verdict::Hold,
+        reasons: Vec::new(),
+        handoff: None,
+        stages: Vec::new(),
+        signals: Named::default(),
+        scores: Named::default(),
+        missing_context: Vec::new(),
+        quality: Vec::new(),
+        consent: Consent::default(),
+        route: None,
+        escalations: Vec::new(),
+        next_escalation: None,
+        playbook: None,
+        packet: None,
+        debrief: None,
+        overrides: None,
+        metrics: Named::default(),
+        schema_issues: Vec::new(),
     }
 }
 
@@ -212,6 +211,7 @@ impl Engine {
     /// Evaluates a lead read by [`Engine::prepare`] at `now`.
     pub fn evaluate_prepared(&self, lead: &Prepared, now: jiff::Timestamp) -> Decision<'_> {
         WORKSPACE.with_borrow_mut(|ws| {
+            let mut d = blank(&self.policy.info, now);
             self.decide(
                 ws,
                 &lead.slots,
@@ -219,8 +219,10 @@ impl Engine {
                 (&lead.json, ""),
                 lead.id.clone(),
                 now,
-                &mut Spare::default(),
-            )
+                &mut Vec::new(),
+                &mut d,
+            );
+            d
         })
     }
 
@@ -234,14 +236,16 @@ impl Engine {
             let mut slots = ws.slots(self.policy.slots.len());
             let ex = self.read_map(lead, &mut slots, std::mem::take(&mut ws.pool));
             ws.pool = ex.pool;
-            let d = self.decide(
+            let mut d = blank(&self.policy.info, now);
+            self.decide(
                 ws,
                 &slots,
                 ex.issues,
                 (&ex.json, ""),
                 lead_id(lead),
                 now,
-                &mut Spare::default(),
+                &mut Vec::new(),
+                &mut d,
             );
             ws.slots = slots;
             d
@@ -267,23 +271,31 @@ impl Engine {
         bytes: &[u8],
         now: jiff::Timestamp,
     ) -> Result<Decision<'_>, crate::RecordError> {
-        self.evaluate_bytes_reusing(bytes, now, &mut Spare::default())
+        let mut spare = Spare::default();
+        self.evaluate_bytes_reusing(bytes, now, &mut spare)?;
+        Ok(spare.take().expect("a decision was just made"))
     }
 
-    /// [`Engine::evaluate_bytes`], building the decision in the vectors of
-    /// decisions given back to `spare` with [`Spare::keep`].
-    pub fn evaluate_bytes_reusing<'p>(
+    /// [`Engine::evaluate_bytes`], filling the decision that `spare` holds
+    /// from the lead before (see [`Spare`]).
+    pub fn evaluate_bytes_reusing<'p, 's>(
         &'p self,
         bytes: &[u8],
         now: jiff::Timestamp,
-        spare: &mut Spare<'p>,
-    ) -> Result<Decision<'p>, crate::RecordError> {
+        spare: &'s mut Spare<'p>,
+    ) -> Result<&'s mut Decision<'p>, crate::RecordError> {
         let text = crate::check_record(bytes)?;
+        let Spare { decision, unmet } = spare;
+        let d = decision.get_or_insert_with(|| blank(&self.policy.info, now));
         let read = WORKSPACE.with_borrow_mut(|ws| {
             let mut slots = ws.slots(self.policy.slots.len());
             let mut ex = extract::Extractor {
                 frames: &self.frames,
-                issues: std::mem::take(&mut spare.issues),
+                issues: {
+                    let mut v = std::mem::take(&mut d.schema_issues);
+                    v.clear();
+                    v
+                },
                 json: std::mem::take(&mut ws.json),
                 pool: std::mem::take(&mut ws.pool),
                 rows: std::mem::take(&mut ws.rows),
@@ -310,22 +322,23 @@ impl Engine {
             ws.pool = ex.pool;
             ex.rows.clear();
             ws.rows = ex.rows;
-            let d = match read {
+            let decided = match read {
                 Ok(()) => {
                     let json = (&ex.json[..], text);
-                    Some(self.decide(ws, &slots, ex.issues, json, ids.best(), now, spare))
+                    self.decide(ws, &slots, ex.issues, json, ids.best(), now, unmet, d);
+                    true
                 }
-                Err(_) => None,
+                Err(_) => false,
             };
             ex.json.clear();
             ws.json = ex.json;
             ws.slots = slots;
-            d
+            decided
         });
-        match read {
-            Some(d) => Ok(d),
-            None => crate::parse_lead(bytes).map(|obj| self.evaluate(&obj, now)),
+        if !read {
+            *d = crate::parse_lead(bytes).map(|obj| self.evaluate(&obj, now))?;
         }
+        Ok(d)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -337,8 +350,9 @@ impl Engine {
         (json, text): (&[(u32, extract::Kept)], &str),
         id: Option<String>,
         now: jiff::Timestamp,
-        spare: &mut Spare<'p>,
-    ) -> Decision<'p> {
+        unmet: &mut Vec<Vec<Unmet<'p>>>,
+        d: &mut Decision<'p>,
+    ) {
         // the two readers meet fields in different orders; report by field
         issues.sort_by(|a, b| a.field.cmp(&b.field));
         let mut signals = std::mem::take(&mut ws.signals);
@@ -357,14 +371,13 @@ impl Engine {
             lead_key: fnv1a(id.as_deref().unwrap_or("").as_bytes()),
             json,
             text,
-            spare,
+            unmet,
         };
-        let d = cx.decide(id, issues);
+        cx.decide(d, id, issues);
         ws.signals = cx.signals;
         ws.scores = cx.scores;
         cx.vars.clear();
         ws.vars = cx.vars;
-        d
     }
 }
 
@@ -480,40 +493,38 @@ impl<'p> Cx<'p, '_> {
         self.truth(&c.expr)
     }
 
-    fn decide(&mut self, lead_id: Option<String>, schema_issues: Vec<SchemaIssue>) -> Decision<'p> {
+    /// Decides into `d`, which may hold the decision of the lead before:
+    /// every field is set again (its vectors emptied and refilled).
+    fn decide(&mut self, d: &mut Decision<'p>, lead_id: Option<String>, issues: Vec<SchemaIssue>) {
         let engine: &'p Engine = self.engine;
         let p = &engine.policy;
-        let mut d = Decision {
-            policy: &p.info,
-            evaluated_at: self.now,
-            lead_id,
-            verdict: Verdict::Hold,
-            reasons: std::mem::take(&mut self.spare.reasons),
-            handoff: None,
-            stages: std::mem::take(&mut self.spare.stages),
-            signals: Named {
-                entries: std::mem::take(&mut self.spare.signals),
-            },
-            scores: Named {
-                entries: std::mem::take(&mut self.spare.scores),
-            },
-            missing_context: std::mem::take(&mut self.spare.missing_context),
-            quality: std::mem::take(&mut self.spare.quality),
-            consent: Consent {
-                blocked_channels: std::mem::take(&mut self.spare.blocked),
-            },
-            route: None,
-            escalations: std::mem::take(&mut self.spare.escalations),
-            next_escalation: None,
-            playbook: None,
-            packet: None,
-            debrief: None,
-            overrides: None,
-            metrics: Named {
-                entries: std::mem::take(&mut self.spare.metrics),
-            },
-            schema_issues,
-        };
+        d.policy = &p.info;
+        d.evaluated_at = self.now;
+        d.lead_id = lead_id;
+        d.verdict = Verdict::Hold;
+        d.reasons.clear();
+        d.handoff = None;
+        for s in d.stages.drain(..) {
+            if self.unmet.len() < 8 && s.unmet.capacity() > 0 {
+                let mut u = s.unmet;
+                u.clear();
+                self.unmet.push(u);
+            }
+        }
+        d.signals.entries.clear();
+        d.scores.entries.clear();
+        d.missing_context.clear();
+        d.quality.clear();
+        d.consent.blocked_channels.clear();
+        d.route = None;
+        d.escalations.clear();
+        d.next_escalation = None;
+        d.playbook = None;
+        d.packet = None;
+        d.debrief = None;
+        d.overrides = None;
+        d.metrics.entries.clear();
+        d.schema_issues = issues;
         if let Some(a) = &p.applies_to {
             let v = self.truth(a);
             if !v.is_true() {
@@ -524,7 +535,7 @@ impl<'p> Cx<'p, '_> {
                     &p.texts.out_of_scope_false
                 };
                 d.reasons.push(Reason::Policy(t.t()));
-                return d;
+                return;
             }
         }
         d.signals.entries.reserve(p.signals.len());
@@ -598,12 +609,12 @@ impl<'p> Cx<'p, '_> {
         };
         let Some(ai) = active else {
             d.verdict = Verdict::Hold;
-            return d;
+            return;
         };
         let h = &p.handoffs[ai];
         d.handoff = Some(&h.head);
         let ready = d.stages[ai].ready;
-        let missing_reasons = self.requirements(h, &mut d);
+        let missing_reasons = self.requirements(h, d);
         // the quality rules that fired, for the flags and the reasons
         let mut fired: Vec<&'p QualityIr> = Vec::new();
         for q in &h.quality {
@@ -637,8 +648,8 @@ impl<'p> Cx<'p, '_> {
             }
         }
         d.route = self.route(h);
-        self.escalations(h, &mut d);
-        self.playbook(h, &mut d);
+        self.escalations(h, d);
+        self.playbook(h, d);
         if let Some(db) = &h.debrief {
             d.debrief = Some(self.debrief(db));
         }
@@ -680,12 +691,11 @@ impl<'p> Cx<'p, '_> {
                 d.reasons.push(Reason::Policy(h.ready_text.t()));
             }
         }
-        d
     }
 
     fn readiness(&mut self, h: &'p HandoffIr) -> (bool, Vec<Unmet<'p>>) {
         let mut ready = true;
-        let mut unmet = self.spare.unmet.pop().unwrap_or_default();
+        let mut unmet = self.unmet.pop().unwrap_or_default();
         for c in &h.ready {
             let v = self.cond(c);
             if v.is_true() {
@@ -1164,7 +1174,7 @@ impl Engine {
             lead_key: fnv1a(b""),
             json: &[],
             text: "",
-            spare: &mut Spare::default(),
+            unmet: &mut Vec::new(),
         };
         cx.eval(e)
     }
