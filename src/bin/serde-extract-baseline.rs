@@ -25,6 +25,14 @@ fn ts(t: Ts<'_>) -> Option<jiff::Timestamp> {
     t.and_then(|s| s.parse().ok())
 }
 
+/// The company fields both modes read.
+#[derive(Deserialize, Default)]
+struct Company<'a> {
+    employees: Option<i64>,
+    #[serde(borrow)]
+    region: Option<&'a str>,
+}
+
 mod eight {
     use super::*;
 
@@ -32,7 +40,7 @@ mod eight {
     pub struct Lead<'a> {
         #[serde(borrow)]
         pub source: Option<&'a str>,
-        #[serde(default)]
+        #[serde(default, borrow)]
         pub company: Company<'a>,
         #[serde(default, borrow)]
         pub engagement: Engagement<'a>,
@@ -42,13 +50,6 @@ mod eight {
         pub lifecycle: Lifecycle<'a>,
         #[serde(default)]
         pub consent: Consent,
-    }
-
-    #[derive(Deserialize, Default)]
-    pub struct Company<'a> {
-        pub employees: Option<i64>,
-        #[serde(borrow)]
-        pub region: Option<&'a str>,
     }
 
     #[derive(Deserialize, Default)]
@@ -140,13 +141,6 @@ mod flagship {
         pub phone: Option<&'a str>,
         #[serde(borrow)]
         pub updated_at: Ts<'a>,
-    }
-
-    #[derive(Deserialize, Default)]
-    pub struct Company<'a> {
-        pub employees: Option<i64>,
-        #[serde(borrow)]
-        pub region: Option<&'a str>,
     }
 
     #[derive(Deserialize, Default)]
