@@ -64,8 +64,12 @@ impl Lists {
         }
     }
 
-    /// Empties the buffers for the next lead (keeping their memory).
+    /// Empties the buffers for the next lead (keeping their memory, unless
+    /// a huge list made them huge).
     pub fn reset(&mut self) {
+        if self.items.capacity() > SHARED_CELLS_KEPT {
+            self.items = Vec::new();
+        }
         self.items.clear();
         self.slots.clear();
         self.last = None;
@@ -91,6 +95,10 @@ pub(crate) struct Pool {
 /// At most this many shared arrays are kept a thread (a lead uses two or
 /// three: its lists, and the records of each list of records).
 const SHARED_KEPT: usize = 16;
+
+/// An array longer than this (cells of 32 bytes: 128 KiB) is not kept: one
+/// lead with a huge list must not hold its memory for the rest of the run.
+const SHARED_CELLS_KEPT: usize = 4096;
 
 impl Pool {
     /// An empty vector.
@@ -129,14 +137,17 @@ impl Pool {
                 return Fields::window(cells, 0, n);
             }
         }
-        // room for a few more items than this list, so that the next
-        // lead's slightly longer list fits
-        let len = n.max(16).next_power_of_two();
+        // a new array, kept when there is room and it is not huge, with
+        // room for a few more items, so that the next lead's slightly
+        // longer list fits
+        let keep = self.shared.len() < SHARED_KEPT && n <= SHARED_CELLS_KEPT;
         let mut v = std::mem::take(items);
-        v.resize_with(len, || Val::Missing);
+        if keep {
+            v.resize_with(n.max(16).next_power_of_two(), || Val::Missing);
+        }
         let cells: Arc<[Val]> = Arc::from(v);
         let fields = Fields::window(&cells, 0, n);
-        if self.shared.len() < SHARED_KEPT {
+        if keep {
             self.shared.push((cells, n));
         }
         fields
@@ -153,7 +164,9 @@ impl Extractor<'_> {
     /// vector to the pool.
     pub fn share(&mut self, mut items: Vec<Val>) -> Fields {
         let shared = self.pool.share(&mut items);
-        self.pool.vecs.push(items);
+        if items.capacity() <= SHARED_CELLS_KEPT {
+            self.pool.vecs.push(items);
+        }
         shared
     }
 }
@@ -622,6 +635,36 @@ fn month(b: &[u8; 20]) -> Option<(i64, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The pool keeps the arrays of ordinary lists for the next lead, and
+    /// gives them back only once nothing holds them; a huge list's array is
+    /// not kept.
+    #[test]
+    fn the_pool_reuses_free_arrays_and_keeps_no_huge_one() {
+        let mut pool = Pool::default();
+        let strs =
+            |n: usize| -> Vec<Val> { (0..n).map(|i| Val::Str(i.to_string().into())).collect() };
+        let a = pool.share(&mut strs(5));
+        assert_eq!(a.len(), 5);
+        assert_eq!(pool.shared.len(), 1);
+        // still held: a second list gets an array of its own
+        let b = pool.share(&mut strs(3));
+        assert_eq!(pool.shared.len(), 2);
+        assert_eq!(&b[..], &strs(3)[..]);
+        drop(a);
+        drop(b);
+        // free again: taken, its old cells after the new ones emptied
+        let c = pool.share(&mut strs(2));
+        assert_eq!(pool.shared.len(), 2);
+        assert_eq!(&c[..], &strs(2)[..]);
+        let (cells, used) = &pool.shared[0];
+        assert_eq!(*used, 2);
+        assert!(cells[2..].iter().all(Val::is_missing));
+        let huge = pool.share(&mut strs(SHARED_CELLS_KEPT + 1));
+        assert_eq!(huge.len(), SHARED_CELLS_KEPT + 1);
+        assert_eq!(pool.shared.len(), 2, "a huge list's array is not kept");
+        assert_eq!(pool.share(&mut Vec::new()).len(), 0);
+    }
 
     /// Placeholders match trimmed and case-insensitively, ASCII or not;
     /// the length mask never hides one.
