@@ -106,6 +106,36 @@ impl Pool {
         self.vecs.pop().unwrap_or_default()
     }
 
+    /// Empties the shared arrays that nothing holds any more (the lead
+    /// that used them is done): what their cells own is freed now, not
+    /// when a later lead happens to take the same array. An outer array
+    /// (records) holds windows on inner ones (their lists) and usually
+    /// comes later, so the arrays are visited last first, and again only
+    /// while a round frees some and finds others still held.
+    pub fn release(&mut self) {
+        loop {
+            let (mut freed, mut held) = (false, false);
+            for (cells, used) in self.shared.iter_mut().rev() {
+                if *used == 0 {
+                    continue;
+                }
+                match Arc::get_mut(cells) {
+                    Some(c) => {
+                        for cell in c.get_mut(..*used).unwrap_or_default() {
+                            *cell = Val::Missing;
+                        }
+                        *used = 0;
+                        freed = true;
+                    }
+                    None => held = true,
+                }
+            }
+            if !(freed && held) {
+                return;
+            }
+        }
+    }
+
     /// No fields (the value of a record the policy reads no field of),
     /// without an allocation.
     pub fn empty(&mut self) -> Fields {
@@ -660,9 +690,24 @@ mod tests {
         let (cells, used) = &pool.shared[0];
         assert_eq!(*used, 2);
         assert!(cells[2..].iter().all(Val::is_missing));
+        // an array whose cells hold a window on another frees both
+        let inner = pool.share(&mut strs(4));
+        let mut outer = vec![Val::List(inner)];
+        let outer = pool.share(&mut outer);
+        drop(outer);
+        pool.release();
+        assert!(pool.shared.iter().skip(1).all(|(_, used)| *used == 0));
+        // released once nothing holds it: its values are freed at once
+        drop(c);
+        pool.release();
+        assert!(pool
+            .shared
+            .iter()
+            .all(|(cells, used)| *used == 0 && cells.iter().all(Val::is_missing)));
+        let kept = pool.shared.len();
         let huge = pool.share(&mut strs(SHARED_CELLS_KEPT + 1));
         assert_eq!(huge.len(), SHARED_CELLS_KEPT + 1);
-        assert_eq!(pool.shared.len(), 2, "a huge list's array is not kept");
+        assert_eq!(pool.shared.len(), kept, "a huge list's array is not kept");
         assert_eq!(pool.share(&mut Vec::new()).len(), 0);
     }
 

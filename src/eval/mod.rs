@@ -415,6 +415,8 @@ impl Workspace {
     fn slots(&mut self, n: usize) -> Vec<Val> {
         let mut s = std::mem::take(&mut self.slots);
         s.clear();
+        // the lead before is done with its lists
+        self.pool.release();
         s.resize_with(n, || Val::Missing);
         s
     }
