@@ -325,7 +325,8 @@ impl Engine {
             let decided = match read {
                 Ok(()) => {
                     let json = (&ex.json[..], text);
-                    self.decide(ws, &slots, ex.issues, json, ids.best(), now, unmet, d);
+                    let id = ids.best(text, d.lead_id.take());
+                    self.decide(ws, &slots, ex.issues, json, id, now, unmet, d);
                     true
                 }
                 Err(_) => false,

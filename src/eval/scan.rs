@@ -42,12 +42,30 @@ const ID_KEYS: [&str; 5] = ["id", "Id", "ID", "lead_id", "LeadId"];
 /// The lead id candidates seen at the top level, by priority.
 #[derive(Default)]
 pub(crate) struct Ids {
-    pub found: [Option<String>; 5],
+    pub found: [Option<IdText>; 5],
+}
+
+/// A lead id as read: bytes of the record (a plain string), or its own
+/// text (a string with escapes, a number).
+pub(crate) enum IdText {
+    Range(usize, usize),
+    Own(String),
 }
 
 impl Ids {
-    pub fn best(self) -> Option<String> {
-        self.found.into_iter().flatten().next()
+    /// The id of highest priority, written into `reuse` (the id string of
+    /// the decision before, so that a batch does not allocate one a lead).
+    pub fn best(self, text: &str, reuse: Option<String>) -> Option<String> {
+        let best = self.found.into_iter().flatten().next()?;
+        Some(match best {
+            IdText::Own(s) => s,
+            IdText::Range(a, b) => {
+                let mut s = reuse.unwrap_or_default();
+                s.clear();
+                s.push_str(text.get(a..b).unwrap_or_default());
+                s
+            }
+        })
     }
 }
 
@@ -474,16 +492,16 @@ impl<'a> Scanner<'a, '_> {
     }
 
     /// A lead id: a string or a number; anything else is no id.
-    fn id_value(&mut self) -> R<Option<String>> {
+    fn id_value(&mut self) -> R<Option<IdText>> {
         match self.peek() {
-            Some(b'"') => {
-                let s = self.string(true)?;
-                Ok(Some(self.text(&s).to_string()))
-            }
+            Some(b'"') => Ok(Some(match self.string(true)? {
+                Str::Raw(a, b) => IdText::Range(a, b),
+                Str::Decoded => IdText::Own(self.scratch.clone()),
+            })),
             Some(b'-' | b'0'..=b'9') => {
                 let tok = self.number_token()?;
                 let n: serde_json::Number = serde_json::from_str(tok).map_err(|_| Stop::Invalid)?;
-                Ok(Some(n.to_string()))
+                Ok(Some(IdText::Own(n.to_string())))
             }
             _ => {
                 self.skip()?;
