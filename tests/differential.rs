@@ -251,6 +251,8 @@ fn awkward_records_agree() {
         br#"{"id": "dup2", "source": "web_form", "source": "event"}"#,
         br#"{"id": 42, "company": "Acme"}"#,
         br#"{"Id": "sf", "id": null, "engagement": [1, 2]}"#,
+        br#"{"id": "l\u00e9ad \"1\"", "LeadId": "x", "source": "webinar"}"#,
+        br#"{"LeadId": "only-this", "lead_id": -0.5e1, "source": "webinar"}"#,
         br#"{"id": "x", "engagement": {"activities": [null, 3, {"kind": 7}, {"kind": "demo_request", "at": "yesterday"}]}}"#,
         br#"{"id": "x"} trailing"#,
         br#"{"id": "x", "ignored": {"deep": [1, 2, {"a": tru}]}}"#,
