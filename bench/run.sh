@@ -26,7 +26,7 @@ if [ ! -s "$CORPUS" ]; then
   echo "generating $N leads into $CORPUS ..." >&2
   python3 "$GEN" "$N" > "$CORPUS.tmp" && mv "$CORPUS.tmp" "$CORPUS"
 fi
-cargo build --release --quiet --bin handoff --bin ndjson-baseline --bin serde-extract-baseline
+cargo build --release --quiet --bin handoff --bin ndjson-baseline
 
 BYTES=$(stat -c %s "$CORPUS")
 MB=$(python3 -c "print($BYTES / 1e6)")
@@ -69,16 +69,16 @@ echo "corpus: $CORPUS ($N leads, $MB MB); machine: $(nproc) cores, $(uname -m)"
 # (the lean policy reads three values and decides little: the cost of
 # reading and validating every record whole, against the flagship's ~35
 # values and full decision)
-# (the two serde-extract rows are hand-written Rust programs with serde
+# (the two serde-derive rows are hand-written Rust programs with serde
 # derive structs: the issue's "extracting only the fields a policy reads,
 # plus the rules" with ~8 fields and a few rules, and the ~35 values the
 # flagship reads with no rules and no output: see
-# src/bin/serde-extract-baseline.rs)
+# src/bin/ndjson-baseline.rs)
 bases=() ones=() twos=() leans=() eights=() flags=()
 for _ in $(seq "$RUNS"); do
   bases+=("$(once ./target/release/ndjson-baseline "$CORPUS")")
-  eights+=("$(once ./target/release/serde-extract-baseline eight "$CORPUS")")
-  flags+=("$(once ./target/release/serde-extract-baseline flagship "$CORPUS")")
+  eights+=("$(once ./target/release/ndjson-baseline eight "$CORPUS")")
+  flags+=("$(once ./target/release/ndjson-baseline flagship "$CORPUS")")
   ones+=("$(once ./target/release/handoff eval "$POLICY" --leads "$CORPUS" --now "$NOW" --jobs 1)")
   twos+=("$(once ./target/release/handoff eval "$POLICY" --leads "$CORPUS" --now "$NOW" --jobs 2)")
   leans+=("$(once ./target/release/handoff eval bench/lean.handoff --leads "$CORPUS" --now "$NOW" --jobs 1)")
