@@ -59,14 +59,14 @@ impl Fields {
             len: u32::try_from(len).unwrap_or(0),
         }
     }
-}
 
-impl Fields {
     /// The `len` fields of this window from its `start` (a range past its
     /// end is cut to what exists).
     pub fn sub(&self, start: usize, len: usize) -> Fields {
         let start = start.min(self.len as usize);
         let len = len.min(self.len as usize - start);
+        // within this window, so within `cells` (no second clamp: this is
+        // per record of a list)
         Fields {
             cells: self.cells.clone(),
             start: self.start + start as u32,
