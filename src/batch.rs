@@ -8,16 +8,22 @@
 //! buffers whatever its length: memory is flat in the number of leads.
 //!
 //! Leads routed to a round-robin or least-loaded team depend on the leads
-//! before them: the worker leaves them as pending decisions and the writer
-//! assigns their member in input order ([`Engine::assign_in_order`]).
-//! With one job everything runs on the calling thread, in order.
+//! before them, so the writer assigns their member in input order
+//! ([`Engine::take_turn`]). The member is all that changes, unless every
+//! member of a least-loaded team is at capacity ([`Engine::at_capacity`]):
+//! the worker writes the decision with a `null` member, and the at-capacity
+//! form beside it when the team has capacities; the writer puts the member
+//! in its place or takes the other form. The writer's work stays small and
+//! serial work does not grow with the decisions. (Pretty output leaves the
+//! decision whole to the writer.) With one job everything runs on the
+//! calling thread, in order.
 
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 use std::sync::{mpsc, Arc, Mutex};
 
 use crate::decision::{Decision, Verdict};
-use crate::eval::{Engine, RunState};
+use crate::eval::{Engine, RunState, Turn};
 
 /// A chunk of input holds whole lines and is about this long.
 const CHUNK: usize = 1 << 20;
@@ -497,7 +503,30 @@ pub fn run_records<'a, W: Write>(
 }
 
 /// A decision the writer completes: its offset in the chunk's output.
-type Pending<'p> = (usize, Box<Decision<'p>>);
+/// A decision of a chunk that the writer completes in input order.
+enum Pending<'p> {
+    /// Written to the chunk's output with a `null` member at `member`; the
+    /// writer puts the member whose turn it is there. When no member has
+    /// room, the decision's line (`line`) is replaced by its at-capacity
+    /// form (`full`: its bytes in the chunk's side buffer, and its verdict).
+    Turn {
+        member: usize,
+        turn: Turn<'p>,
+        line: (usize, usize),
+        full: Option<Full>,
+    },
+    /// Not written: assigned, then written at `at` of the chunk's output.
+    Whole {
+        at: usize,
+        decision: Box<Decision<'p>>,
+    },
+}
+
+/// The at-capacity form of a decision, written beside it.
+struct Full {
+    bytes: (usize, usize),
+    verdicts: (Verdict, Verdict),
+}
 
 /// Evaluates the lines of one chunk into `out`. With `run` the members of
 /// sequential teams are assigned here (one thread, in order); without,
@@ -512,6 +541,7 @@ fn eval_chunk<'p>(
     counts: &mut Counts,
     mut run: Option<&mut RunState>,
     pending: &mut Vec<Pending<'p>>,
+    side: &mut Vec<u8>,
 ) {
     let mut line_no = first_line;
     // each decision is filled in place over the one written before it
@@ -524,10 +554,42 @@ fn eval_chunk<'p>(
                     match run.as_deref_mut() {
                         Some(run) => engine.assign_in_order(d, run),
                         None => {
-                            // assigned by the writer, in input order: the
-                            // decision leaves the spare
-                            if let Some(d) = spare.take() {
-                                pending.push((out.len(), Box::new(d)));
+                            // assigned by the writer, in input order
+                            if let Some(turn) = engine.pending_turn(d).filter(|_| !opts.pretty) {
+                                // written now, all but the member
+                                if let Some(r) = d.route.as_mut() {
+                                    r.member = None;
+                                }
+                                counts.decision(engine, d);
+                                let start = out.len();
+                                let at = crate::write::write_decision_marked(d, out);
+                                out.push(b'\n');
+                                let line = (start, out.len());
+                                // and as it reads when nobody has room
+                                let full = turn.can_fill().then(|| {
+                                    let verdict = d.verdict;
+                                    engine.at_capacity(d);
+                                    let a = side.len();
+                                    write_line(d, false, side);
+                                    Full {
+                                        bytes: (a, side.len()),
+                                        verdicts: (verdict, d.verdict),
+                                    }
+                                });
+                                if let Some(member) = at {
+                                    pending.push(Pending::Turn {
+                                        member,
+                                        turn,
+                                        line,
+                                        full,
+                                    });
+                                }
+                            } else if let Some(d) = spare.take() {
+                                // the decision leaves the spare
+                                pending.push(Pending::Whole {
+                                    at: out.len(),
+                                    decision: Box::new(d),
+                                });
                             }
                             line_no += 1;
                             continue;
@@ -557,6 +619,7 @@ fn inline<R: Read, W: Write>(
     let mut chunk = Vec::with_capacity(CHUNK + (CHUNK >> 2));
     let mut buf = Vec::with_capacity(FLUSH + (FLUSH >> 1));
     let mut pending = Vec::new();
+    let mut side = Vec::new();
     let mut io_error = None;
     loop {
         let first = match reader.next(&mut chunk) {
@@ -576,6 +639,7 @@ fn inline<R: Read, W: Write>(
             &mut counts,
             Some(&mut run),
             &mut pending,
+            &mut side,
         );
         if buf.len() >= FLUSH || opts.streaming {
             if let Err(e) = out.write_all(&buf).and_then(|_| out.flush()) {
@@ -600,6 +664,8 @@ struct Done<'p> {
     seq: usize,
     bytes: Vec<u8>,
     pending: Vec<Pending<'p>>,
+    /// The at-capacity forms of pending decisions.
+    side: Vec<u8>,
     counts: Counts,
 }
 
@@ -661,6 +727,7 @@ fn parallel<R: Read + Send, W: Write>(
                 bytes.clear();
                 let mut counts = Counts::new(engine);
                 let mut pending = Vec::new();
+                let mut side = Vec::new();
                 eval_chunk(
                     engine,
                     &job.bytes,
@@ -670,12 +737,14 @@ fn parallel<R: Read + Send, W: Write>(
                     &mut counts,
                     None,
                     &mut pending,
+                    &mut side,
                 );
                 let _ = free_in_tx.send(job.bytes);
                 let done = Done {
                     seq: job.seq,
                     bytes,
                     pending,
+                    side,
                     counts,
                 };
                 if done_tx.send(done).is_err() {
@@ -689,28 +758,57 @@ fn parallel<R: Read + Send, W: Write>(
         let mut run = RunState::default();
         let mut waiting: BTreeMap<usize, Done> = BTreeMap::new();
         let mut next = 0usize;
-        let mut line = Vec::with_capacity(4096);
+        // the decisions the writer writes whole, and the pieces of a
+        // chunk's output: put out with one vectored write
+        let mut whole = Vec::new();
+        let mut pieces: Vec<Piece> = Vec::new();
         'recv: for done in done_rx.iter() {
             waiting.insert(done.seq, done);
             while let Some(mut done) = waiting.remove(&next) {
                 next += 1;
                 total.add(&done.counts);
+                whole.clear();
+                pieces.clear();
                 let mut at = 0;
-                for (offset, mut d) in done.pending.drain(..) {
-                    engine.assign_in_order(&mut d, &mut run);
-                    total.decision(engine, &d);
-                    line.clear();
-                    write_line(&d, opts.pretty, &mut line);
-                    if let Err(e) = out
-                        .write_all(&done.bytes[at..offset])
-                        .and_then(|_| out.write_all(&line))
-                    {
-                        io_error = Some(e.to_string());
-                        break 'recv;
+                for p in done.pending.drain(..) {
+                    match p {
+                        Pending::Turn {
+                            member,
+                            turn,
+                            line,
+                            full,
+                        } => match (engine.take_turn(&turn, &mut run), full) {
+                            (Some(m), _) => {
+                                pieces.push(Piece::Out(at, member));
+                                pieces.push(Piece::Member(m.json()));
+                                at = member + b"null".len();
+                            }
+                            (None, Some(full)) => {
+                                total.verdicts[full.verdicts.0 as usize] -= 1;
+                                total.verdicts[full.verdicts.1 as usize] += 1;
+                                pieces.push(Piece::Out(at, line.0));
+                                pieces.push(Piece::Side(full.bytes.0, full.bytes.1));
+                                at = line.1;
+                            }
+                            // a team that cannot be full always has a member
+                            (None, None) => {}
+                        },
+                        Pending::Whole {
+                            at: offset,
+                            decision: mut d,
+                        } => {
+                            engine.assign_in_order(&mut d, &mut run);
+                            total.decision(engine, &d);
+                            let start = whole.len();
+                            write_line(&d, opts.pretty, &mut whole);
+                            pieces.push(Piece::Out(at, offset));
+                            pieces.push(Piece::Whole(start, whole.len()));
+                            at = offset;
+                        }
                     }
-                    at = offset;
                 }
-                let flushed = out.write_all(&done.bytes[at..]);
+                pieces.push(Piece::Out(at, done.bytes.len()));
+                let flushed = write_pieces(&mut out, &pieces, [&done.bytes, &done.side, &whole]);
                 let flushed = match flushed {
                     Ok(()) if opts.streaming => out.flush(),
                     other => other,
@@ -737,6 +835,46 @@ fn parallel<R: Read + Send, W: Write>(
         }
     }
     total.into_summary(io_error)
+}
+
+/// A piece of a chunk's output, for the writer.
+enum Piece<'p> {
+    /// Bytes `a..b` of the chunk's output.
+    Out(usize, usize),
+    /// A member's name, as JSON.
+    Member(&'p str),
+    /// Bytes `a..b` of the chunk's at-capacity forms.
+    Side(usize, usize),
+    /// Bytes `a..b` of the decisions the writer wrote whole.
+    Whole(usize, usize),
+}
+
+/// Writes `pieces` in order with as few calls as `out` allows (one
+/// `writev` each thousand pieces for a file or a pipe); `bufs` are the
+/// chunk's output, its side buffer and the writer's own.
+fn write_pieces(out: &mut impl Write, pieces: &[Piece<'_>], bufs: [&[u8]; 3]) -> io::Result<()> {
+    let [bytes, side, whole] = bufs;
+    let mut slices: Vec<io::IoSlice<'_>> = pieces
+        .iter()
+        .map(|p| match *p {
+            Piece::Out(a, b) => &bytes[a..b],
+            Piece::Member(m) => m.as_bytes(),
+            Piece::Side(a, b) => &side[a..b],
+            Piece::Whole(a, b) => &whole[a..b],
+        })
+        .filter(|s| !s.is_empty())
+        .map(io::IoSlice::new)
+        .collect();
+    let mut rest = &mut slices[..];
+    while !rest.is_empty() {
+        match out.write_vectored(rest) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => io::IoSlice::advance_slices(&mut rest, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// The lines of a chunk, without their newline; a last empty piece after

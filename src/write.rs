@@ -13,7 +13,18 @@ use crate::eval::value::{DurText, Val};
 
 /// Appends the decision as compact JSON (no newline) to `out`.
 pub fn write_decision(d: &Decision<'_>, out: &mut Vec<u8>) {
-    let mut w = W { out };
+    write_decision_marked(d, out);
+}
+
+/// [`write_decision`], returning where in `out` the route's member was
+/// written (`null` when there is none yet): a batch's writer fills in the
+/// member of a round-robin team there, in input order, without the rest of
+/// the decision.
+pub fn write_decision_marked(d: &Decision<'_>, out: &mut Vec<u8>) -> Option<usize> {
+    let mut w = W {
+        out,
+        member_at: None,
+    };
     w.raw("{\"policy\":{\"name\":");
     w.ptext(&d.policy.name);
     w.raw(",\"version\":");
@@ -127,6 +138,7 @@ pub fn write_decision(d: &Decision<'_>, out: &mut Vec<u8>) {
         w.raw("\",\"name\":");
         w.ptext(&r.target.name);
         w.raw("},\"member\":");
+        w.member_at = Some(w.out.len());
         w.opt(r.member.as_ref(), |w, m| w.text(m));
         w.raw(",\"at_capacity\":");
         w.bool(r.at_capacity);
@@ -239,10 +251,13 @@ pub fn write_decision(d: &Decision<'_>, out: &mut Vec<u8>) {
         w.raw("}");
     });
     w.raw("}");
+    w.member_at
 }
 
 struct W<'o> {
     out: &'o mut Vec<u8>,
+    /// Where the route's member starts.
+    member_at: Option<usize>,
 }
 
 impl W<'_> {

@@ -1061,3 +1061,93 @@ score points "Points" {
     }
     assert_eq!(checked, 3 * 3 * 4 * 12 * 2);
 }
+
+/// Members of round-robin and least-loaded teams are given in input order
+/// whatever the number of jobs: with several, the writer fills in the
+/// member each worker left open, or takes the at-capacity form the worker
+/// wrote beside it. The same bytes and the same summary as one job, compact
+/// and pretty, for every example policy with a state file, and for a
+/// least-loaded team one of whose members has no capacity (never full).
+#[test]
+fn distribution_is_in_input_order_on_any_number_of_jobs() {
+    let dir = std::env::temp_dir().join(format!("handoff-turns-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let state = dir.join("state.json");
+    std::fs::write(
+        &state,
+        r#"{"sdr_pool_cursor": 2, "ae_open_opportunities": {"ae.carla": 12, "ae.dan": 3},
+            "strategic_ae_open_accounts": {"ae.rachel.moss": 4},
+            "enterprise_emea_open_accounts": {}, "enterprise_na_open_accounts": {"ae.ben.schmidt": 15}}"#,
+    )
+    .unwrap();
+    let inbound = std::fs::read_to_string("examples/inbound/policy.handoff").unwrap();
+    let roomy = inbound.replace(
+        r#""ae.carla" capacity 30, "ae.dan" capacity 30"#,
+        r#""ae.carla" capacity 30, "ae.dan""#,
+    );
+    assert_ne!(
+        roomy, inbound,
+        "the example's team changed: update this test"
+    );
+    let roomy_policy = dir.join("roomy.handoff");
+    std::fs::write(&roomy_policy, roomy).unwrap();
+    let roomy_policy = roomy_policy.to_str().unwrap().to_string();
+    let cases = [
+        ("examples/inbound/policy.handoff", "inbound", true),
+        ("examples/enterprise/policy.handoff", "enterprise", true),
+        ("examples/partner/policy.handoff", "partner", false),
+        (roomy_policy.as_str(), "inbound", false),
+    ];
+    for (policy, example, fills) in cases {
+        // several chunks of the example's leads
+        let leads = std::fs::read(format!("examples/{example}/leads.ndjson")).unwrap();
+        let mut input = Vec::new();
+        while input.len() < 5 << 19 {
+            input.extend_from_slice(&leads);
+        }
+        let file = dir.join(format!("{example}.ndjson"));
+        std::fs::write(&file, &input).unwrap();
+        for pretty in [false, true] {
+            let run = |jobs: &str| {
+                let mut args = vec![
+                    "eval",
+                    policy,
+                    "--leads",
+                    file.to_str().unwrap(),
+                    "--now",
+                    NOW,
+                    "--state",
+                    state.to_str().unwrap(),
+                    "--jobs",
+                    jobs,
+                ];
+                if pretty {
+                    args.push("--pretty");
+                }
+                run_cli(&args, b"")
+            };
+            let (code, reference, summary) = run("1");
+            assert!(code == 0 || code == 2, "{policy}: exit {code}: {summary}");
+            let compact = reference.replace([' ', '\n'], "");
+            assert!(
+                compact.contains("\"member\":\""),
+                "{policy}: no member was assigned"
+            );
+            assert_eq!(
+                compact.contains("\"at_capacity\":true"),
+                fills,
+                "{policy}: a team that can fill up should, over this many leads"
+            );
+            for jobs in ["2", "3"] {
+                let (c, out, s) = run(jobs);
+                assert_eq!(c, code, "{policy} --jobs {jobs}");
+                assert!(
+                    out == reference,
+                    "{policy} --jobs {jobs} (pretty: {pretty}) differs from one job"
+                );
+                assert_eq!(s, summary, "{policy} --jobs {jobs}: the summary differs");
+            }
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

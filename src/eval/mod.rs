@@ -877,7 +877,7 @@ impl<'p> Cx<'p, '_> {
                     self.engine.state.get(state).and_then(Value::as_object),
                     |_| 0.0,
                 ) {
-                    Some(m) => (Some(m.id.t()), false),
+                    Some((_, m)) => (Some(m.id.t()), false),
                     None => (None, true),
                 }
             }
@@ -1030,15 +1030,15 @@ impl<'p> Cx<'p, '_> {
 fn least_loaded<'t>(
     team: &'t TeamIr,
     loads: Option<&serde_json::Map<String, Value>>,
-    extra: impl Fn(&MemberIr) -> f64,
-) -> Option<&'t MemberIr> {
-    let mut best: Option<(f64, &MemberIr)> = None;
-    for m in &team.members {
+    extra: impl Fn(usize) -> f64,
+) -> Option<(usize, &'t MemberIr)> {
+    let mut best: Option<(f64, usize)> = None;
+    for (i, m) in team.members.iter().enumerate() {
         let load = loads
             .and_then(|l| l.get(m.id.as_str()))
             .and_then(Value::as_f64)
             .unwrap_or(0.0)
-            + extra(m);
+            + extra(i);
         let cap = m.capacity.map(f64::from).unwrap_or(f64::INFINITY);
         if load >= cap {
             continue;
@@ -1049,10 +1049,10 @@ fn least_loaded<'t>(
             load / 1e9
         };
         if best.is_none_or(|(b, _)| ratio < b) {
-            best = Some((ratio, m));
+            best = Some((ratio, i));
         }
     }
-    best.map(|(_, m)| m)
+    best.map(|(_, i)| (i, &team.members[i]))
 }
 
 /// FNV-1a: a stable hash for weighted distribution (same on every machine).
@@ -1065,31 +1065,54 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     h
 }
 
+/// The member a decision waits for, assigned in input order (see
+/// [`Engine::pending_turn`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Turn<'p> {
+    team: &'p TeamIr,
+    /// The team's position in the policy.
+    index: usize,
+    /// Whether the lead takes the turn or adds to a load (handed over or
+    /// sent to review).
+    takes: bool,
+}
+
+impl Turn<'_> {
+    /// Whether the team can be full: least loaded, and every member has a
+    /// capacity (without one, a member always has room).
+    pub fn can_fill(&self) -> bool {
+        matches!(self.team.strategy, Some(Strategy::LeastLoaded { .. }))
+            && self.team.members.iter().all(|m| m.capacity.is_some())
+    }
+}
+
 /// What distribution has handed out so far in one run: round-robin turns
-/// per team, and leads given to each member of a least-loaded team.
+/// per team, and leads given to each member of a least-loaded team (by
+/// team and member position).
 #[derive(Debug, Default)]
 pub struct RunState {
-    turns: std::collections::HashMap<String, u64>,
-    given: std::collections::HashMap<(String, String), f64>,
+    turns: std::collections::HashMap<usize, u64>,
+    given: std::collections::HashMap<(usize, usize), f64>,
 }
 
 impl Engine {
     /// The routed team, when its distribution depends on earlier leads.
-    fn sequential_team(&self, d: &Decision) -> Option<&TeamIr> {
+    fn sequential_team(&self, d: &Decision) -> Option<(usize, &TeamIr)> {
         let r = d.route.as_ref()?;
         if r.target.kind != "team" {
             return None;
         }
-        let team = self
+        let (i, team) = self
             .policy
             .teams
             .iter()
-            .find(|t| *t.name == *r.target.name)?;
+            .enumerate()
+            .find(|(_, t)| *t.name == *r.target.name)?;
         matches!(
             team.strategy,
             Some(Strategy::RoundRobin { .. } | Strategy::LeastLoaded { .. })
         )
-        .then_some(team)
+        .then_some((i, team))
     }
 
     /// Whether the decision's member must be assigned in input order, by
@@ -1098,61 +1121,84 @@ impl Engine {
         self.sequential_team(d).is_some()
     }
 
-    /// Assigns the member of a round-robin or least-loaded team, in input
-    /// order: the state file's cursor or loads, plus what this run already
-    /// handed out. Only leads that are handed over (or sent to review) take
-    /// a turn or add to a load; the others show who would be next.
-    pub fn assign_in_order<'p>(&'p self, d: &mut Decision<'p>, run: &mut RunState) {
-        let Some(team) = self.sequential_team(d) else {
-            return;
-        };
-        let takes = matches!(d.verdict, Verdict::Handoff | Verdict::Review);
+    /// The turn a decision waits for when its member comes from a
+    /// round-robin or least-loaded team. Taking it in input order
+    /// ([`Engine::take_turn`]) gives the member, the only thing that
+    /// changes in the decision, or `None` when every member of a
+    /// least-loaded team is at capacity, and the decision becomes what
+    /// [`Engine::at_capacity`] makes of it. A batch writes both forms on
+    /// its workers and only chooses in order.
+    pub fn pending_turn<'p>(&'p self, d: &Decision<'p>) -> Option<Turn<'p>> {
+        let (index, team) = self.sequential_team(d)?;
+        Some(Turn {
+            team,
+            index,
+            takes: matches!(d.verdict, Verdict::Handoff | Verdict::Review),
+        })
+    }
+
+    /// Takes a turn in input order: the member whose turn it is in a
+    /// round-robin team (the state file's cursor plus the turns this run
+    /// gave), or the least-loaded member with room (the state file's loads
+    /// plus the leads this run gave); `None` when every member is at
+    /// capacity. A lead that is not handed over (or sent to review) takes
+    /// no turn and adds to no load: it shows who would be next.
+    pub fn take_turn<'p>(&'p self, turn: &Turn<'p>, run: &mut RunState) -> Option<Text<'p>> {
+        let team = turn.team;
         match &team.strategy {
             Some(Strategy::RoundRobin { state }) => {
                 let len = team.members.len() as u64;
                 let start = self.state.get(state).and_then(Value::as_u64).unwrap_or(0) % len;
-                let turns = run.turns.entry(team.name.to_string()).or_insert(0);
+                let turns = run.turns.entry(turn.index).or_insert(0);
                 let member = team.members[((start + *turns % len) % len) as usize].id.t();
-                if takes {
+                if turn.takes {
                     *turns += 1;
                 }
+                Some(member)
+            }
+            Some(Strategy::LeastLoaded { state }) => {
+                let loads = self.state.get(state).and_then(Value::as_object);
+                let (m, best) = least_loaded(team, loads, |m| {
+                    run.given.get(&(turn.index, m)).copied().unwrap_or(0.0)
+                })?;
+                if turn.takes {
+                    *run.given.entry((turn.index, m)).or_insert(0.0) += 1.0;
+                }
+                Some(best.id.t())
+            }
+            _ => None,
+        }
+    }
+
+    /// What a routed decision becomes when every member of its team is at
+    /// capacity: no member, and a handoff goes to review instead.
+    pub fn at_capacity<'p>(&'p self, d: &mut Decision<'p>) {
+        let Some(r) = d.route.as_mut() else { return };
+        r.member = None;
+        if !r.at_capacity {
+            r.at_capacity = true;
+            if d.verdict == Verdict::Handoff {
+                d.verdict = Verdict::Review;
+                d.reasons.clear();
+                d.reasons
+                    .push(Reason::Policy(self.policy.texts.at_capacity.t()));
+            }
+        }
+    }
+
+    /// Assigns the member of a round-robin or least-loaded team, in input
+    /// order (see [`Engine::take_turn`]).
+    pub fn assign_in_order<'p>(&'p self, d: &mut Decision<'p>, run: &mut RunState) {
+        let Some(turn) = self.pending_turn(d) else {
+            return;
+        };
+        match self.take_turn(&turn, run) {
+            Some(member) => {
                 if let Some(r) = d.route.as_mut() {
                     r.member = Some(member);
                 }
             }
-            Some(Strategy::LeastLoaded { state }) => {
-                let loads = self.state.get(state).and_then(Value::as_object);
-                let best = least_loaded(team, loads, |m| {
-                    run.given
-                        .get(&(team.name.to_string(), m.id.to_string()))
-                        .copied()
-                        .unwrap_or(0.0)
-                });
-                let Some(r) = d.route.as_mut() else { return };
-                match best {
-                    Some(m) => {
-                        r.member = Some(m.id.t());
-                        if takes {
-                            *run.given
-                                .entry((team.name.to_string(), m.id.to_string()))
-                                .or_insert(0.0) += 1.0;
-                        }
-                    }
-                    None => {
-                        r.member = None;
-                        if !r.at_capacity {
-                            r.at_capacity = true;
-                            if d.verdict == Verdict::Handoff {
-                                d.verdict = Verdict::Review;
-                                d.reasons.clear();
-                                d.reasons
-                                    .push(Reason::Policy(self.policy.texts.at_capacity.t()));
-                            }
-                        }
-                    }
-                }
-            }
-            _ => {}
+            None => self.at_capacity(d),
         }
     }
 }
