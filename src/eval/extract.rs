@@ -481,6 +481,14 @@ fn is_placeholder(info: &SlotInfo, s: &str) -> bool {
         info.placeholders
             .iter()
             .any(|p| p.len() == t.len() && p.eq_ignore_ascii_case(t))
+    } else if info.placeholder_lens & 1 << 63 == 0
+        && t.chars().any(|c| !c.is_ascii() && c != '\u{212A}')
+    {
+        // every placeholder is ASCII (and shorter than 63 bytes), and so
+        // must be the lowercase text; the Kelvin sign is the one character
+        // beyond ASCII whose lowercase is ASCII (`k`): text with any other
+        // is no placeholder, without lowercasing it
+        false
     } else {
         info.placeholders.contains(&t.to_lowercase())
     }
@@ -749,6 +757,32 @@ mod tests {
             ..info
         };
         assert!(!is_placeholder(&none, ""));
+        // ASCII placeholders only: text beyond ASCII is ruled out without
+        // lowercasing, except by the Kelvin sign, which lowercases to `k`
+        let ascii: std::collections::HashSet<String> =
+            ["n/a", "unknown"].iter().map(|s| s.to_string()).collect();
+        let ascii = SlotInfo {
+            placeholder_lens: crate::ir::placeholder_lens(&ascii),
+            placeholders: std::sync::Arc::new(ascii),
+            ..none
+        };
+        for yes in ["UN\u{212A}NOWN", " un\u{212A}nown ", "N/A"] {
+            assert!(is_placeholder(&ascii, yes), "{yes:?}");
+        }
+        for no in ["Zoë", "ünknown", "unknöwn", "n/ä", "\u{212A}"] {
+            assert!(!is_placeholder(&ascii, no), "{no:?}");
+        }
+    }
+
+    /// Lowercasing any character but the Kelvin sign gives text beyond
+    /// ASCII: what lets [`is_placeholder`] skip lowercasing such text.
+    #[test]
+    fn only_the_kelvin_sign_lowercases_into_ascii() {
+        let into_ascii: Vec<char> = (0x80..=0x10FFFF)
+            .filter_map(char::from_u32)
+            .filter(|c| c.to_lowercase().all(|l| l.is_ascii()))
+            .collect();
+        assert_eq!(into_ascii, ['\u{212A}']);
     }
 
     /// Over years of instants and every one-byte corruption of them:
