@@ -1065,8 +1065,8 @@ score points "Points" {
 /// Members of round-robin and least-loaded teams are given in input order
 /// whatever the number of jobs: with several, the writer fills in the
 /// member each worker left open, or takes the at-capacity form the worker
-/// wrote beside it. The same bytes and the same summary as one job, compact
-/// and pretty, for every example policy with a state file, and for a
+/// wrote beside it. The same bytes and the same summary as one job, compact,
+/// pretty and explained, for every example policy with a state file, and for a
 /// least-loaded team one of whose members has no capacity (never full).
 #[test]
 fn distribution_is_in_input_order_on_any_number_of_jobs() {
@@ -1107,7 +1107,7 @@ fn distribution_is_in_input_order_on_any_number_of_jobs() {
         }
         let file = dir.join(format!("{example}.ndjson"));
         std::fs::write(&file, &input).unwrap();
-        for pretty in [false, true] {
+        for mode in ["compact", "--pretty", "--explain"] {
             let run = |jobs: &str| {
                 let mut args = vec![
                     "eval",
@@ -1121,8 +1121,8 @@ fn distribution_is_in_input_order_on_any_number_of_jobs() {
                     "--jobs",
                     jobs,
                 ];
-                if pretty {
-                    args.push("--pretty");
+                if mode != "compact" {
+                    args.push(mode);
                 }
                 run_cli(&args, b"")
             };
@@ -1143,7 +1143,7 @@ fn distribution_is_in_input_order_on_any_number_of_jobs() {
                 assert_eq!(c, code, "{policy} --jobs {jobs}");
                 assert!(
                     out == reference,
-                    "{policy} --jobs {jobs} (pretty: {pretty}) differs from one job"
+                    "{policy} --jobs {jobs} ({mode}) differs from one job"
                 );
                 assert_eq!(s, summary, "{policy} --jobs {jobs}: the summary differs");
             }
