@@ -556,34 +556,8 @@ fn eval_chunk<'p>(
                         None => {
                             // assigned by the writer, in input order
                             if let Some(turn) = engine.pending_turn(d).filter(|_| !opts.pretty) {
-                                // written now, all but the member
-                                if let Some(r) = d.route.as_mut() {
-                                    r.member = None;
-                                }
                                 counts.decision(engine, d);
-                                let start = out.len();
-                                let at = crate::write::write_decision_marked(d, out);
-                                out.push(b'\n');
-                                let line = (start, out.len());
-                                // and as it reads when nobody has room
-                                let full = turn.can_fill().then(|| {
-                                    let verdict = d.verdict;
-                                    engine.at_capacity(d);
-                                    let a = side.len();
-                                    write_line(d, false, side);
-                                    Full {
-                                        bytes: (a, side.len()),
-                                        verdicts: (verdict, d.verdict),
-                                    }
-                                });
-                                if let Some(member) = at {
-                                    pending.push(Pending::Turn {
-                                        member,
-                                        turn,
-                                        line,
-                                        full,
-                                    });
-                                }
+                                pending.extend(write_turn(engine, d, turn, out, side));
                             } else if let Some(d) = spare.take() {
                                 // the decision leaves the spare
                                 pending.push(Pending::Whole {
@@ -606,6 +580,41 @@ fn eval_chunk<'p>(
         }
         line_no += 1;
     }
+}
+
+/// Writes a decision that waits for a turn, all but its member, and its
+/// at-capacity form to `side` when the team can fill up: what the writer
+/// needs to complete it in input order.
+fn write_turn<'p>(
+    engine: &'p Engine,
+    d: &mut Decision<'p>,
+    turn: Turn<'p>,
+    out: &mut Vec<u8>,
+    side: &mut Vec<u8>,
+) -> Option<Pending<'p>> {
+    if let Some(r) = d.route.as_mut() {
+        r.member = None;
+    }
+    let start = out.len();
+    let member = crate::write::write_decision_marked(d, out);
+    out.push(b'\n');
+    let line = (start, out.len());
+    let full = turn.can_fill().then(|| {
+        let verdict = d.verdict;
+        engine.at_capacity(d);
+        let a = side.len();
+        write_line(d, false, side);
+        Full {
+            bytes: (a, side.len()),
+            verdicts: (verdict, d.verdict),
+        }
+    });
+    Some(Pending::Turn {
+        member: member?,
+        turn,
+        line,
+        full,
+    })
 }
 
 fn inline<R: Read, W: Write>(
