@@ -502,7 +502,6 @@ pub fn run_records<'a, W: Write>(
     counts.into_summary(finish(&mut out, &buf, io_error))
 }
 
-/// A decision the writer completes: its offset in the chunk's output.
 /// A decision of a chunk that the writer completes in input order.
 enum Pending<'p> {
     /// Written to the chunk's output with a `null` member at `member`; the
