@@ -59,6 +59,24 @@ pub struct SlotInfo {
 #[derive(Debug, Clone, Default)]
 pub struct Projection {
     pub keys: Vec<(String, ProjNode)>,
+    /// This object level's number among all of the policy's projections
+    /// (set by `Engine::new`): where the reader keeps the key order it last
+    /// saw at this level.
+    pub level: u32,
+}
+
+impl Projection {
+    /// Numbers this level and the levels below it, from `*next` on.
+    pub fn number_levels(&mut self, next: &mut u32) {
+        self.level = *next;
+        *next += 1;
+        for (_, node) in &mut self.keys {
+            match node {
+                ProjNode::Leaf(_) => {}
+                ProjNode::Record(p) | ProjNode::Both(_, p) => p.number_levels(next),
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

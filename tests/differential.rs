@@ -324,6 +324,180 @@ fn awkward_records_agree() {
     assert!(fast.starts_with("error too_deep"), "{fast}");
 }
 
+/// How [`write_shaped`] writes a record.
+#[derive(Clone, Copy)]
+struct Shape {
+    /// Shuffles the keys of every object (0: as they are, sorted).
+    seed: u64,
+    /// `"key" : value` instead of `"key":value`.
+    spaced: bool,
+    /// The first key of every object written with a `\u` escape.
+    escaped: bool,
+    /// The first key of every object given again, last, with `null`.
+    repeated: bool,
+}
+
+/// Writes `v` as JSON text with its objects' keys in the order and form
+/// `shape` asks for.
+fn write_shaped(v: &Value, shape: Shape, rng: &mut u64, out: &mut String) {
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            if shape.seed != 0 {
+                for i in (1..keys.len()).rev() {
+                    *rng = rng
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    keys.swap(i, (*rng >> 33) as usize % (i + 1));
+                }
+            }
+            out.push('{');
+            for (n, k) in keys.iter().enumerate() {
+                if n > 0 {
+                    out.push(',');
+                }
+                let mut key = serde_json::to_string(k).unwrap();
+                if shape.escaped && n == 0 && k.starts_with(|c: char| c.is_ascii_alphabetic()) {
+                    key = format!("\"\\u{:04x}{}", k.as_bytes()[0], &key[2..]);
+                }
+                out.push_str(&key);
+                out.push_str(if shape.spaced { " : " } else { ":" });
+                write_shaped(&map[k.as_str()], shape, rng, out);
+            }
+            if let (true, Some(k)) = (shape.repeated, keys.first()) {
+                out.push_str(&format!(",{}:null", serde_json::to_string(k).unwrap()));
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (n, item) in items.iter().enumerate() {
+                if n > 0 {
+                    out.push(',');
+                }
+                write_shaped(item, shape, rng, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// The reader remembers the order keys came in at each level and checks
+/// the next key against it first (`scan::Shapes`). Whatever order it has
+/// learned from the records before, a record decides as the `Value` path
+/// decides it: keys shuffled, absent, added, spaced, escaped, repeated,
+/// near twins of a known key, and more keys than it remembers, in one
+/// sequence per engine and with the engines taking turns.
+#[test]
+fn key_orders_learned_from_earlier_records_do_not_change_decisions() {
+    let mut lines: Vec<String> = Vec::new();
+    for name in ["inbound", "enterprise", "partner"] {
+        let text = std::fs::read_to_string(format!("examples/{name}/leads.ndjson")).unwrap();
+        for (i, line) in text.lines().take(24).enumerate() {
+            lines.push(line.to_string());
+            let v: Value = serde_json::from_str(line).unwrap();
+            let mut rng = i as u64;
+            let plain = Shape {
+                seed: 0,
+                spaced: false,
+                escaped: false,
+                repeated: false,
+            };
+            for shape in [
+                plain,
+                Shape { seed: 1, ..plain },
+                Shape { seed: 2, ..plain },
+                Shape {
+                    spaced: true,
+                    ..plain
+                },
+                Shape {
+                    escaped: true,
+                    ..plain
+                },
+                Shape {
+                    repeated: true,
+                    ..plain
+                },
+                Shape {
+                    seed: 3,
+                    repeated: true,
+                    ..plain
+                },
+                plain,
+            ] {
+                let mut out = String::new();
+                write_shaped(&v, shape, &mut rng, &mut out);
+                lines.push(out);
+            }
+            // a key of the same length, first and last eight bytes as
+            // `last_activity_at`, in its place; then one absent
+            lines.push(line.replace("\"last_activity_at\"", "\"last_acZZZity_at\""));
+            lines.push(line.replace("\"last_activity_at\"", "\"last_activity_au\""));
+            lines.push(line.replacen("\"source\":", "\"unknown\":1,\"source\":", 1));
+            lines.push(line.replacen("\"source\":", "\"sourcf\":", 1));
+        }
+    }
+    // more keys than a level remembers, and keys longer than it keeps
+    let many: String = (0..80).map(|k| format!("\"k{k}\":{k},")).collect();
+    let long = format!("\"{}\":1,", "x".repeat(90));
+    lines.push(format!(
+        "{{{many}{long}\"id\":\"many\",\"source\":\"webinar\"}}"
+    ));
+    lines.push(format!("{{{long}\"id\":\"long\",\"source\":\"web_form\",{many}\"lifecycle\":{{\"stage\":\"mql\"}}}}"));
+    lines.push(format!("{{\"source\":\"event\",{many}\"id\":\"many2\"}}"));
+    let check = |engine: &handoff::eval::Engine, name: &str, i: usize, line: &str| {
+        let (fast, plain) = both(engine, line.as_bytes());
+        assert_eq!(fast, plain, "{name}, line {i}: {line}");
+    };
+    for (name, engine) in engines() {
+        for (i, line) in lines.iter().enumerate() {
+            check(engine, name, i, line);
+        }
+    }
+    for (i, line) in lines.iter().enumerate() {
+        let (name, engine) = &engines()[i % 3];
+        check(engine, name, i, line);
+    }
+}
+
+/// Two engines on one thread: the key order one engine's reader learned
+/// is not taken for the other's, whose projection numbers the same keys
+/// differently.
+#[test]
+fn engines_taking_turns_on_one_thread_keep_their_own_key_orders() {
+    let lean = std::fs::read_to_string("bench/lean.handoff").unwrap();
+    // the same policy reading more fields, in another order
+    let wider = lean
+        .replace(
+            "lead {\n",
+            "lead {\n  engagement {\n    score: int?\n  }\n  company {\n    region: string?\n  }\n",
+        )
+        .replace(
+            "ready when source == \"web_form\"",
+            "ready when engagement.score >= 50 and company.region == \"EMEA\" and source == \"web_form\"",
+        );
+    assert_ne!(lean, wider);
+    let compile = |name: &str, text: &str| {
+        let checked = handoff::Checked::from_bytes(name, text.as_bytes());
+        checked
+            .compile()
+            .unwrap_or_else(|| panic!("{name} does not compile"))
+    };
+    let (a, b) = (compile("lean", &lean), compile("wider", &wider));
+    let text = std::fs::read_to_string("examples/inbound/leads.ndjson").unwrap();
+    let mut agreed = 0;
+    for (i, line) in text.lines().take(60).enumerate() {
+        for (name, engine) in [("lean", &a), ("wider", &b), ("lean", &a)] {
+            let (fast, plain) = both(engine, line.as_bytes());
+            assert_eq!(fast, plain, "{name}, line {}", i + 1);
+            agreed += 1;
+        }
+    }
+    assert_eq!(agreed, 180);
+}
+
 /// A mutation of one field of a record.
 #[derive(Debug, Clone)]
 enum Mutation {

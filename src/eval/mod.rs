@@ -32,6 +32,11 @@ pub struct Engine {
     state: serde_json::Map<String, Value>,
     /// Include the fields each signal read (for `--explain` and `explain`).
     pub explain: bool,
+    /// How many object levels the projections have (see
+    /// [`Projection::level`]), and this engine's number: a thread's key
+    /// order cache belongs to one engine at a time.
+    levels: u32,
+    id: u64,
 }
 
 /// The per-lead evaluation context.
@@ -117,12 +122,20 @@ fn blank<'p>(policy: &'p PolicyRef, now: jiff::Timestamp) -> Decision<'p> {
 }
 
 impl Engine {
-    pub fn new(policy: Policy, frames: ElemFrames) -> Engine {
+    pub fn new(mut policy: Policy, mut frames: ElemFrames) -> Engine {
+        static ENGINES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let mut levels = 0;
+        policy.projection.number_levels(&mut levels);
+        for (p, _, _) in &mut frames.frames {
+            p.number_levels(&mut levels);
+        }
         Engine {
             policy,
             frames,
             state: serde_json::Map::new(),
             explain: false,
+            levels,
+            id: ENGINES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
 
@@ -313,6 +326,7 @@ impl Engine {
                 &mut slots,
                 &mut ids,
                 &mut ws.scratch,
+                ws.shapes.of(self.id, self.levels),
             );
             if read.is_ok() {
                 ex.lists.finish(&mut slots, &mut ex.pool);
@@ -409,6 +423,8 @@ struct Workspace {
     json: Vec<(u32, extract::Kept)>,
     /// The lists of the lead being read.
     lists: extract::Lists,
+    /// The key order last seen at each object level.
+    shapes: scan::Shapes,
 }
 
 impl Workspace {

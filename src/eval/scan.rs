@@ -69,6 +69,84 @@ impl Ids {
     }
 }
 
+/// The most keys a level's key order remembers.
+const SHAPE_KEYS: usize = 48;
+/// The longest key it remembers, in bytes.
+const SHAPE_KEY_LEN: usize = 61;
+
+/// A thread's memory of the order keys came in at each object level of
+/// one engine's projections (records of one producer nearly always give
+/// their keys in one order).
+///
+/// At each key the reader first compares the input with the key that came
+/// next the last time, as the exact bytes `"name":`. When they are equal,
+/// the key is known without scanning the string or looking it up: such a
+/// byte sequence is a plain string followed by its colon, so nothing is
+/// skipped that validation would have looked at. When they differ, the key
+/// is read as usual, and the order learns it.
+#[derive(Default)]
+pub(crate) struct Shapes {
+    owner: u64,
+    levels: Vec<Vec<KeyAt>>,
+}
+
+impl Shapes {
+    /// The levels of engine `owner`, which has `n`; forgets what another
+    /// engine's levels taught.
+    pub fn of(&mut self, owner: u64, n: u32) -> &mut [Vec<KeyAt>] {
+        if self.owner != owner {
+            self.owner = owner;
+            self.levels.clear();
+            self.levels.resize_with(n as usize, Vec::new);
+        }
+        &mut self.levels
+    }
+}
+
+/// A key as it came: its bytes with quotes and colon, and what it is.
+pub(crate) struct KeyAt {
+    text: Box<[u8]>,
+    /// The first and the last eight bytes of `text` (four when it is
+    /// shorter than eight), as words: most keys are compared with two loads.
+    first: u64,
+    last: u64,
+    /// Its position in the level's projection.
+    pi: Option<usize>,
+    /// Its position among the lead id keys (top level only).
+    id: Option<usize>,
+}
+
+impl KeyAt {
+    /// Whether `b` has this key's bytes at `i`.
+    #[inline(always)]
+    fn is_at(&self, b: &[u8], i: usize) -> bool {
+        let n = self.text.len();
+        let Some(s) = b.get(i..i + n) else {
+            return false;
+        };
+        let (first, last) = words(s);
+        first == self.first && last == self.last && (n <= 16 || s[8..n - 8] == self.text[8..n - 8])
+    }
+}
+
+/// The first and the last eight bytes of `s` as words (four bytes when
+/// it is shorter than eight, `s` itself below four): together with the
+/// length, all of `s` up to sixteen bytes.
+#[inline(always)]
+fn words(s: &[u8]) -> (u64, u64) {
+    let n = s.len();
+    if n >= 8 {
+        let w = |a: usize| u64::from_le_bytes(s[a..a + 8].try_into().unwrap_or([0; 8]));
+        (w(0), w(n - 8))
+    } else if n >= 4 {
+        let w = |a: usize| u64::from(u32::from_le_bytes(s[a..a + 4].try_into().unwrap_or([0; 4])));
+        (w(0), w(n - 4))
+    } else {
+        let w = s.iter().fold(0u64, |w, &c| (w << 8) | u64::from(c));
+        (w, 0)
+    }
+}
+
 /// Reads one record into `out`, capturing the id candidates.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn read(
@@ -80,6 +158,7 @@ pub(crate) fn read(
     out: &mut [Val],
     ids: &mut Ids,
     scratch: &mut String,
+    shapes: &mut [Vec<KeyAt>],
 ) -> R<()> {
     let mut s = Scanner {
         s: text,
@@ -87,6 +166,7 @@ pub(crate) fn read(
         i: 0,
         depth: 0,
         scratch,
+        shapes,
     };
     s.ws();
     if s.peek() != Some(b'{') {
@@ -113,6 +193,8 @@ struct Scanner<'a, 'w> {
     depth: u32,
     /// Decoded text of the last string that had escapes.
     scratch: &'w mut String,
+    /// The key order of each level, by [`Projection::level`].
+    shapes: &'w mut [Vec<KeyAt>],
 }
 
 impl<'a> Scanner<'a, '_> {
@@ -416,26 +498,47 @@ impl<'a> Scanner<'a, '_> {
         }
         let many = proj.keys.len() > 64;
         let mut seen: u64 = 0;
+        let level = proj.level as usize;
+        let mut next = 0;
         loop {
             self.ws();
-            let key = self.string(true)?;
-            let k: &[u8] = match key {
-                Str::Raw(a, b) => self.b.get(a..b).unwrap_or_default(),
-                Str::Decoded => self.scratch.as_bytes(),
-            };
-            let pi = proj
-                .keys
-                .iter()
-                .position(|(name, _)| name.len() == k.len() && name.as_bytes() == k);
-            // every id key starts with `i`, `I`, `l` or `L`
-            let id = match (&ids, k.first()) {
-                (Some(_), Some(b'i' | b'I' | b'l' | b'L')) => {
-                    ID_KEYS.iter().position(|i| same(i.as_bytes(), k))
+            let known = self
+                .shapes
+                .get(level)
+                .and_then(|s| s.get(next))
+                .filter(|k| k.is_at(self.b, self.i))
+                .map(|k| (k.text.len(), k.pi, k.id));
+            let (pi, id) = if let Some((len, pi, id)) = known {
+                self.i += len;
+                next += 1;
+                (pi, id)
+            } else {
+                let start = self.i;
+                let key = self.string(true)?;
+                let k: &[u8] = match key {
+                    Str::Raw(a, b) => self.b.get(a..b).unwrap_or_default(),
+                    Str::Decoded => self.scratch.as_bytes(),
+                };
+                let pi = proj
+                    .keys
+                    .iter()
+                    .position(|(name, _)| name.len() == k.len() && name.as_bytes() == k);
+                // every id key starts with `i`, `I`, `l` or `L`
+                let id = match (&ids, k.first()) {
+                    (Some(_), Some(b'i' | b'I' | b'l' | b'L')) => {
+                        ID_KEYS.iter().position(|i| same(i.as_bytes(), k))
+                    }
+                    _ => None,
+                };
+                let plain = matches!(key, Str::Raw(..));
+                self.ws();
+                self.expect(b':')?;
+                let b = self.b;
+                if let (Some(shape), true) = (self.shapes.get_mut(level), plain) {
+                    learn(shape, &mut next, &b[start..self.i], pi, id);
                 }
-                _ => None,
+                (pi, id)
             };
-            self.ws();
-            self.expect(b':')?;
             self.ws();
             if let Some(i) = pi {
                 if many || seen & (1 << i) != 0 {
@@ -669,6 +772,37 @@ impl<'a> Scanner<'a, '_> {
             }
         }
         Ok(())
+    }
+}
+
+/// Teaches a level's key order the key `text` (`"name":`, no escapes),
+/// read where `*next` was expected: moves on past it when it comes later in
+/// the order (the keys between were absent this time), otherwise puts it
+/// in at `*next`.
+#[cold]
+#[inline(never)]
+fn learn(
+    shape: &mut Vec<KeyAt>,
+    next: &mut usize,
+    text: &[u8],
+    pi: Option<usize>,
+    id: Option<usize>,
+) {
+    if let Some(j) = shape[*next..].iter().position(|k| *k.text == *text) {
+        *next += j + 1;
+    } else if shape.len() < SHAPE_KEYS && text.len() <= SHAPE_KEY_LEN {
+        let (first, last) = words(text);
+        shape.insert(
+            *next,
+            KeyAt {
+                text: text.into(),
+                first,
+                last,
+                pi,
+                id,
+            },
+        );
+        *next += 1;
     }
 }
 
