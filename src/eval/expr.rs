@@ -352,7 +352,8 @@ pub(crate) fn compare(op: CmpOp, l: &Val, r: &Val) -> Val {
 pub(crate) fn compare_tri(op: CmpOp, l: &Val, r: &Val) -> Tri {
     use std::cmp::Ordering;
     if let (Val::Str(a), Val::Str(b), CmpOp::Eq | CmpOp::Ne) = (l, r, op) {
-        return Tri::from_bool((a.as_str() == b.as_str()) == (op == CmpOp::Eq));
+        let same = super::text::same(a.as_bytes(), b.as_bytes());
+        return Tri::from_bool(same == (op == CmpOp::Eq));
     }
     let ord: Option<Ordering> = match (l, r) {
         (Val::Num(a), Val::Num(b)) | (Val::Dur(a), Val::Dur(b)) => a.partial_cmp(b),

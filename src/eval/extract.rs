@@ -90,6 +90,8 @@ pub(crate) struct Pool {
     shared: Vec<(Arc<[Val]>, usize)>,
     /// The array of empty lists.
     empty: Option<Arc<[Val]>>,
+    /// Short strings met before.
+    pub strings: super::text::Strings,
 }
 
 /// At most this many shared arrays are kept a thread (a lead uses two or
@@ -311,11 +313,14 @@ impl Extractor<'_> {
                             self.issue_found(info, ty, sc.describe())
                         }
                         // the schema's own string: a copy, not a new one
-                        Ty::Enum(vals) => match vals.iter().find(|x| x.as_str() == s) {
+                        Ty::Enum(vals) => match vals
+                            .iter()
+                            .find(|x| super::text::same(x.as_bytes(), s.as_bytes()))
+                        {
                             Some(v) => Val::Str(v.clone()),
                             None => self.issue_found(info, ty, sc.describe()),
                         },
-                        _ => Val::Str(s.into()),
+                        _ => Val::Str(self.pool.strings.get(s)),
                     }
                 }
             }

@@ -8,6 +8,7 @@ mod calendar;
 mod expr;
 mod extract;
 mod scan;
+mod text;
 pub mod value;
 
 pub use calendar::add_business;

@@ -22,6 +22,7 @@
 //! return [`Stop::Fallback`], so both paths always agree.
 
 use super::extract::{Extractor, Kept, Scalar};
+use super::text::{same, words};
 use super::value::Val;
 use crate::compile::ElemMap;
 use crate::ir::{ProjNode, Projection, SlotInfo};
@@ -130,24 +131,6 @@ impl KeyAt {
         };
         let (first, last) = words(s);
         first == self.first && last == self.last && (n <= 16 || s[8..n - 8] == self.text[8..n - 8])
-    }
-}
-
-/// The first and the last eight bytes of `s` as words (four bytes when
-/// it is shorter than eight, `s` itself below four): together with the
-/// length, all of `s` up to sixteen bytes.
-#[inline(always)]
-fn words(s: &[u8]) -> (u64, u64) {
-    let n = s.len();
-    if n >= 8 {
-        let w = |a: usize| u64::from_le_bytes(s[a..a + 8].try_into().unwrap_or([0; 8]));
-        (w(0), w(n - 8))
-    } else if n >= 4 {
-        let w = |a: usize| u64::from(u32::from_le_bytes(s[a..a + 4].try_into().unwrap_or([0; 4])));
-        (w(0), w(n - 4))
-    } else {
-        let w = s.iter().fold(0u64, |w, &c| (w << 8) | u64::from(c));
-        (w, 0)
     }
 }
 
@@ -963,12 +946,6 @@ pub(crate) fn canonical(text: &[u8]) -> bool {
     }
     let mut i = 0;
     value(text, &mut i) && i == text.len()
-}
-
-/// Whether `a` and `b` are the same bytes; for short keys.
-#[inline]
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// The length of the UTF-8 sequence a lead byte starts.
