@@ -211,13 +211,13 @@ pub fn compile(p: &Program, sources: &SourceMap) -> (Policy, ElemFrames) {
         None => String::new(),
     };
     let policy = Policy {
-        info: PolicyRef {
-            name: PText::new(header.map(|h| h.name.value.clone()).unwrap_or_default()),
-            version: header
+        info: PolicyRef::new(
+            PText::new(header.map(|h| h.name.value.clone()).unwrap_or_default()),
+            header
                 .and_then(|h| h.version.first())
                 .map(|v| PText::new(&v.value)),
-            hash: PText::new(hash),
-        },
+            PText::new(hash),
+        ),
         owner: header
             .and_then(|h| h.owner.first())
             .map(|v| v.value.clone()),

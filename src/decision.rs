@@ -312,6 +312,33 @@ pub struct PolicyRef {
     pub name: PText,
     pub version: Option<PText>,
     pub hash: PText,
+    /// The JSON every decision of this policy starts with, up to the time
+    /// of evaluation: `{"policy":{"name":…,"version":…,"hash":…},"evaluated_at":`.
+    #[serde(skip)]
+    head: Box<str>,
+}
+
+impl PolicyRef {
+    pub fn new(name: PText, version: Option<PText>, hash: PText) -> PolicyRef {
+        let version_json = version.as_ref().map_or("null", |v| v.t().json());
+        let head = format!(
+            "{{\"policy\":{{\"name\":{},\"version\":{},\"hash\":{}}},\"evaluated_at\":",
+            name.t().json(),
+            version_json,
+            hash.t().json()
+        );
+        PolicyRef {
+            name,
+            version,
+            hash,
+            head: head.into(),
+        }
+    }
+
+    /// The JSON a decision of this policy starts with (see the field).
+    pub(crate) fn head_json(&self) -> &str {
+        &self.head
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

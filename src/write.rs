@@ -25,14 +25,10 @@ pub fn write_decision_marked(d: &Decision<'_>, out: &mut Vec<u8>) -> Option<usiz
         out,
         member_at: None,
     };
-    w.raw("{\"policy\":{\"name\":");
-    w.ptext(&d.policy.name);
-    w.raw(",\"version\":");
-    w.opt(d.policy.version.as_ref(), |w, v| w.ptext(v));
-    w.raw(",\"hash\":");
-    w.ptext(&d.policy.hash);
-    w.raw("},\"evaluated_at\":");
-    w.timestamp(&d.evaluated_at);
+    // what every decision of a batch starts with: the policy's part made
+    // once, the time of evaluation formatted once a thread
+    w.raw(d.policy.head_json());
+    w.evaluated_at(&d.evaluated_at);
     w.raw(",\"lead_id\":");
     w.opt(d.lead_id.as_ref(), |w, s| w.string(s));
     w.raw(",\"verdict\":\"");
@@ -316,6 +312,28 @@ impl W<'_> {
             }
             None => {
                 let _ = write!(self.out, "\"{t}\"");
+            }
+        }
+    }
+
+    /// [`W::timestamp`] for the time of evaluation, which is the same for
+    /// every decision of a batch: its text is kept from the last decision.
+    fn evaluated_at(&mut self, t: &jiff::Timestamp) {
+        thread_local! {
+            static LAST: std::cell::Cell<Option<(jiff::Timestamp, [u8; 20])>> =
+                const { std::cell::Cell::new(None) };
+        }
+        match LAST.get() {
+            Some((last, text)) if last == *t => {
+                self.out.push(b'"');
+                self.out.extend_from_slice(&text);
+                self.out.push(b'"');
+            }
+            _ => {
+                if let Some(text) = utc_seconds(t) {
+                    LAST.set(Some((*t, text)));
+                }
+                self.timestamp(t);
             }
         }
     }

@@ -613,3 +613,50 @@ proptest! {
         prop_assert_eq!(fast, plain);
     }
 }
+
+/// The writer starts each decision with text it made once: the policy's
+/// name, version and hash when the policy is compiled, the time of
+/// evaluation when it last wrote it. A policy without a version, a name
+/// that needs escaping and times that change from one decision to the next
+/// on one thread still give serde_json's bytes.
+#[test]
+fn the_text_every_decision_starts_with_follows_the_policy_and_the_time() {
+    let bare = handoff::Checked::from_bytes(
+        "bare.handoff",
+        "policy \"Quotes \\\"here\\\" and ünïcode\" {\n  owner \"ops@example.com\"\n}\n\
+         lead {\n  id: string\n  score: number?\n}\n\
+         signal hot = score >= 50 \"Hot\"\n"
+            .as_bytes(),
+    )
+    .compile()
+    .expect("the policy compiles");
+    let engines = engines();
+    let times = [
+        "2025-06-01T12:00:00Z",
+        "2025-06-01T12:00:00Z",
+        "2025-06-01T12:00:01Z",
+        "2025-06-01T12:00:00.5Z",
+        "1969-12-31T23:59:59Z",
+        "2025-06-01T12:00:00Z",
+    ];
+    let mut seen = std::collections::HashSet::new();
+    for (i, t) in times.iter().enumerate() {
+        let now: jiff::Timestamp = t.parse().unwrap();
+        let engine = if i % 2 == 0 { &bare } else { &engines[0].1 };
+        let d = engine
+            .evaluate_bytes(br#"{"id":"l1","score":70}"#, now)
+            .unwrap();
+        let mut written = Vec::new();
+        handoff::write::write_decision(&d, &mut written);
+        let written = String::from_utf8(written).unwrap();
+        assert_eq!(written, serde_json::to_string(&d).unwrap(), "at {t}");
+        let v: Value = serde_json::from_str(&written).unwrap();
+        assert_eq!(v["evaluated_at"], Value::String(now.to_string()), "at {t}");
+        seen.insert(v["policy"]["version"].clone());
+    }
+    assert!(
+        seen.contains(&Value::Null),
+        "the bare policy has no version"
+    );
+    assert_eq!(seen.len(), 2);
+}
