@@ -1010,15 +1010,23 @@ impl<R: Read> ChunkReader<R> {
 }
 
 /// The id of a record that did not parse, when it can be read: the first
-/// of `id`, `Id`, `ID`, `lead_id`, `LeadId` (the keys decisions use) that is
-/// followed by a string or a number, preferring keys at the top level.
+/// of `id`, `Id`, `ID`, `lead_id`, `LeadId` (the keys decisions use) and
+/// `referenceId` (Salesforce's, inside `attributes`) that is followed by a
+/// string or a number, preferring keys at the top level.
 fn lead_id_guess(bytes: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(65_536)]);
     let mut best: Option<(usize, usize, String)> = None; // (depth, key rank, id)
-    for (rank, key) in ["\"id\"", "\"Id\"", "\"ID\"", "\"lead_id\"", "\"LeadId\""]
-        .iter()
-        .enumerate()
-    {
+                                                         // the id keys of decisions, then a Salesforce record's reference (it is
+                                                         // nested in `attributes`, so any top-level id key comes first)
+    let keys = [
+        "\"id\"",
+        "\"Id\"",
+        "\"ID\"",
+        "\"lead_id\"",
+        "\"LeadId\"",
+        "\"referenceId\"",
+    ];
+    for (rank, key) in keys.iter().enumerate() {
         for (at, _) in text.match_indices(key) {
             let Some(rest) = text[at + key.len()..].trim_start().strip_prefix(':') else {
                 continue;

@@ -660,3 +660,89 @@ fn the_text_every_decision_starts_with_follows_the_policy_and_the_time() {
     );
     assert_eq!(seen.len(), 2);
 }
+
+/// A Salesforce export that did not select `Id` still names its leads:
+/// `attributes.referenceId` (sObject Tree files), else the record id that
+/// ends `attributes.url` (REST API results). Both readers agree on every
+/// form: escapes, duplicates (the last wins), values of the wrong kind,
+/// URLs that are not Salesforce's, and an id key, which comes first.
+#[test]
+fn salesforce_records_without_an_id_key_are_named_by_their_attributes() {
+    let cases: &[(&str, Option<&str>)] = &[
+        (
+            r#"{"attributes":{"type":"Lead","referenceId":"LeadRef1"},"Company":"A"}"#,
+            Some("LeadRef1"),
+        ),
+        (
+            r#"{"Company":"A","attributes":{"referenceId":12}}"#,
+            Some("12"),
+        ),
+        (
+            r#"{"attributes":{"type":"Lead","url":"/services/data/v59.0/sobjects/Lead/00Q8c00001XyZab"}}"#,
+            Some("00Q8c00001XyZab"),
+        ),
+        (
+            r#"{"attributes":{"url":"/services/data/v59.0/sobjects/Lead/00Q\u0031"}}"#,
+            Some("00Q1"),
+        ),
+        (r#"{"attributes":{"refer\u0065nceId":"Esc"}}"#, Some("Esc")),
+        (
+            r#"{"attributes":{"referenceId":"R","url":"/x/sobjects/Lead/U"}}"#,
+            Some("R"),
+        ),
+        (
+            r#"{"attributes":{"referenceId":null,"url":"/x/sobjects/Lead/U"}}"#,
+            Some("U"),
+        ),
+        (
+            r#"{"attributes":{"referenceId":"R","referenceId":null}}"#,
+            None,
+        ),
+        (
+            r#"{"attributes":{"referenceId":"A"},"attributes":{"type":"Lead"}}"#,
+            None,
+        ),
+        (
+            r#"{"attributes":{"type":"Lead"},"attributes":{"referenceId":"B"}}"#,
+            Some("B"),
+        ),
+        (r#"{"attributes":{"url":"https://example.com/page"}}"#, None),
+        (r#"{"attributes":{"url":"/x/sobjects/Lead/"}}"#, None),
+        (
+            r#"{"attributes":{"url":["/x/sobjects/Lead/L"],"referenceId":{"a":1}}}"#,
+            None,
+        ),
+        (r#"{"attributes":"LeadRef1"}"#, None),
+        (r#"{"attributes":{}}"#, None),
+        (r#"{"nested":{"attributes":{"referenceId":"deep"}}}"#, None),
+        (
+            r#"{"attributes":{"referenceId":"R"},"Id":"00QREAL"}"#,
+            Some("00QREAL"),
+        ),
+        (r#"{"Id":null,"attributes":{"referenceId":"R"}}"#, Some("R")),
+    ];
+    for (_, engine) in engines() {
+        for (line, want) in cases {
+            let (fast, plain) = both(engine, line.as_bytes());
+            assert_eq!(fast, plain, "{line}");
+            let d: Value = serde_json::from_str(&fast).unwrap_or_else(|_| panic!("{fast}"));
+            assert_eq!(d["lead_id"].as_str(), *want, "{line}");
+        }
+    }
+    // the real exports, record by record, with the policy written for them
+    let checked =
+        handoff::Checked::from_file(std::path::Path::new("examples/salesforce/policy.handoff"))
+            .unwrap();
+    let engine = checked.compile().unwrap();
+    for file in ["export-devorg.json", "export-easyspaces.json"] {
+        let doc: Value =
+            serde_json::from_slice(&std::fs::read(format!("examples/salesforce/{file}")).unwrap())
+                .unwrap();
+        for (i, record) in doc["records"].as_array().unwrap().iter().enumerate() {
+            let (fast, plain) = both(&engine, serde_json::to_string(record).unwrap().as_bytes());
+            assert_eq!(fast, plain, "{file} record {i}");
+            let d: Value = serde_json::from_str(&fast).unwrap();
+            assert_eq!(d["lead_id"], format!("LeadRef{}", i + 1));
+        }
+    }
+}

@@ -1151,3 +1151,54 @@ fn distribution_is_in_input_order_on_any_number_of_jobs() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Real Salesforce exports, evaluated as they come out of the org: sObject
+/// Tree documents whose records have no `Id`, so each decision is named by
+/// the record's `attributes.referenceId`, in order, with one answer per
+/// record; a broken record in a batch is named the same way.
+#[test]
+fn salesforce_exports_are_evaluated_whole_and_named_by_their_references() {
+    for (file, records, handoffs) in [
+        ("examples/salesforce/export-devorg.json", 22, 10),
+        ("examples/salesforce/export-easyspaces.json", 11, 2),
+    ] {
+        let (code, out, err) = run_cli(
+            &[
+                "eval",
+                "examples/salesforce/policy.handoff",
+                "--leads",
+                file,
+                "--now",
+                NOW,
+            ],
+            b"",
+        );
+        assert_eq!(code, 0, "{file}: {err}");
+        let lines: Vec<serde_json::Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), records, "{file}");
+        for (i, d) in lines.iter().enumerate() {
+            assert_eq!(d["lead_id"], format!("LeadRef{}", i + 1), "{file}");
+            assert_eq!(d["schema_issues"], serde_json::json!([]), "{file}: {d}");
+        }
+        let n = lines.iter().filter(|d| d["verdict"] == "handoff").count();
+        assert_eq!(n, handoffs, "{file}");
+    }
+    let input = b"{\"attributes\":{\"type\":\"Lead\",\"referenceId\":\"LeadRef9\"},\"Company\":\n";
+    let (code, out, _) = run_cli(
+        &[
+            "eval",
+            "examples/salesforce/policy.handoff",
+            "--leads",
+            "-",
+            "--now",
+            NOW,
+        ],
+        input,
+    );
+    assert_eq!(code, 3);
+    let e: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(e["error"]["lead_id"], "LeadRef9", "{out}");
+}

@@ -444,16 +444,38 @@ thread_local! {
     static WORKSPACE: std::cell::RefCell<Workspace> = std::cell::RefCell::default();
 }
 
-/// The lead's id: `id`, `Id`, `lead_id` or `LeadId`, a string or number.
+/// The lead's id: the first of `id`, `Id`, `ID`, `lead_id` and `LeadId`
+/// that is a string or a number; else, for a Salesforce record,
+/// `attributes.referenceId` or the record id at the end of
+/// `attributes.url`.
 pub fn lead_id(lead: &serde_json::Map<String, Value>) -> Option<String> {
+    let id = |v: Option<&Value>| match v {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
     for k in ["id", "Id", "ID", "lead_id", "LeadId"] {
-        match lead.get(k) {
-            Some(Value::String(s)) => return Some(s.clone()),
-            Some(Value::Number(n)) => return Some(n.to_string()),
-            _ => {}
+        if let Some(id) = id(lead.get(k)) {
+            return Some(id);
         }
     }
-    None
+    // a Salesforce export that did not select `Id`: the sObject Tree
+    // format's `referenceId`, or the record id that ends the REST `url`
+    let attributes = lead.get("attributes")?.as_object()?;
+    id(attributes.get("referenceId")).or_else(|| match attributes.get("url") {
+        Some(Value::String(url)) => record_id_in_url(url).map(str::to_string),
+        _ => None,
+    })
+}
+
+/// The record id that ends a Salesforce REST `url`
+/// (`/services/data/v59.0/sobjects/Lead/00Q…`): the text after the last
+/// `/` of a URL that names `/sobjects/`, when there is some.
+pub(crate) fn record_id_in_url(url: &str) -> Option<&str> {
+    if !url.contains("/sobjects/") {
+        return None;
+    }
+    url.rsplit('/').next().filter(|id| !id.is_empty())
 }
 
 fn result_word(v: Tri) -> &'static str {

@@ -44,10 +44,16 @@ const MAX_DEPTH: u32 = 127;
 
 const ID_KEYS: [&str; 5] = ["id", "Id", "ID", "lead_id", "LeadId"];
 
-/// The lead id candidates seen at the top level, by priority.
+/// Where [`Ids`] keeps the id a Salesforce record carries in its
+/// `attributes` (see [`crate::eval::lead_id`]): `referenceId` here, the
+/// record id at the end of `url` next.
+const ATTRIBUTES: usize = ID_KEYS.len();
+
+/// The lead id candidates seen at the top level, by priority: the id keys,
+/// then `attributes.referenceId`, then the id in `attributes.url`.
 #[derive(Default)]
 pub(crate) struct Ids {
-    pub found: [Option<IdText>; 5],
+    pub found: [Option<IdText>; ID_KEYS.len() + 2],
 }
 
 /// A lead id as read: bytes of the record (a plain string), or its own
@@ -515,6 +521,7 @@ impl<'a> Scanner<'a, '_> {
                     (Some(_), Some(b'i' | b'I' | b'l' | b'L')) => {
                         ID_KEYS.iter().position(|i| same(i.as_bytes(), k))
                     }
+                    (Some(_), Some(b'a')) if k == b"attributes" => Some(ATTRIBUTES),
                     _ => None,
                 };
                 let plain = matches!(key, Str::Raw(..));
@@ -537,6 +544,13 @@ impl<'a> Scanner<'a, '_> {
             }
             match (pi, id) {
                 (None, None) => self.skip()?,
+                (None, Some(ATTRIBUTES)) => {
+                    let (reference, url) = self.attributes()?;
+                    if let Some(ids) = ids.as_deref_mut() {
+                        ids.found[ATTRIBUTES] = reference;
+                        ids.found[ATTRIBUTES + 1] = url;
+                    }
+                }
                 (None, Some(idx)) => {
                     let v = self.id_value()?;
                     if let Some(ids) = ids.as_deref_mut() {
@@ -579,6 +593,62 @@ impl<'a> Scanner<'a, '_> {
         }
         self.depth -= 1;
         Ok(())
+    }
+
+    /// A Salesforce record's `attributes`: its `referenceId` (a string or
+    /// a number) and the record id that ends its REST `url`
+    /// (`…/sobjects/Lead/00Q…`), when they are there; anything else is
+    /// validated and skipped, as is a value that is not an object.
+    #[cold]
+    fn attributes(&mut self) -> R<(Option<IdText>, Option<IdText>)> {
+        if self.peek() != Some(b'{') {
+            self.skip()?;
+            return Ok((None, None));
+        }
+        self.enter()?;
+        self.i += 1;
+        let (mut reference, mut url) = (None, None);
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            self.depth -= 1;
+            return Ok((None, None));
+        }
+        loop {
+            self.ws();
+            let key = self.string(true)?;
+            let which = match self.text(&key) {
+                "referenceId" => 1,
+                "url" => 2,
+                _ => 0,
+            };
+            self.ws();
+            self.expect(b':')?;
+            self.ws();
+            match which {
+                1 => reference = self.id_value()?,
+                2 if self.peek() == Some(b'"') => {
+                    let s = self.string(true)?;
+                    let id = crate::eval::record_id_in_url(self.text(&s));
+                    url = match (&s, id) {
+                        (_, None) => None,
+                        // the id is the end of the string
+                        (Str::Raw(_, b), Some(id)) => Some(IdText::Range(b - id.len(), *b)),
+                        (Str::Decoded, Some(id)) => Some(IdText::Own(id.to_string())),
+                    };
+                }
+                2 => {
+                    self.skip()?;
+                    url = None;
+                }
+                _ => self.skip()?,
+            }
+            if !self.more(b'}')? {
+                break;
+            }
+        }
+        self.depth -= 1;
+        Ok((reference, url))
     }
 
     /// A lead id: a string or a number; anything else is no id.
