@@ -721,7 +721,21 @@ fn salesforce_records_without_an_id_key_are_named_by_their_attributes() {
         ),
         (r#"{"Id":null,"attributes":{"referenceId":"R"}}"#, Some("R")),
     ];
-    for (_, engine) in engines() {
+    // a policy that reads `attributes` itself (the fast reader hands such a
+    // record to the Value path) names the leads the same way
+    let reads_attributes = handoff::Checked::from_bytes(
+        "attributes.handoff",
+        b"policy \"Reads attributes\" {\n  owner \"ops@example.com\"\n}\n\
+          lead {\n  attributes { type: string?, referenceId: string? }?\n  Company: string?\n}\n\
+          signal is_lead = attributes.type == \"Lead\" \"A Lead record\"\n",
+    )
+    .compile()
+    .expect("the policy compiles");
+    let all = engines()
+        .iter()
+        .map(|(_, e)| e)
+        .chain(std::iter::once(&reads_attributes));
+    for engine in all {
         for (line, want) in cases {
             let (fast, plain) = both(engine, line.as_bytes());
             assert_eq!(fast, plain, "{line}");
