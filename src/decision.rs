@@ -309,9 +309,10 @@ pub struct Decision<'p> {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PolicyRef {
-    pub name: PText,
-    pub version: Option<PText>,
-    pub hash: PText,
+    // private, and read through methods: `head` is made from them once
+    name: PText,
+    version: Option<PText>,
+    hash: PText,
     /// The JSON every decision of this policy starts with, up to the time
     /// of evaluation: `{"policy":{"name":…,"version":…,"hash":…},"evaluated_at":`.
     #[serde(skip)]
@@ -333,6 +334,19 @@ impl PolicyRef {
             hash,
             head: head.into(),
         }
+    }
+
+    pub fn name(&self) -> &PText {
+        &self.name
+    }
+
+    pub fn version(&self) -> Option<&PText> {
+        self.version.as_ref()
+    }
+
+    /// The SHA-256 of the policy's source files, in hex.
+    pub fn hash(&self) -> &PText {
+        &self.hash
     }
 
     /// The JSON a decision of this policy starts with (see the field).

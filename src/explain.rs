@@ -25,10 +25,9 @@ pub fn explain(
     let _ = writeln!(
         s,
         "Lead {id} under \"{}\"{} at {now}",
-        p.info.name,
+        p.info.name(),
         p.info
-            .version
-            .as_ref()
+            .version()
             .map(|v| format!(" {v}"))
             .unwrap_or_default()
     );

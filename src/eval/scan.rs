@@ -614,20 +614,25 @@ impl<'a> Scanner<'a, '_> {
             self.depth -= 1;
             return Ok((None, None));
         }
+        enum Key {
+            Reference,
+            Url,
+            Other,
+        }
         loop {
             self.ws();
             let key = self.string(true)?;
-            let which = match self.text(&key) {
-                "referenceId" => 1,
-                "url" => 2,
-                _ => 0,
+            let key = match self.text(&key) {
+                "referenceId" => Key::Reference,
+                "url" => Key::Url,
+                _ => Key::Other,
             };
             self.ws();
             self.expect(b':')?;
             self.ws();
-            match which {
-                1 => reference = self.id_value()?,
-                2 if self.peek() == Some(b'"') => {
+            match key {
+                Key::Reference => reference = self.id_value()?,
+                Key::Url if self.peek() == Some(b'"') => {
                     let s = self.string(true)?;
                     let id = crate::eval::record_id_in_url(self.text(&s));
                     url = match (&s, id) {
@@ -637,11 +642,11 @@ impl<'a> Scanner<'a, '_> {
                         (Str::Decoded, Some(id)) => Some(IdText::Own(id.to_string())),
                     };
                 }
-                2 => {
+                Key::Url => {
                     self.skip()?;
                     url = None;
                 }
-                _ => self.skip()?,
+                Key::Other => self.skip()?,
             }
             if !self.more(b'}')? {
                 break;
