@@ -26,7 +26,7 @@ if [ ! -s "$CORPUS" ]; then
   echo "generating $N leads into $CORPUS ..." >&2
   python3 "$GEN" "$N" > "$CORPUS.tmp" && mv "$CORPUS.tmp" "$CORPUS"
 fi
-cargo build --release --quiet --bin handoff --bin ndjson-baseline
+cargo build --release --quiet --bin handoff --example ndjson-baseline
 
 BYTES=$(stat -c %s "$CORPUS")
 MB=$(python3 -c "print($BYTES / 1e6)")
@@ -69,37 +69,45 @@ echo "corpus: $CORPUS ($N leads, $MB MB); machine: $(nproc) cores, $(uname -m)"
 # (the lean policy reads three values and decides little: the cost of
 # reading and validating every record whole, against the flagship's ~35
 # values and full decision)
-# (the two serde-derive rows are hand-written Rust programs with serde
-# derive structs: the issue's "extracting only the fields a policy reads,
-# plus the rules" with ~8 fields and a few rules, and the ~35 values the
-# flagship reads with no rules and no output: see
-# src/bin/ndjson-baseline.rs)
-bases=() ones=() twos=() leans=() eights=() flags=()
+# (the reference rows are hand-written Rust programs with serde derive
+# structs, read by serde_json or by sonic-rs: the issue's "extracting only
+# the fields a policy reads, plus the rules" with ~8 fields and a few rules,
+# and the ~35 values the flagship reads with no rules and no output; see
+# bench/reference.rs. bench/eight.handoff is the ~8-field program's work
+# written as a policy.)
+REF=./target/release/examples/ndjson-baseline
+bases=() ones=() twos=() leans=() eights=() flags=() seights=() sflags=() svals=() peights=()
 for _ in $(seq "$RUNS"); do
-  bases+=("$(once ./target/release/ndjson-baseline "$CORPUS")")
-  eights+=("$(once ./target/release/ndjson-baseline eight "$CORPUS")")
-  flags+=("$(once ./target/release/ndjson-baseline flagship "$CORPUS")")
+  bases+=("$(once $REF "$CORPUS")")
+  eights+=("$(once $REF eight "$CORPUS")")
+  flags+=("$(once $REF flagship "$CORPUS")")
+  seights+=("$(once $REF sonic-eight "$CORPUS")")
+  sflags+=("$(once $REF sonic-flagship "$CORPUS")")
+  svals+=("$(once $REF sonic-value "$CORPUS")")
   ones+=("$(once ./target/release/handoff eval "$POLICY" --leads "$CORPUS" --now "$NOW" --jobs 1)")
   twos+=("$(once ./target/release/handoff eval "$POLICY" --leads "$CORPUS" --now "$NOW" --jobs 2)")
+  peights+=("$(once ./target/release/handoff eval bench/eight.handoff --leads "$CORPUS" --now "$NOW" --jobs 1)")
   leans+=("$(once ./target/release/handoff eval bench/lean.handoff --leads "$CORPUS" --now "$NOW" --jobs 1)")
 done
-base=$(med "${bases[@]}")
-one=$(med "${ones[@]}")
-two=$(med "${twos[@]}")
-lean=$(med "${leans[@]}")
-eight=$(med "${eights[@]}")
-flag=$(med "${flags[@]}")
 
-python3 - "$N" "$MB" "$base" "$one" "$two" "$lean" "$eight" "$flag" <<'PY'
+python3 - "$N" "$MB" \
+  "$(med "${bases[@]}")" "$(med "${ones[@]}")" "$(med "${twos[@]}")" "$(med "${leans[@]}")" \
+  "$(med "${eights[@]}")" "$(med "${flags[@]}")" "$(med "${seights[@]}")" "$(med "${sflags[@]}")" \
+  "$(med "${svals[@]}")" "$(med "${peights[@]}")" <<'PY'
 import sys
-n, mb, base, one, two, lean, eight, flag = int(sys.argv[1]), float(sys.argv[2]), *map(float, sys.argv[3:])
+n, mb = int(sys.argv[1]), float(sys.argv[2])
+base, one, two, lean, eight, flag, seight, sflag, sval, peight = map(float, sys.argv[3:])
 def row(name, t):
-    print(f"{name:<56} {t:7.3f} s {n/t/1000:9.1f} k leads/s {mb/t:8.1f} MB/s {base/t:6.2f}x baseline")
-row("serde_json into Value (parse only)", base)
-row("serde derive, ~8 fields + a few rules (hand-written)", eight)
-row("serde derive, the flagship's ~35 values, no rules", flag)
-row("handoff eval --jobs 1", one)
-row("handoff eval --jobs 2", two)
+    print(f"{name:<62} {t:7.3f} s {n/t/1000:9.1f} k leads/s {mb/t:8.1f} MB/s {base/t:6.2f}x baseline")
+row("serde_json into Value (parse only): the baseline", base)
+row("sonic-rs into Value (parse only)", sval)
+row("serde_json derive, ~8 fields + a few rules (hand-written)", eight)
+row("sonic-rs derive, ~8 fields + a few rules (hand-written)", seight)
+row("handoff eval --jobs 1, bench/eight.handoff (the same ~8 fields)", peight)
+row("serde_json derive, the flagship's ~35 values, no rules", flag)
+row("sonic-rs derive, the flagship's ~35 values, no rules", sflag)
+row("handoff eval --jobs 1 (flagship)", one)
+row("handoff eval --jobs 2 (flagship)", two)
 row("handoff eval --jobs 1, lean 3-value policy", lean)
 print(f"two cores / one core: {one/two:.2f}x")
 PY

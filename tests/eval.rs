@@ -143,6 +143,71 @@ fn the_lean_bench_policy_decides_generated_records() {
     );
 }
 
+/// bench/eight.handoff is the hand-written reference program of
+/// bench/reference.rs (`ndjson-baseline eight`) written as a policy:
+/// bench/run.sh compares the two, so they must decide alike. The rules are
+/// recomputed here from each record the way that program does.
+#[test]
+fn the_eight_field_bench_policy_decides_as_the_reference_program() {
+    let e = engine("bench/eight.handoff");
+    let text = std::fs::read("examples/inbound/leads.ndjson").unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for line in text.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        let d = e.evaluate_bytes(line, now()).unwrap();
+        let obj = lead(std::str::from_utf8(line).unwrap());
+        let at = |path: &str| {
+            path.split('.')
+                .try_fold(&serde_json::Value::Object(obj.clone()), |v, k| v.get(k))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let engaged = at("engagement.score").as_f64().is_some_and(|s| s >= 40.0);
+        let recent = at("engagement.last_activity_at")
+            .as_str()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+            .is_some_and(|t| now().duration_since(t).as_secs() <= 14 * 86_400);
+        let in_scope = matches!(
+            at("source").as_str(),
+            Some("web_form" | "webinar" | "chat" | "event" | "partner")
+        );
+        let expected = if !in_scope {
+            "out_of_scope"
+        } else if at("lifecycle.stage").as_str() != Some("mql") {
+            "hold"
+        } else if engaged && recent && at("consent.email") == serde_json::json!(true) {
+            "handoff"
+        } else {
+            "hold"
+        };
+        let id = d.lead_id.clone().unwrap_or_default();
+        assert_eq!(d.verdict.as_str(), expected, "{id}");
+        let fit = 25 * u8::from(at("company.employees").as_i64().is_some_and(|n| n >= 1000))
+            + 10 * u8::from(at("company.region").as_str() == Some("EMEA"))
+            + 10 * u8::from(matches!(
+                at("context.buying_timeline").as_str(),
+                Some("immediate" | "this_quarter")
+            ));
+        let json = serde_json::to_value(&d).unwrap();
+        // a lead out of scope is not scored
+        let score = if in_scope {
+            serde_json::json!(fit)
+        } else {
+            serde_json::Value::Null
+        };
+        assert_eq!(json["scores"]["fit"], score, "{id}");
+        if expected == "handoff" {
+            let queue = if fit >= 10 { "priority" } else { "triage" };
+            assert_eq!(json["route"]["target"]["name"], queue, "{id}");
+        }
+        seen.insert((expected, fit >= 10));
+    }
+    assert_eq!(
+        seen.len(),
+        6,
+        "the examples reach every verdict and route: {seen:?}"
+    );
+}
+
 #[test]
 fn missing_values_are_not_met_and_say_so() {
     let e = engine_from(MINI);

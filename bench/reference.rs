@@ -10,6 +10,15 @@
 //!   ndjson-baseline flagship FILE.ndjson  serde derive structs naming the
 //!                                         ~35 values examples/inbound/
 //!                                         policy.handoff reads; no rules
+//!   ndjson-baseline sonic-eight FILE      `eight` and `flagship` read with
+//!   ndjson-baseline sonic-flagship FILE   sonic-rs (SIMD) instead of
+//!                                         serde_json, same structs
+//!   ndjson-baseline sonic-value FILE      every line into a full
+//!                                         `sonic_rs::Value`
+//!
+//! Built as a Cargo example (`cargo build --release --example
+//! ndjson-baseline`) so that sonic-rs stays a dev-dependency: nothing of it
+//! is in `handoff`.
 //!
 //! The last two are what a hand-written program costs when it reads leads
 //! the usual Rust way (serde skips the fields it does not name, strings
@@ -17,7 +26,9 @@
 //! reproduces the issue's "serde_json extracting only the fields a policy
 //! reads, plus the rules" row; the second is a floor for any serde-based
 //! evaluator of the flagship policy, before it evaluates a single rule or
-//! writes a byte.
+//! writes a byte. The sonic-rs modes are the issue's "sonic-rs extracting
+//! only those fields, plus the rules" row, and the same floor for the
+//! fastest JSON reader in Rust.
 
 use std::io::{BufRead, BufReader, Write};
 
@@ -252,13 +263,22 @@ mod flagship {
     }
 }
 
+const MODES: [&str; 6] = [
+    "value",
+    "eight",
+    "flagship",
+    "sonic-value",
+    "sonic-eight",
+    "sonic-flagship",
+];
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (mode, path) = match args.as_slice() {
         [p] => ("value", p.as_str()),
-        [m, p] if ["value", "eight", "flagship"].contains(&m.as_str()) => (m.as_str(), p.as_str()),
+        [m, p] if MODES.contains(&m.as_str()) => (m.as_str(), p.as_str()),
         _ => {
-            eprintln!("usage: ndjson-baseline [value|eight|flagship] FILE.ndjson");
+            eprintln!("usage: ndjson-baseline [{}] FILE.ndjson", MODES.join("|"));
             std::process::exit(2);
         }
     };
@@ -288,12 +308,27 @@ fn main() {
         }
         let read = match mode {
             "eight" => serde_json::from_slice::<eight::Lead<'_>>(&line)
-                .map(|l| eight::decide(&l, now, &mut out)),
+                .map(|l| eight::decide(&l, now, &mut out))
+                .map_err(|_| ()),
             "flagship" => serde_json::from_slice::<flagship::Lead<'_>>(&line)
-                .map(|l| touched += flagship::touch(&l)),
-            _ => serde_json::from_slice::<serde_json::Value>(&line).map(|v| {
-                std::hint::black_box(v);
-            }),
+                .map(|l| touched += flagship::touch(&l))
+                .map_err(|_| ()),
+            "sonic-eight" => sonic_rs::from_slice::<eight::Lead<'_>>(&line)
+                .map(|l| eight::decide(&l, now, &mut out))
+                .map_err(|_| ()),
+            "sonic-flagship" => sonic_rs::from_slice::<flagship::Lead<'_>>(&line)
+                .map(|l| touched += flagship::touch(&l))
+                .map_err(|_| ()),
+            "sonic-value" => sonic_rs::from_slice::<sonic_rs::Value>(&line)
+                .map(|v| {
+                    std::hint::black_box(v);
+                })
+                .map_err(|_| ()),
+            _ => serde_json::from_slice::<serde_json::Value>(&line)
+                .map(|v| {
+                    std::hint::black_box(v);
+                })
+                .map_err(|_| ()),
         };
         match read {
             Ok(()) => ok += 1,
