@@ -5,6 +5,9 @@
 #   bench/run.sh [N_LEADS] [RUNS]     (defaults: 200000 leads, 5 runs)
 #   MEM_LEADS=0 bench/run.sh           skip the 1M-lead memory run (about 80 s
 #                                      of generating)
+#   ENGINES=0 bench/run.sh             skip the rules engines (zen-engine is
+#                                      built the first time: about 3 minutes;
+#                                      json-rules-engine needs node and npm)
 #
 # Generates the corpus with ../shared/bench/gen_leads.py (deterministic) into
 # bench/out/, builds in release mode, and prints the median of RUNS rounds (the
@@ -111,6 +114,56 @@ row("handoff eval --jobs 2 (flagship)", two)
 row("handoff eval --jobs 1, lean 3-value policy", lean)
 print(f"two cores / one core: {one/two:.2f}x")
 PY
+
+# The rules engines of the issue's table, with the rules of
+# bench/eight.handoff (bench/rules-engines/*/README.md): zen-engine (Rust;
+# its decision graph, and its compiled expressions alone) and
+# json-rules-engine (Node). Built or installed on first use, in rounds of
+# their own with the baseline again; ENGINES=0 skips them. json-rules-engine
+# runs on the corpus's first 20,000 leads (about 30 s a run for 200k);
+# its rate is leads/s all the same.
+if [ "${ENGINES:-1}" != 0 ]; then
+  ZEN_DIR=bench/rules-engines/zen-engine
+  JRE_DIR=bench/rules-engines/json-rules-engine
+  cargo build --release --quiet --manifest-path "$ZEN_DIR/Cargo.toml" --target-dir target/rules-engines
+  ZEN=target/rules-engines/release/zen-reference
+  JRE=0
+  if command -v node > /dev/null && command -v npm > /dev/null; then
+    [ -d "$JRE_DIR/node_modules" ] || (cd "$JRE_DIR" && npm ci --silent --no-audit --no-fund)
+    JRE=1
+  else
+    echo "json-rules-engine: skipped (node and npm are not installed)"
+  fi
+  SAMPLE=$OUT/leads_${N}_first20k.ndjson
+  head -n 20000 "$CORPUS" > "$SAMPLE"
+  SN=$(wc -l < "$SAMPLE")
+  ROUNDS=$(( RUNS < 3 ? RUNS : 3 ))
+  bases=() zgs=() zxs=() jres=() peights=()
+  for _ in $(seq "$ROUNDS"); do
+    bases+=("$(once $REF "$CORPUS")")
+    peights+=("$(once ./target/release/handoff eval bench/eight.handoff --leads "$CORPUS" --now "$NOW" --jobs 1)")
+    zgs+=("$(once "$ZEN" "$ZEN_DIR/leads.json" "$CORPUS")")
+    zxs+=("$(once "$ZEN" "$ZEN_DIR/leads.json" "$CORPUS" expressions)")
+    if [ "$JRE" = 1 ]; then
+      jres+=("$(once node "$JRE_DIR/bench.js" "$SAMPLE")")
+    fi
+  done
+  python3 - "$N" "$SN" "$(med "${bases[@]}")" "$(med "${peights[@]}")" "$(med "${zgs[@]}")" \
+    "$(med "${zxs[@]}")" "$( [ "$JRE" = 1 ] && med "${jres[@]}" || echo 0)" <<'PY'
+import sys
+n, sn = int(sys.argv[1]), int(sys.argv[2])
+base, peight, zg, zx, jre = map(float, sys.argv[3:])
+def row(name, t, leads):
+    rate = leads / t
+    print(f"{name:<62} {rate / 1000:9.1f} k leads/s {rate / (n / base):6.2f}x baseline")
+print(f"rules engines, the rules of bench/eight.handoff (baseline {n / base / 1000:.1f} k leads/s in these rounds):")
+row("handoff eval --jobs 1, bench/eight.handoff", peight, n)
+row("zen-engine, decision graph", zg, n)
+row("zen-engine, compiled expressions", zx, n)
+if jre > 0:
+    row(f"json-rules-engine (Node), first {sn} leads", jre, sn)
+PY
+fi
 
 # single lead, whole process: policy load + check + compile + one decision
 lead=$(median20 ./target/release/handoff eval "$POLICY" --lead examples/inbound/lead-ready.json --now "$NOW")
