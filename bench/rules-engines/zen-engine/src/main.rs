@@ -12,14 +12,23 @@
 //! reused VM per lead, then a compiled verdict expression over the
 //! signals (the decision table's three rules), without the graph runtime.
 //! Both read leads the fastest way zen offers, serde_json straight into
-//! its `Variable`, and write the same lines.
+//! its `Variable`, and write the same values (in hash order).
 
+use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Write};
+use std::rc::Rc;
 use std::sync::Arc;
 
-use zen_engine::model::DecisionContent;
+use zen_engine::model::{DecisionContent, DecisionNodeKind};
 use zen_engine::DecisionEngine;
+use zen_expression::expression::Standard;
 use zen_expression::variable::Variable;
+use zen_expression::vm::VM;
+use zen_expression::Expression;
+
+/// The verdict from the signals: the graph's decision table (first hit).
+const VERDICT: &str = "in_scope == false ? 'out_of_scope' : \
+    (mql and engaged and recent and email_ok ? 'handoff' : 'hold')";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -48,106 +57,68 @@ fn main() {
             std::process::exit(2);
         }
     };
-    if compiled {
-        let n = expressions(&content, file);
-        eprintln!("{n}");
-        return;
-    }
-    let engine = DecisionEngine::default();
-    let decision = engine.create_decision(Arc::new(content));
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("a runtime");
-    let mut reader = BufReader::with_capacity(1 << 20, file);
-    let stdout = std::io::stdout();
-    let mut sink = stdout.lock();
-    let mut out = Vec::with_capacity(1 << 20);
-    let (mut ok, mut bad) = (0usize, 0usize);
-    let mut verdicts = std::collections::BTreeMap::<String, usize>::new();
-    rt.block_on(async {
-        let mut line = Vec::new();
-        loop {
-            line.clear();
-            match reader.read_until(b'\n', &mut line) {
-                Ok(0) => break,
-                Ok(_) => {}
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    std::process::exit(2);
-                }
+    let summary = if compiled {
+        let signals = signal_expressions(&content);
+        let verdict = zen_expression::compile_expression(VERDICT).expect("the verdict compiles");
+        let mut vm = VM::new();
+        each_lead(file, |lead| {
+            let mut result =
+                HashMap::with_capacity_and_hasher(signals.len() + 1, Default::default());
+            for (key, e) in &signals {
+                result.insert(key.clone(), e.evaluate_with(lead.clone(), &mut vm).ok()?);
             }
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
+            let result = Variable::from_object(result);
+            let v = verdict.evaluate_with(result.clone(), &mut vm).ok()?;
+            if let Variable::Object(map) = &result {
+                map.borrow_mut().insert(Rc::from("verdict"), v);
             }
-            let lead: Variable = match serde_json::from_slice(&line) {
-                Ok(v) => v,
-                Err(_) => {
-                    bad += 1;
-                    continue;
-                }
-            };
-            match decision.evaluate(lead).await {
-                Ok(r) => {
-                    ok += 1;
-                    let start = out.len();
-                    let _ = serde_json::to_writer(&mut out, &r.result);
-                    out.push(b'\n');
-                    // tally the verdict from the line just written
-                    let written = &out[start..];
-                    let key = b"\"verdict\":\"";
-                    if let Some(at) = written.windows(key.len()).position(|w| w == key) {
-                        let rest = &written[at + key.len()..];
-                        let end = rest.iter().position(|b| *b == b'"').unwrap_or(0);
-                        let v = String::from_utf8_lossy(&rest[..end]).into_owned();
-                        *verdicts.entry(v).or_default() += 1;
-                    }
-                }
-                Err(e) => {
-                    bad += 1;
-                    if bad <= 3 {
-                        eprintln!("error: {e:?}");
-                    }
-                }
+            Some(result)
+        })
+    } else {
+        let engine = DecisionEngine::default();
+        let decision = engine.create_decision(Arc::new(content));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        each_lead(file, |lead| match rt.block_on(decision.evaluate(lead)) {
+            Ok(r) => Some(r.result),
+            Err(e) => {
+                eprintln!("error: {e:?}");
+                None
             }
-            if out.len() > (1 << 20) - 4096 {
-                let _ = sink.write_all(&out);
-                out.clear();
-            }
-        }
-    });
-    let _ = sink.write_all(&out);
-    eprintln!("{ok} read, {bad} not read; verdicts {verdicts:?}");
+        })
+    };
+    eprintln!("{summary}");
 }
 
-/// The verdict from the signals: the graph's decision table (first hit).
-const VERDICT: &str = "in_scope == false ? 'out_of_scope' : \
-    (mql and engaged and recent and email_ok ? 'handoff' : 'hold')";
-
-/// The compiled-expressions mode; returns the summary line.
-fn expressions(content: &DecisionContent, file: std::fs::File) -> String {
-    use std::collections::HashMap;
-    use std::rc::Rc;
-    use zen_engine::model::DecisionNodeKind;
-    use zen_expression::vm::VM;
-
+/// The expressions of the graph's expression nodes, compiled once, with
+/// the keys they set.
+fn signal_expressions(content: &DecisionContent) -> Vec<(Rc<str>, Expression<Standard>)> {
     let mut signals = Vec::new();
-    for node in content.nodes.iter() {
+    for node in &content.nodes {
         if let DecisionNodeKind::ExpressionNode { content } = &node.kind {
             for e in content.expressions.iter() {
                 let compiled = zen_expression::compile_expression(&e.value)
                     .unwrap_or_else(|err| panic!("`{}` does not compile: {err:?}", e.value));
-                signals.push((Rc::<str>::from(&*e.key), compiled));
+                signals.push((Rc::from(&*e.key), compiled));
             }
         }
     }
-    let verdict = zen_expression::compile_expression(VERDICT).expect("the verdict compiles");
-    let mut vm = VM::new();
+    signals
+}
+
+/// Reads `file` line by line, each non-blank line straight into a zen
+/// `Variable` (a line that is not a JSON object counts as not read), and
+/// writes what `decide` returns for it as one JSON line
+/// to stdout, in blocks of about a megabyte; returns the summary line
+/// (leads read, leads not read, the verdicts).
+fn each_lead(file: std::fs::File, mut decide: impl FnMut(Variable) -> Option<Variable>) -> String {
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let stdout = std::io::stdout();
     let mut sink = stdout.lock();
     let mut out = Vec::with_capacity(1 << 20);
     let (mut ok, mut bad) = (0usize, 0usize);
-    let mut verdicts = std::collections::BTreeMap::<String, usize>::new();
+    let mut verdicts = BTreeMap::<String, usize>::new();
     let mut line = Vec::new();
     loop {
         line.clear();
@@ -162,34 +133,25 @@ fn expressions(content: &DecisionContent, file: std::fs::File) -> String {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let Ok(lead) = serde_json::from_slice::<Variable>(&line) else {
+        // a line that is not a JSON object is no lead
+        let decided = serde_json::from_slice::<Variable>(&line)
+            .ok()
+            .filter(|v| matches!(v, Variable::Object(_)))
+            .and_then(&mut decide);
+        let Some(result) = decided else {
             bad += 1;
             continue;
         };
-        let mut result = HashMap::with_capacity_and_hasher(signals.len() + 1, Default::default());
-        let mut failed = false;
-        for (key, e) in &signals {
-            match e.evaluate_with(lead.clone(), &mut vm) {
-                Ok(v) => {
-                    result.insert(key.clone(), v);
-                }
-                Err(_) => failed = true,
-            }
+        ok += 1;
+        if let Variable::Object(map) = &result {
+            let verdict = map
+                .borrow()
+                .get("verdict")
+                .and_then(|v| v.as_str().map(str::to_string));
+            *verdicts.entry(verdict.unwrap_or_default()).or_default() += 1;
         }
-        let result = Variable::from_object(result);
-        match verdict.evaluate_with(result.clone(), &mut vm) {
-            Ok(v) if !failed => {
-                ok += 1;
-                let name = v.as_str().unwrap_or_default().to_string();
-                if let Variable::Object(map) = &result {
-                    map.borrow_mut().insert(Rc::from("verdict"), v);
-                }
-                *verdicts.entry(name).or_default() += 1;
-                let _ = serde_json::to_writer(&mut out, &result);
-                out.push(b'\n');
-            }
-            _ => bad += 1,
-        }
+        let _ = serde_json::to_writer(&mut out, &result);
+        out.push(b'\n');
         if out.len() > (1 << 20) - 4096 {
             let _ = sink.write_all(&out);
             out.clear();
