@@ -137,6 +137,29 @@ if [ "${ENGINES:-1}" != 0 ]; then
   SAMPLE=$OUT/leads_${N}_first20k.ndjson
   head -n 20000 "$CORPUS" > "$SAMPLE"
   SN=$(wc -l < "$SAMPLE")
+  # first, that they decide what handoff decides, lead for lead, on the
+  # sample (verdicts; the signals too where the engine gives them)
+  ./target/release/handoff eval bench/eight.handoff --leads "$SAMPLE" --now "$NOW" --jobs 1 2>/dev/null > "$OUT/eight.handoff.out"
+  "$ZEN" "$ZEN_DIR/leads.json" "$SAMPLE" 2>/dev/null > "$OUT/zen.graph.out"
+  "$ZEN" "$ZEN_DIR/leads.json" "$SAMPLE" expressions 2>/dev/null > "$OUT/zen.expressions.out"
+  others=("$OUT/zen.graph.out" "$OUT/zen.expressions.out")
+  if [ "$JRE" = 1 ]; then
+    node "$JRE_DIR/bench.js" "$SAMPLE" 2>/dev/null > "$OUT/json-rules-engine.out"
+    others+=("$OUT/json-rules-engine.out")
+  fi
+  python3 - "$OUT/eight.handoff.out" "${others[@]}" <<'PY'
+import json, sys
+mine = [json.loads(l) for l in open(sys.argv[1])]
+for path in sys.argv[2:]:
+    theirs = [json.loads(l) for l in open(path)]
+    assert len(theirs) == len(mine), f"{path}: {len(theirs)} decisions, handoff {len(mine)}"
+    for h, t in zip(mine, theirs):
+        assert t["verdict"] == h["verdict"] and t["id"] == h["lead_id"], f"{path}: {t} against handoff's {h['verdict']}"
+        if h["verdict"] != "out_of_scope":
+            for k in ("enterprise", "emea", "near_term"):
+                assert t[k] == (h["signals"][k]["value"] is True), f"{path}: {k} of {t['id']}"
+print(f"the rules engines decide as handoff does on all {len(mine)} leads of the sample")
+PY
   ROUNDS=$(( RUNS < 3 ? RUNS : 3 ))
   bases=() zgs=() zxs=() jres=() peights=()
   for _ in $(seq "$ROUNDS"); do
