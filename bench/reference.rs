@@ -20,10 +20,10 @@
 //! ndjson-baseline`) so that sonic-rs stays a dev-dependency: nothing of it
 //! is in `handoff`.
 //!
-//! The last two are what a hand-written program costs when it reads leads
-//! the usual Rust way (serde skips the fields it does not name, strings
-//! are borrowed from the line, timestamps parsed with jiff): the first
-//! reproduces the issue's "serde_json extracting only the fields a policy
+//! `eight` and `flagship` are what a hand-written program costs when it
+//! reads leads the usual Rust way (serde skips the fields it does not name,
+//! strings are borrowed from the line, timestamps parsed with jiff): the
+//! first reproduces the issue's "serde_json extracting only the fields a policy
 //! reads, plus the rules" row; the second is a floor for any serde-based
 //! evaluator of the flagship policy, before it evaluates a single rule or
 //! writes a byte. The sonic-rs modes are the issue's "sonic-rs extracting
