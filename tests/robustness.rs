@@ -168,3 +168,154 @@ fn deeply_nested_list_types_get_a_diagnostic() {
         .iter()
         .any(|d| d.code.as_str() == "H004"));
 }
+
+/// The minimal policy a construct is placed into: `{}` stands where the
+/// construct goes (a signal's condition, or a field of the lead schema).
+const HOST: &str = r#"policy "Deep" { version "1" }
+lead { id: string  score: number?  tags: list<string>? {} }
+roles marketing, sdr
+stages mql, sal
+queue inbox
+signal deep = {}
+handoff mql -> sal {
+  initiated_by marketing
+  validated_by sdr
+  owned_by sdr
+  ready when deep
+  route { otherwise -> queue inbox }
+}
+"#;
+
+/// Every recursive rule of the grammar, built `n` levels deep: (name,
+/// where it goes, the text). `schema` places go into the lead schema.
+fn recursive_constructs(n: usize) -> Vec<(&'static str, bool, String)> {
+    let wrap = |open: &str, mid: &str, close: &str| {
+        format!("{}{}{}", open.repeat(n), mid, close.repeat(n))
+    };
+    vec![
+        ("not chain", false, format!("{}true", "not ".repeat(n))),
+        ("minus chain", false, format!("score > {}1", "- ".repeat(n))),
+        ("minus without spaces", false, format!("score > {}1", "-".repeat(n))),
+        ("mixed prefix chain", false, format!("{}true", "not -".repeat(n))),
+        ("parentheses", false, wrap("(", "true", ")")),
+        ("lists", false, format!("\"a\" in {}", wrap("[", "\"a\"", "]"))),
+        ("all blocks", false, wrap("all { ", "true", " }")),
+        ("any blocks", false, wrap("any { ", "true", " }")),
+        ("at least blocks", false, wrap("at least 1 of { ", "true", " }")),
+        ("calls", false, wrap("exists(", "score", ")")),
+        (
+            "lambdas",
+            false,
+            wrap("any(tags, t -> any(tags, ", "t == \"x\"", "))"),
+        ),
+        ("or chain", false, vec!["true"; n].join(" or ")),
+        ("sum chain", false, format!("score > {}", vec!["1"; n].join(" + "))),
+        ("records", true, format!("r {}", wrap("{ x ", ": string?", " }"))),
+        ("list types", true, format!("l: {}", wrap("list<", "string", ">"))),
+        ("list of records", true, format!("l: {}", wrap("list<{ x: ", "string", " }>"))),
+    ]
+}
+
+/// Each recursive construct at ten times its limit (and far beyond) gets
+/// a diagnostic, never a stack overflow: on a test thread, whose stack is
+/// a quarter of the main thread's.
+#[test]
+fn every_recursive_construct_far_past_its_limit_gets_a_diagnostic() {
+    let limit = handoff::syntax::MAX_EXPR_DEPTH.max(handoff::syntax::MAX_NESTING);
+    for n in [limit * 10, 12_000] {
+        for (name, schema, text) in recursive_constructs(n) {
+            let src = if schema {
+                HOST.replacen("{}", &text, 1).replacen("{}", "true", 1)
+            } else {
+                HOST.replacen("{}", "", 1).replacen("{}", &text, 1)
+            };
+            let checked = handoff::Checked::from_bytes("deep.handoff", src.as_bytes());
+            assert!(
+                checked
+                    .diagnostics
+                    .iter()
+                    .any(|d| d.is_error() && d.code.as_str() == "H004"),
+                "{name} at depth {n}: expected H004, got {:?}",
+                checked
+                    .diagnostics
+                    .iter()
+                    .map(|d| (d.code.as_str(), &d.message))
+                    .collect::<Vec<_>>()
+            );
+            for format in [
+                handoff::diag::render::Format::Human,
+                handoff::diag::render::Format::Short,
+                handoff::diag::render::Format::Json,
+                handoff::diag::render::Format::Sarif,
+                handoff::diag::render::Format::Github,
+            ] {
+                let _ = handoff::diag::render::render(
+                    format,
+                    &checked.sources,
+                    &checked.diagnostics,
+                    false,
+                );
+            }
+        }
+    }
+}
+
+/// The same constructs just inside their limits are policies like any other.
+#[test]
+fn recursive_constructs_within_their_limits_check() {
+    for (name, schema, text) in recursive_constructs(8) {
+        let src = if schema {
+            HOST.replacen("{}", &text, 1).replacen("{}", "true", 1)
+        } else {
+            HOST.replacen("{}", "", 1).replacen("{}", &text, 1)
+        };
+        let checked = handoff::Checked::from_bytes("ok.handoff", src.as_bytes());
+        assert!(
+            !checked.diagnostics.iter().any(|d| d.code.as_str() == "H004"),
+            "{name}: {:?}",
+            checked.diagnostics.iter().map(|d| &d.message).collect::<Vec<_>>()
+        );
+    }
+}
+
+/// A label past column 65,535 of one line (a long one-line `applies_to`
+/// list with a typo at its end) renders in every format: the human form
+/// elides the line around the label and still names the file's column.
+#[test]
+fn a_label_far_along_a_long_line_renders_in_every_format() {
+    let list: Vec<String> = (0..9000).map(|i| format!("\"src{i:05}\"")).collect();
+    let src = HOST
+        .replacen("{}", "source: string?", 1)
+        .replacen("{}", "true", 1)
+        .replacen(
+            "version \"1\"",
+            &format!("version \"1\"\n  applies_to source in [{}] or sorce == \"x\"", list.join(", ")),
+            1,
+        );
+    let checked = handoff::Checked::from_bytes("long.handoff", src.as_bytes());
+    let d = checked
+        .diagnostics
+        .iter()
+        .find(|d| d.message.contains("sorce"))
+        .expect("the typo is reported");
+    let line = src.lines().nth(1).unwrap();
+    let column = line[..line.find("sorce").unwrap()].chars().count() + 1;
+    assert!(column > 65_536, "the label must be past column 65,535");
+    assert_eq!(d.primary.span.start as usize, src.find("sorce").unwrap());
+    use handoff::diag::render::{render, Format};
+    let human = render(Format::Human, &checked.sources, &checked.diagnostics, false);
+    assert!(human.contains(&format!("long.handoff:2:{column}")), "{human}");
+    assert!(human.contains(" 2 │ …"), "the line is elided: {human}");
+    assert!(human.contains("\"src08999\"] or sorce"), "{human}");
+    assert!(human.lines().all(|l| l.chars().count() < 400), "{human}");
+    let short = render(Format::Short, &checked.sources, &checked.diagnostics, false);
+    assert!(short.contains(&format!("long.handoff:2:{column}:")), "{short}");
+    for f in [Format::Json, Format::Sarif] {
+        let doc: serde_json::Value =
+            serde_json::from_str(&render(f, &checked.sources, &checked.diagnostics, false))
+                .expect("a valid JSON document");
+        assert!(doc.to_string().contains(&column.to_string()));
+    }
+    let github = render(Format::Github, &checked.sources, &checked.diagnostics, false);
+    assert!(github.contains(&format!("col={column}")), "{github}");
+}

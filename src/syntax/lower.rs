@@ -1257,6 +1257,29 @@ impl<'a> Lower<'a> {
     fn expr_d(&mut self, p: P<'_>) -> (Expr, usize) {
         assert_eq!(p.as_rule(), Rule::expr);
         let span = self.span(&p);
+        // pest's Pratt parser recurses once per prefix operator: a run of
+        // `not` or `-` longer than the depth limit is refused before it
+        // runs (every other operator is bounded by the limit below, and
+        // brackets by the pre-flight in `syntax`)
+        if let Some(run) = long_prefix_run(&p) {
+            let at = Span::new(self.file, self.offset + run.0, self.offset + run.1);
+            self.error(
+                Diagnostic::new(
+                    Code::TooDeep,
+                    at,
+                    format!("this expression nests more than {MAX_EXPR_DEPTH} operators deep"),
+                )
+                .label("a long run of `not` or `-`")
+                .help("`not not x` is `x`: write each `not` or `-` once, and split the condition into named signals"),
+            );
+            return (
+                Expr {
+                    kind: ExprKind::Bool(false),
+                    span,
+                },
+                1,
+            );
+        }
         // The Pratt closures cannot borrow `self` mutably all at once, so
         // diagnostics go through a RefCell for the duration of the climb.
         let this = std::cell::RefCell::new(&mut *self);
@@ -1415,6 +1438,26 @@ impl<'a> Lower<'a> {
         }
         out
     }
+}
+
+/// The first run of more than [`MAX_EXPR_DEPTH`] prefix operators among
+/// the direct children of an `expr` pair, as byte offsets in the parsed text.
+fn long_prefix_run(p: &P<'_>) -> Option<(usize, usize)> {
+    let (mut run, mut start) = (0usize, 0usize);
+    for c in p.clone().into_inner() {
+        if matches!(c.as_rule(), Rule::not_op | Rule::neg) {
+            if run == 0 {
+                start = c.as_span().start();
+            }
+            run += 1;
+            if run > MAX_EXPR_DEPTH {
+                return Some((start, c.as_span().end()));
+            }
+        } else {
+            run = 0;
+        }
+    }
+    None
 }
 
 /// Builds a node one level deeper, or fails once the depth limit is passed

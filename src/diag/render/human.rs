@@ -74,6 +74,9 @@ struct Window<'a> {
     /// Where each line starts, counting line breaks as miette does (`\n`,
     /// `\r\n`, and a lone `\r`).
     lines: &'a [usize],
+    /// When `text` is an [`Excerpt`] of the file: it, for line numbers and
+    /// columns in the file.
+    excerpt: Option<&'a Excerpt<'a>>,
 }
 
 fn line_starts(text: &str) -> Vec<usize> {
@@ -111,17 +114,165 @@ impl SourceCode for Window<'_> {
         let inner = window.read_span(&shifted, before, after)?;
         let data: &'b [u8] = inner.data();
         let data_start = data.as_ptr() as usize - window.as_ptr() as usize;
+        let (lines_before, column) = match self.excerpt {
+            // the header's place is read without context: the file's column
+            Some(x) if before == 0 && after == 0 => (x.first_line, x.column(span.offset())),
+            Some(x) => (x.first_line, inner.column()),
+            None => (0, inner.column()),
+        };
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.to_string(),
             data,
             SourceSpan::new((start + data_start).into(), data.len()),
-            inner.line() + first,
-            inner.column(),
+            inner.line() + first + lines_before,
+            column,
             // miette's own reader counts line breaks from the start of the
             // file here, and merges snippets by it: keep that count
-            inner.line_count() + first,
+            inner.line_count() + first + lines_before,
         )))
     }
+}
+
+/// Lines longer than this many bytes are shown elided around the labels:
+/// a snippet stays readable, and miette, which formats columns as field
+/// widths, never sees a column past 65,535.
+const LONG_LINE: usize = 200;
+/// Bytes of an elided line kept on each side of a label.
+const AROUND: usize = 40;
+/// Bytes of one label kept on an elided line (its start).
+const LABEL_KEEP: usize = 80;
+
+/// The lines around a diagnostic's labels with long lines elided (`…`
+/// where text was left out), for a diagnostic that touches a long line.
+/// Lines far from every label are left empty, so the excerpt's lines are
+/// the file's lines from `first_line` on.
+struct Excerpt<'a> {
+    file: &'a str,
+    file_lines: &'a [usize],
+    text: String,
+    /// The file's line (from 0) that is the excerpt's first.
+    first_line: usize,
+    /// Each kept piece of the file: its start and end in the file, and
+    /// where it starts in `text`; in order.
+    pieces: Vec<(usize, usize, usize)>,
+}
+
+impl<'a> Excerpt<'a> {
+    /// `None` when no label touches a long line.
+    fn new(file: &'a str, file_lines: &'a [usize], spans: &[(usize, usize)]) -> Option<Self> {
+        let line_of = |offset: usize| file_lines.partition_point(|&s| s <= offset).max(1) - 1;
+        let line_span = |l: usize| {
+            let start = file_lines[l];
+            let end = file_lines.get(l + 1).copied().unwrap_or(file.len());
+            let body = file[start..end].trim_end_matches(['\n', '\r']);
+            (start, start + body.len())
+        };
+        let mut wanted: Vec<usize> = Vec::new();
+        for &(a, b) in spans {
+            let (la, lb) = (line_of(a), line_of(b));
+            wanted.extend(la.saturating_sub(2)..=(lb + 2).min(file_lines.len() - 1));
+        }
+        wanted.sort_unstable();
+        wanted.dedup();
+        if !wanted.iter().any(|&l| {
+            let (s, e) = line_span(l);
+            e - s > LONG_LINE
+        }) {
+            return None;
+        }
+        let first_line = *wanted.first()?;
+        let mut x = Excerpt {
+            file,
+            file_lines,
+            text: String::new(),
+            first_line,
+            pieces: Vec::new(),
+        };
+        let mut next = first_line;
+        for &l in &wanted {
+            // lines far from every label: empty, so line numbers hold
+            for _ in next..l {
+                x.text.push('\n');
+            }
+            next = l + 1;
+            let (start, end) = line_span(l);
+            if end - start <= LONG_LINE {
+                x.keep(start, end);
+                x.text.push('\n');
+                continue;
+            }
+            let mut keep: Vec<(usize, usize)> = spans
+                .iter()
+                .filter(|&&(a, b)| a <= end && b >= start)
+                .map(|&(a, b)| {
+                    let (a, b) = (a.max(start), b.min(end));
+                    let b = b.min(a + LABEL_KEEP);
+                    (a.saturating_sub(AROUND).max(start), (b + AROUND).min(end))
+                })
+                .collect();
+            if keep.is_empty() {
+                // a line of context: its start
+                keep.push((start, start + LONG_LINE / 2));
+            }
+            keep.sort_unstable();
+            let mut merged: Vec<(usize, usize)> = Vec::new();
+            for (a, b) in keep {
+                let (a, b) = (floor_char(file, a), floor_char(file, b));
+                match merged.last_mut() {
+                    Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                    _ => merged.push((a, b)),
+                }
+            }
+            let mut at = start;
+            for (a, b) in merged {
+                if a > at {
+                    x.text.push('…');
+                }
+                x.keep(a, b);
+                at = b;
+            }
+            if at < end {
+                x.text.push('…');
+            }
+            x.text.push('\n');
+        }
+        Some(x)
+    }
+
+    fn keep(&mut self, start: usize, end: usize) {
+        self.pieces.push((start, end, self.text.len()));
+        self.text.push_str(&self.file[start..end]);
+    }
+
+    /// A place in the file as a place in the excerpt: a place that was
+    /// left out moves to the nearest kept text before it.
+    fn map(&self, at: usize) -> usize {
+        let i = self.pieces.partition_point(|p| p.0 <= at);
+        match i.checked_sub(1).map(|i| self.pieces[i]) {
+            Some((s, e, x)) => x + at.min(e) - s,
+            None => self.pieces.first().map_or(0, |p| p.2),
+        }
+    }
+
+    /// The file's column (from 0, in characters) of a place in the excerpt.
+    fn column(&self, at: usize) -> usize {
+        let i = self.pieces.partition_point(|p| p.2 <= at);
+        let Some((s, e, x)) = i.checked_sub(1).map(|i| self.pieces[i]) else {
+            return 0;
+        };
+        let in_file = (s + (at - x)).min(e);
+        let line = self.file_lines.partition_point(|&l| l <= in_file).max(1) - 1;
+        self.file[self.file_lines[line]..in_file].chars().count()
+    }
+}
+
+/// The nearest character boundary at or before `at`.
+fn floor_char(text: &str, mut at: usize) -> usize {
+    at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 /// Renders diagnostics with source snippets; colourless when `color` is false.
@@ -142,15 +293,29 @@ pub fn render_human(sources: &SourceMap, diags: &[Diagnostic], color: bool) -> S
             .entry(d.primary.span.file)
             .or_insert_with(|| line_starts(&file.text));
         let mut help_lines: Vec<String> = Vec::new();
+        let spans: Vec<(usize, usize)> = std::iter::once(&d.primary)
+            .chain(&d.secondary)
+            .filter(|l| l.span.file == d.primary.span.file)
+            .map(|l| (l.span.start as usize, l.span.end as usize))
+            .collect();
+        let excerpt = Excerpt::new(&file.text, lines, &spans);
+        let excerpt_lines = excerpt.as_ref().map(|x| line_starts(&x.text));
+        let place = |span: crate::span::Span| match &excerpt {
+            Some(x) => {
+                let (a, b) = (x.map(span.start as usize), x.map(span.end as usize));
+                SourceSpan::new(a.into(), b.saturating_sub(a))
+            }
+            None => to_miette(span),
+        };
         let mut labels = vec![LabeledSpan::new_primary_with_span(
             Some(d.primary.message.clone()).filter(|m| !m.is_empty()),
-            to_miette(d.primary.span),
+            place(d.primary.span),
         )];
         for s in &d.secondary {
             if s.span.file == d.primary.span.file {
                 labels.push(LabeledSpan::new_with_span(
                     Some(s.message.clone()),
-                    to_miette(s.span),
+                    place(s.span),
                 ));
             } else {
                 let other = sources.get(s.span.file);
@@ -169,10 +334,19 @@ pub fn render_human(sources: &SourceMap, diags: &[Diagnostic], color: bool) -> S
         }
         let view = View {
             diag: d,
-            source: Window {
-                name: &file.name,
-                text: &file.text,
-                lines,
+            source: match (&excerpt, &excerpt_lines) {
+                (Some(x), Some(xl)) => Window {
+                    name: &file.name,
+                    text: &x.text,
+                    lines: xl,
+                    excerpt: Some(x),
+                },
+                _ => Window {
+                    name: &file.name,
+                    text: &file.text,
+                    lines,
+                    excerpt: None,
+                },
             },
             help: (!help_lines.is_empty()).then(|| help_lines.join("\n")),
             labels,
@@ -202,6 +376,7 @@ mod tests {
             name: "t",
             text,
             lines: &lines,
+            excerpt: None,
         };
         for start in 0..text.len() {
             for len in 0..(text.len() - start).min(12) {
@@ -216,6 +391,41 @@ mod tests {
                     assert_eq!(whole.column(), win.column(), "{at}");
                     assert_eq!(whole.line_count(), win.line_count(), "{at}");
                 }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod long_lines {
+    use super::*;
+
+    /// Any label on a text with long lines, multi-byte characters and
+    /// mixed line breaks maps into its excerpt inside the kept text, and
+    /// the column named is the file's.
+    #[test]
+    fn excerpts_keep_every_label_and_its_column() {
+        let long = "é".repeat(150) + &"x".repeat(70_000) + "end";
+        let text = format!("a\n{long}\r\nshort line\n{long}\rz");
+        let lines = line_starts(&text);
+        let bounds: Vec<usize> = (0..=text.len())
+            .filter(|i| text.is_char_boundary(*i))
+            .step_by(997)
+            .chain([text.len()])
+            .collect();
+        for &a in &bounds {
+            for &b in bounds.iter().filter(|b| **b >= a).take(3) {
+                let x = Excerpt::new(&text, &lines, &[(a, b)]);
+                let Some(x) = x else {
+                    continue;
+                };
+                let (ma, mb) = (x.map(a), x.map(b));
+                assert!(ma <= mb && mb <= x.text.len(), "{a}..{b}");
+                assert!(x.text.is_char_boundary(ma) && x.text.is_char_boundary(mb));
+                let line = lines.partition_point(|&s| s <= a) - 1;
+                let column = text[lines[line]..a].chars().count();
+                assert_eq!(x.column(ma), column, "label at {a}");
+                assert!(x.text.lines().all(|l| l.len() < 1000));
             }
         }
     }
