@@ -625,7 +625,10 @@ fn the_text_every_decision_starts_with_follows_the_policy_and_the_time() {
         "bare.handoff",
         "policy \"Quotes \\\"here\\\" and ünïcode\" {\n  owner \"ops@example.com\"\n}\n\
          lead {\n  id: string\n  score: number?\n}\n\
-         signal hot = score >= 50 \"Hot\"\n"
+         signal hot = score >= 50 \"Hot\"\n\
+         roles marketing, sdr\nstages mql, sal\nqueue inbox\n\
+         handoff mql -> sal {\n  initiated_by marketing\n  validated_by sdr\n  owned_by sdr\n  \
+         ready when hot\n  route { otherwise -> queue inbox }\n}\n"
             .as_bytes(),
     )
     .compile()
@@ -727,7 +730,10 @@ fn salesforce_records_without_an_id_key_are_named_by_their_attributes() {
         "attributes.handoff",
         b"policy \"Reads attributes\" {\n  owner \"ops@example.com\"\n}\n\
           lead {\n  attributes { type: string?, referenceId: string? }?\n  Company: string?\n}\n\
-          signal is_lead = attributes.type == \"Lead\" \"A Lead record\"\n",
+          signal is_lead = attributes.type == \"Lead\" \"A Lead record\"\n\
+          roles marketing, sdr\nstages mql, sal\nqueue inbox\n\
+          handoff mql -> sal {\n  initiated_by marketing\n  validated_by sdr\n  owned_by sdr\n  \
+          ready when is_lead\n  route { otherwise -> queue inbox }\n}\n",
     )
     .compile()
     .expect("the policy compiles");

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use crate::ast::*;
 use crate::diag::{self, Code, Diagnostic};
-use crate::span::Span;
+use crate::span::{FileId, Span};
 use crate::types::{FieldTy, RecordTy, Ty};
 
 /// The merged, checked declarations of one policy. The compiler lowers it
@@ -103,10 +103,18 @@ pub fn check(modules: Vec<Module>) -> CheckResult {
         top_cache: None,
         suggestion_budget: 2_000_000,
     };
+    let root = modules.first().map(|m| m.file);
     cx.collect(modules);
     cx.check_all();
     lints::run(&mut cx);
     cx.report_unused();
+    // reported once nothing else is wrong: a policy being written, or a
+    // shared file checked alone, has more pressing errors first
+    if let Some(root) = root.filter(|_| cx.p.handoffs.is_empty()) {
+        if !cx.diags.iter().any(Diagnostic::is_error) {
+            cx.push(missing_handoff(root));
+        }
+    }
     diag::sort(&mut cx.diags);
     CheckResult {
         program: cx.p,
@@ -557,4 +565,15 @@ fn declare_example(kind: Kind, name: &str) -> String {
         Kind::Score => format!("score {name} {{ ... }}"),
         Kind::Metric => format!("metric {name} = <expression>"),
     }
+}
+
+/// H119: the policy declares no handoff.
+fn missing_handoff(root: FileId) -> Diagnostic {
+    Diagnostic::new(
+        Code::MissingHandoff,
+        Span::new(root, 0, 0),
+        "the policy declares no handoff, so every lead would be on hold",
+    )
+    .label("expected a `handoff FROM -> TO { ... }` in this file or an imported one")
+    .help("add one, e.g. `handoff mql -> sal { initiated_by marketing  validated_by sdr  owned_by sdr  ready when engaged  route { otherwise -> queue inbox } }`")
 }

@@ -91,10 +91,6 @@ pub(crate) fn load_engine(path: &Path, state: Option<&PathBuf>) -> Result<Engine
         );
         return Err(exit::DIAGNOSTICS);
     };
-    if engine.policy.handoffs.is_empty() {
-        eprintln!("error: `{}` declares no handoff, so every lead would be on hold; add a `handoff from -> to {{ ... }}`", path.display());
-        return Err(exit::DIAGNOSTICS);
-    }
     let state_path_given = state.is_some();
     let state = match state {
         None => serde_json::Map::new(),

@@ -86,6 +86,7 @@ codes! {
     DuplicateEntry     = "H116", "duplicate-entry", Error;
     MissingEntry       = "H117", "missing-entry", Error;
     DuplicateField     = "H118", "duplicate-field", Error;
+    MissingHandoff     = "H119", "missing-handoff", Error;
 
     // -- types (H2xx)
     TypeMismatch       = "H201", "type-mismatch", Error;
