@@ -1055,6 +1055,16 @@ score points "Points" {
   points 10 when a and b
   points 1 per count(items, i -> i.ok)
 }
+roles marketing, sdr
+stages mql, sal
+queue inbox
+handoff mql -> sal {
+  initiated_by marketing
+  validated_by sdr
+  owned_by sdr
+  ready when s_and
+  route { otherwise -> queue inbox }
+}
 "#;
     let e = engine_from(src);
     type T = Option<bool>;
