@@ -84,6 +84,11 @@ impl Checked {
         Ok(Checked::from_loaded(load::load_file(path)?))
     }
 
+    /// [`Checked::from_file`] with the reach of imports given.
+    pub fn from_file_with(path: &FsPath, options: load::LoadOptions) -> std::io::Result<Checked> {
+        Ok(Checked::from_loaded(load::load_file_with(path, options)?))
+    }
+
     /// Loads, parses and checks policy text (imports are not available).
     pub fn from_bytes(name: &str, bytes: &[u8]) -> Checked {
         Checked::from_loaded(load::load_bytes(name, bytes, None))

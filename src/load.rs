@@ -30,23 +30,55 @@ enum Origin {
 /// The most files one policy may import, directly or not.
 const MAX_FILES: usize = 256;
 
+/// How imports may reach.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions {
+    /// Follow imports with absolute paths and imports that leave the root
+    /// policy's folder tree. Off by default: CI checks policies from
+    /// untrusted pull requests, and an import must not read what lies
+    /// outside the policy's repository.
+    pub allow_outside_imports: bool,
+}
+
 /// Loads a policy from a file on disk, following imports.
 ///
 /// An unreadable root file is an `Err` with the reason (the CLI reports it as
 /// an I/O error, exit code 2); everything else is a diagnostic.
 pub fn load_file(path: &Path) -> std::io::Result<Loaded> {
+    load_file_with(path, LoadOptions::default())
+}
+
+/// [`load_file`] with the reach of imports given.
+pub fn load_file_with(path: &Path, options: LoadOptions) -> std::io::Result<Loaded> {
     let bytes = std::fs::read(path)?;
-    Ok(load_bytes(&path.display().to_string(), &bytes, Some(path)))
+    Ok(load(&path.display().to_string(), &bytes, Some(path), options))
 }
 
 /// Loads a policy from text already in memory. Imports are resolved against
 /// `base` when given (the file the text came from), and rejected otherwise.
 pub fn load_bytes(name: &str, bytes: &[u8], base: Option<&Path>) -> Loaded {
+    load(name, bytes, base, LoadOptions::default())
+}
+
+fn load(name: &str, bytes: &[u8], base: Option<&Path>, options: LoadOptions) -> Loaded {
+    // imports stay inside the root file's folder tree (resolved as the
+    // file system sees it: a link out of the tree leads out of it)
+    let root = base
+        .and_then(|p| {
+            let shown = match p.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            let canonical = std::fs::canonicalize(p).ok()?.parent()?.to_path_buf();
+            Some((canonical, shown))
+        })
+        .filter(|_| !options.allow_outside_imports);
     let mut l = Loader {
         sources: SourceMap::new(),
         modules: Vec::new(),
         diagnostics: Vec::new(),
         by_path: HashMap::new(),
+        root,
     };
     let origin = match base {
         Some(p) => Origin::Disk(p.to_path_buf()),
@@ -66,6 +98,9 @@ struct Loader {
     modules: Vec<Module>,
     diagnostics: Vec<Diagnostic>,
     by_path: HashMap<PathBuf, FileId>,
+    /// The folder imports must stay inside, as resolved and as given;
+    /// `None` when they may leave it.
+    root: Option<(PathBuf, PathBuf)>,
 }
 
 impl Loader {
@@ -123,6 +158,45 @@ impl Loader {
             return;
         };
         let dir = from.parent().unwrap_or(Path::new("."));
+        if !target.ends_with(".handoff") {
+            // never read (and so never quote) a file that is no policy
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::ImportNotAPolicy,
+                    span,
+                    format!("`{target}` is not a policy file: imports name `.handoff` files"),
+                )
+                .label("not a `.handoff` file")
+                .help("import a policy file such as `import \"shared/schema.handoff\"`; the file is not read"),
+            );
+            return;
+        }
+        let absolute = Path::new(target).is_absolute() || target.starts_with(['/', '\\']);
+        if let Some((_, shown)) = self.root.as_ref().filter(|_| absolute) {
+            self.diagnostics
+                .push(outside(span, target, "an absolute path", shown));
+            return;
+        }
+        if let Some((root, shown)) = &self.root {
+            // checked on the text first: whether a file exists outside the
+            // folder is not to be learned from a diagnostic either
+            let mut depth = std::fs::canonicalize(dir)
+                .ok()
+                .and_then(|d| Some(d.strip_prefix(root).ok()?.components().count()))
+                .unwrap_or(0) as i64;
+            for c in Path::new(target).components() {
+                depth += match c {
+                    std::path::Component::Normal(_) => 1,
+                    std::path::Component::CurDir => 0,
+                    _ => -1,
+                };
+                if depth < 0 {
+                    let d = outside(span, target, "outside the policy's folder", shown);
+                    self.diagnostics.push(d);
+                    return;
+                }
+            }
+        }
         let path = dir.join(target);
         let canonical = match std::fs::canonicalize(&path) {
             Ok(c) => c,
@@ -142,6 +216,11 @@ impl Loader {
                 return;
             }
         };
+        if let Some((_, shown)) = self.root.as_ref().filter(|r| !canonical.starts_with(&r.0)) {
+            let d = outside(span, target, "outside the policy's folder", shown);
+            self.diagnostics.push(d);
+            return;
+        }
         if let Some(pos) = stack.iter().position(|p| *p == canonical) {
             let chain: Vec<String> = stack[pos..]
                 .iter()
@@ -196,4 +275,18 @@ impl Loader {
             ),
         }
     }
+}
+
+/// H120: an import that would leave the root policy's folder tree.
+fn outside(span: Span, target: &str, what: &str, root: &Path) -> Diagnostic {
+    Diagnostic::new(
+        Code::ImportOutside,
+        span,
+        format!("`{target}` is {what}: imports stay inside the policy's folder"),
+    )
+    .label("leaves the policy's folder")
+    .help(format!(
+        "move the shared file into `{}` (or below it) and import it by a relative path; to follow such imports on purpose, pass `--allow-outside-imports`",
+        root.display()
+    ))
 }

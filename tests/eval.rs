@@ -469,19 +469,32 @@ fn broken_documents_and_misplaced_exports_say_where_and_what_to_do() {
         args.extend_from_slice(extra);
         run_cli(&args, input.as_bytes())
     };
-    let broken = "{\n  \"records\": [\n    {\"Id\": \"a\"},\n    {\"Id\": \"b\",}\n  ]\n}\n";
-    let (code, out, err) = eval(&["--leads-format", "json"], broken);
-    assert_eq!(code, 2, "{err}");
-    assert!(out.is_empty(), "{out}");
-    assert!(err.contains("at line 4, column"), "{err}");
-    assert!(err.contains("--leads-format ndjson"), "{err}");
-    let (code, out, err) = eval(&[], broken);
-    assert_eq!(code, 3, "{err}");
+    // a broken record inside a document is an error record in its place,
+    // with its line and number; the records around it are decided
+    let broken = "{\n  \"records\": [\n    {\"Id\": \"a\"},\n    {\"Id\": \"b\",},\n    {\"Id\": \"c\"}\n  ]\n}\n";
+    for extra in [&["--leads-format", "json"][..], &[]] {
+        let (code, out, err) = eval(extra, broken);
+        assert_eq!(code, 3, "{err}");
+        let answers: Vec<serde_json::Value> =
+            out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(answers.len(), 3, "{out}");
+        assert_eq!(answers[0]["lead_id"], "a");
+        assert_eq!(answers[1]["error"]["line"], 4, "{out}");
+        assert_eq!(answers[1]["error"]["record"], 2, "{out}");
+        assert_eq!(answers[1]["error"]["lead_id"], "b", "{out}");
+        assert_eq!(answers[2]["lead_id"], "c");
+    }
+    // broken structure between records: said where, and what was expected;
+    // the records after it are still decided
+    let (code, out, _) = eval(&[], "[{\"Id\": \"a\"}\n  oops {\"Id\": \"b\"}]\n");
+    assert_eq!(code, 3);
+    let answers: Vec<&str> = out.lines().collect();
+    assert_eq!(answers.len(), 3, "{out}");
     assert!(
-        err.contains("note:") && err.contains("at line 4, column"),
-        "{err}"
+        answers[1].contains("\"line\":2") && answers[1].contains("expected `,` or `]`"),
+        "{out}"
     );
-    assert_eq!(out.lines().count(), 6, "one answer per line: {out}");
+    assert!(answers[2].contains("\"lead_id\":\"b\""), "{out}");
     // NDJSON whose first line looks like the start of a document: every
     // good line still gets its decision
     let lead = "{\"Id\": \"L1\", \"LastName\": \"A\", \"Company\": \"C\", \"Status\": \"Open - Not Contacted\"}";
@@ -998,8 +1011,9 @@ fn io_problems_and_odd_files_are_reported_not_lost() {
         ],
         b"",
     );
-    assert_eq!(code, 2);
-    assert!(err.contains("no/such.handoff"));
+    assert_eq!(code, 2, "{err}");
+    // the short form carries the failure in its own stream, as a line
+    assert!(out.contains("no/such.handoff: error: cannot read"), "{out}");
     assert!(out.contains("multi-error.handoff"), "{out}");
     // output that cannot be written is an I/O error (exit 2), not a success
     if std::path::Path::new("/dev/full").exists() {

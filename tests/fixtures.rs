@@ -36,6 +36,10 @@ fn err_fixtures_produce_their_code() {
         let path = path
             .strip_prefix(env!("CARGO_MANIFEST_DIR"))
             .unwrap_or(path);
+        if path.is_dir() {
+            // a folder named like a policy, for H019
+            return;
+        }
         let bytes = std::fs::read(path).expect("fixture is readable");
         let checked = Checked::from_file(path).expect("fixture is readable");
         let text = String::from_utf8_lossy(&bytes);

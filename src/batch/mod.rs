@@ -19,11 +19,15 @@
 //! calling thread, in order.
 
 use std::collections::BTreeMap;
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Read, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
 use crate::decision::{Decision, Verdict};
 use crate::eval::{Engine, RunState, Turn};
+
+mod document;
+pub use document::{sniff, DocumentReader, Item, Sniff};
 
 /// A chunk of input holds whole lines and is about this long.
 const CHUNK: usize = 1 << 20;
@@ -42,6 +46,9 @@ pub struct Options {
     /// Read the input a piece at a time and answer each complete line as
     /// soon as it arrives (for pipes where a producer waits for answers).
     pub streaming: bool,
+    /// Set to the number of records answered so far as output is written,
+    /// for a caller that shows progress.
+    pub progress: Option<Arc<AtomicUsize>>,
 }
 
 /// What a batch did.
@@ -55,6 +62,15 @@ pub struct Summary {
     pub metrics: Vec<MetricTally>,
     /// The first read or write failure; the batch stopped there.
     pub io_error: Option<String>,
+    /// The output was closed by its reader (`| head`): the batch stopped
+    /// there, quietly, as a Unix tool does. Not an `io_error`.
+    pub output_closed: bool,
+    /// What the reader of a JSON document should be told (see
+    /// [`DocumentReader::notes`]).
+    pub notes: Vec<String>,
+    /// What distribution handed out, for the state of the next run
+    /// ([`Engine::state_after`]).
+    pub run: RunState,
 }
 
 impl Summary {
@@ -141,6 +157,11 @@ impl Counts {
         tally(engine, d, &mut self.metrics);
     }
 
+    /// Records answered: decisions and error records.
+    fn total(&self) -> usize {
+        self.verdicts.iter().sum::<usize>() + self.errors
+    }
+
     fn add(&mut self, other: &Counts) {
         for (a, b) in self.verdicts.iter_mut().zip(other.verdicts) {
             *a += b;
@@ -153,7 +174,7 @@ impl Counts {
         }
     }
 
-    fn into_summary(self, io_error: Option<String>) -> Summary {
+    fn into_summary(self, io_error: Option<io::Error>) -> Summary {
         const ALL: [Verdict; 5] = [
             Verdict::Handoff,
             Verdict::Hold,
@@ -169,7 +190,14 @@ impl Counts {
                 .collect(),
             errors: self.errors,
             metrics: self.metrics,
-            io_error,
+            output_closed: io_error
+                .as_ref()
+                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe),
+            io_error: io_error
+                .filter(|e| e.kind() != io::ErrorKind::BrokenPipe)
+                .map(|e| e.to_string()),
+            notes: Vec::new(),
+            run: RunState::default(),
         }
     }
 }
@@ -209,13 +237,8 @@ fn write_error(
 
 /// Writes what is left in `buf` and flushes, unless the batch already
 /// failed; the first failure.
-fn finish(out: &mut impl Write, buf: &[u8], io_error: Option<String>) -> Option<String> {
-    io_error.or_else(|| {
-        out.write_all(buf)
-            .and_then(|_| out.flush())
-            .err()
-            .map(|e| e.to_string())
-    })
+fn finish(out: &mut impl Write, buf: &[u8], io_error: Option<io::Error>) -> Option<io::Error> {
+    io_error.or_else(|| out.write_all(buf).and_then(|_| out.flush()).err())
 }
 
 /// Why a JSON document of leads could not be read: where, and what.
@@ -458,48 +481,88 @@ fn in_document(r: &Record<'_>, e: crate::RecordError) -> String {
     )
 }
 
-/// Evaluates the records of a JSON document (an array of leads, or a CRM
-/// export's `records`) in order on the calling thread, and writes one line
-/// (or block) per record to `out`, as [`run`] does for NDJSON lines. An
-/// error record says on which line of the document the record starts and
-/// which record it is (`record`, from 1).
-pub fn run_records<'a, W: Write>(
+/// Evaluates the records of a JSON document (an array of leads, a CRM
+/// export's `records`, ...; see [`DocumentReader`]) as they are read, in
+/// order on the calling thread, and writes one line (or block) per record
+/// to `out`, as [`run`] does for NDJSON lines. An error record says on
+/// which line of the document the record starts and which record it is
+/// (`record`, from 1); a fault between records gets an error record of its
+/// own (without `record`), and the records after it are still read.
+pub fn run_document<R: BufRead, W: Write>(
     engine: &Engine,
-    records: impl IntoIterator<Item = Record<'a>>,
+    input: R,
     mut out: W,
     opts: &Options,
 ) -> Summary {
+    let mut reader = DocumentReader::new(input);
     let mut counts = Counts::new(engine);
     let mut run = RunState::default();
     let mut buf = Vec::new();
+    let mut text = Vec::new();
     let mut io_error = None;
-    for r in records {
-        match engine.evaluate_bytes(r.bytes, opts.now) {
-            Ok(mut d) => {
-                if engine.needs_assignment(&d) {
-                    engine.assign_in_order(&mut d, &mut run);
-                }
-                counts.decision(engine, &d);
-                write_line(&d, opts.pretty, &mut buf);
-            }
+    loop {
+        let item = match reader.next_item(&mut text) {
+            Ok(Some(item)) => item,
+            Ok(None) => break,
             Err(e) => {
-                counts.errors += 1;
-                let e = crate::RecordError {
-                    kind: e.kind,
-                    message: in_document(&r, e),
-                };
-                write_error(r.bytes, r.line, Some(r.number), &e, &mut buf);
+                io_error = Some(e);
+                break;
             }
+        };
+        match (item.record(&text), item) {
+            (Some(r), _) => match engine.evaluate_bytes(r.bytes, opts.now) {
+                Ok(mut d) => {
+                    if engine.needs_assignment(&d) {
+                        engine.assign_in_order(&mut d, &mut run);
+                    }
+                    counts.decision(engine, &d);
+                    write_line(&d, opts.pretty, &mut buf);
+                }
+                Err(e) => {
+                    counts.errors += 1;
+                    let e = crate::RecordError {
+                        kind: e.kind,
+                        message: in_document(&r, e),
+                    };
+                    write_error(r.bytes, r.line, Some(r.number), &e, &mut buf);
+                }
+            },
+            (
+                None,
+                Item::Error {
+                    number,
+                    line,
+                    kind,
+                    message,
+                    ..
+                },
+            ) => {
+                counts.errors += 1;
+                let e = crate::RecordError { kind, message };
+                write_error(&text, line, number, &e, &mut buf);
+            }
+            (None, Item::Record { .. }) => {}
         }
-        if buf.len() >= FLUSH {
-            if let Err(e) = out.write_all(&buf) {
-                io_error = Some(e.to_string());
+        progress(opts, &counts);
+        if buf.len() >= FLUSH || opts.streaming {
+            if let Err(e) = out.write_all(&buf).and_then(|_| out.flush()) {
+                io_error = Some(e);
                 break;
             }
             buf.clear();
         }
     }
-    counts.into_summary(finish(&mut out, &buf, io_error))
+    let mut summary = counts.into_summary(finish(&mut out, &buf, io_error));
+    summary.notes = reader.notes();
+    summary.run = run;
+    summary
+}
+
+/// Tells the caller how many records were answered.
+fn progress(opts: &Options, counts: &Counts) {
+    if let Some(p) = &opts.progress {
+        p.store(counts.total(), Ordering::Relaxed);
+    }
 }
 
 /// A decision of a chunk that the writer completes in input order.
@@ -634,7 +697,7 @@ fn inline<R: Read, W: Write>(
             Ok(Some(first)) => first,
             Ok(None) => break,
             Err(e) => {
-                io_error = Some(e.to_string());
+                io_error = Some(e);
                 break;
             }
         };
@@ -649,15 +712,18 @@ fn inline<R: Read, W: Write>(
             &mut pending,
             &mut side,
         );
+        progress(opts, &counts);
         if buf.len() >= FLUSH || opts.streaming {
             if let Err(e) = out.write_all(&buf).and_then(|_| out.flush()) {
-                io_error = Some(e.to_string());
+                io_error = Some(e);
                 break;
             }
             buf.clear();
         }
     }
-    counts.into_summary(finish(&mut out, &buf, io_error))
+    let mut summary = counts.into_summary(finish(&mut out, &buf, io_error));
+    summary.run = run;
+    summary
 }
 
 /// A chunk of input lines, numbered.
@@ -685,16 +751,17 @@ fn parallel<R: Read + Send, W: Write>(
 ) -> Summary {
     let jobs = opts.jobs;
     let mut total = Counts::new(engine);
-    let mut io_error: Option<String> = None;
+    let mut io_error: Option<io::Error> = None;
     // buffers go round: reader -> worker -> reader, worker -> writer -> worker
     let (free_in_tx, free_in_rx) = mpsc::channel::<Vec<u8>>();
     let free_out: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+    let mut writer_run = RunState::default();
     std::thread::scope(|s| {
         // bounded queues keep memory flat
         let (job_tx, job_rx) = mpsc::sync_channel::<Job>(jobs);
         let job_rx = Arc::new(Mutex::new(job_rx));
         let (done_tx, done_rx) = mpsc::sync_channel::<Done>(jobs * 2);
-        let read = s.spawn(move || -> Result<(), String> {
+        let read = s.spawn(move || -> io::Result<()> {
             let mut seq = 0;
             loop {
                 let mut bytes = free_in_rx
@@ -703,7 +770,7 @@ fn parallel<R: Read + Send, W: Write>(
                 let first_line = match reader.next(&mut bytes) {
                     Ok(Some(first)) => first,
                     Ok(None) => return Ok(()),
-                    Err(e) => return Err(e.to_string()),
+                    Err(e) => return Err(e),
                 };
                 let job = Job {
                     seq,
@@ -763,7 +830,7 @@ fn parallel<R: Read + Send, W: Write>(
         drop(done_tx);
         drop(free_in_tx);
         // the writer: this thread, in input order
-        let mut run = RunState::default();
+        let run = &mut writer_run;
         let mut waiting: BTreeMap<usize, Done> = BTreeMap::new();
         let mut next = 0usize;
         // the decisions the writer writes whole, and the pieces of a
@@ -775,6 +842,7 @@ fn parallel<R: Read + Send, W: Write>(
             while let Some(mut done) = waiting.remove(&next) {
                 next += 1;
                 total.add(&done.counts);
+                progress(opts, &total);
                 whole.clear();
                 pieces.clear();
                 let mut at = 0;
@@ -785,7 +853,7 @@ fn parallel<R: Read + Send, W: Write>(
                             turn,
                             line,
                             full,
-                        } => match (engine.take_turn(&turn, &mut run), full) {
+                        } => match (engine.take_turn(&turn, run), full) {
                             (Some(m), _) => {
                                 pieces.push(Piece::Out(at, member));
                                 pieces.push(Piece::Member(m.json()));
@@ -805,7 +873,7 @@ fn parallel<R: Read + Send, W: Write>(
                             at: offset,
                             decision: mut d,
                         } => {
-                            engine.assign_in_order(&mut d, &mut run);
+                            engine.assign_in_order(&mut d, run);
                             total.decision(engine, &d);
                             let start = whole.len();
                             write_line(&d, opts.pretty, &mut whole);
@@ -822,7 +890,7 @@ fn parallel<R: Read + Send, W: Write>(
                     other => other,
                 };
                 if let Err(e) = flushed {
-                    io_error = Some(e.to_string());
+                    io_error = Some(e);
                     break 'recv;
                 }
                 if let Ok(mut f) = free_out.lock() {
@@ -839,10 +907,12 @@ fn parallel<R: Read + Send, W: Write>(
     });
     if io_error.is_none() {
         if let Err(e) = out.flush() {
-            io_error = Some(e.to_string());
+            io_error = Some(e);
         }
     }
-    total.into_summary(io_error)
+    let mut summary = total.into_summary(io_error);
+    summary.run = writer_run;
+    summary
 }
 
 /// A piece of a chunk's output, for the writer.
@@ -917,6 +987,14 @@ struct ChunkReader<R> {
     /// The number of the next line.
     line: usize,
     streaming: bool,
+    /// Blank lines read last, not yet given: they are given once a line
+    /// that is not blank follows them, and dropped at the end of the input
+    /// (an editor's trailing newlines are no records).
+    blank: usize,
+    /// Blank lines to give before `ahead`.
+    owed: usize,
+    /// Lines read, given after the `owed` blank lines.
+    ahead: Vec<u8>,
 }
 
 impl<R: Read> ChunkReader<R> {
@@ -927,6 +1005,9 @@ impl<R: Read> ChunkReader<R> {
             eof: false,
             line: 1,
             streaming,
+            blank: 0,
+            owed: 0,
+            ahead: Vec::new(),
         }
     }
 
@@ -953,8 +1034,51 @@ impl<R: Read> ChunkReader<R> {
     }
 
     /// Fills `buf` with the next whole lines; returns the number of the
-    /// first, or `None` at the end of the input.
+    /// first, or `None` at the end of the input. Blank lines at the end of
+    /// the input are not given.
     fn next(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<usize>> {
+        loop {
+            buf.clear();
+            if self.owed > 0 {
+                // at most a chunk of them at a time: memory stays flat
+                let n = self.owed.min(CHUNK);
+                self.owed -= n;
+                buf.resize(n, b'\n');
+            } else if !self.ahead.is_empty() {
+                std::mem::swap(buf, &mut self.ahead);
+            } else {
+                if !self.next_raw(buf)? {
+                    return Ok(None);
+                }
+                // the blank lines at the end of the chunk wait for more
+                let body = blank_tail(buf);
+                let tail = &buf[body..];
+                let tail_lines = memchr::memchr_iter(b'\n', tail).count()
+                    + usize::from(tail.last().is_some_and(|b| *b != b'\n'));
+                buf.truncate(body);
+                let before = std::mem::replace(&mut self.blank, tail_lines);
+                if buf.is_empty() {
+                    self.blank += before;
+                    continue;
+                }
+                if before > 0 {
+                    self.owed = before;
+                    std::mem::swap(buf, &mut self.ahead);
+                    continue;
+                }
+            }
+            let first = self.line;
+            self.line += memchr::memchr_iter(b'\n', buf).count();
+            if buf.last() != Some(&b'\n') {
+                self.line += 1;
+            }
+            return Ok(Some(first));
+        }
+    }
+
+    /// Fills `buf` with the next whole lines, as read; `false` at the end
+    /// of the input.
+    fn next_raw(&mut self, buf: &mut Vec<u8>) -> io::Result<bool> {
         buf.clear();
         buf.append(&mut self.carry);
         while buf.len() < CHUNK && !self.eof {
@@ -966,7 +1090,7 @@ impl<R: Read> ChunkReader<R> {
             }
         }
         if buf.is_empty() {
-            return Ok(None);
+            return Ok(false);
         }
         match memchr::memrchr(b'\n', buf) {
             Some(p) => {
@@ -976,12 +1100,7 @@ impl<R: Read> ChunkReader<R> {
             None if self.eof => {}
             None => self.long_line(buf)?,
         }
-        let first = self.line;
-        self.line += memchr::memchr_iter(b'\n', buf).count();
-        if buf.last() != Some(&b'\n') {
-            self.line += 1;
-        }
-        Ok(Some(first))
+        Ok(true)
     }
 
     /// `buf` holds the start of a line longer than a chunk: reads to its
@@ -1006,6 +1125,15 @@ impl<R: Read> ChunkReader<R> {
                 return Ok(());
             }
         }
+    }
+}
+
+/// Where the blank lines (white space only) at the end of `chunk` start:
+/// just after the last line that is not blank.
+fn blank_tail(chunk: &[u8]) -> usize {
+    match chunk.iter().rposition(|b| !b.is_ascii_whitespace()) {
+        None => 0,
+        Some(i) => memchr::memchr(b'\n', &chunk[i..]).map_or(chunk.len(), |n| i + n + 1),
     }
 }
 

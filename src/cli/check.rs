@@ -1,17 +1,20 @@
 //! `handoff check FILE...`
 
-use std::io::{IsTerminal, Read, Write};
-use std::path::PathBuf;
+use std::collections::HashSet;
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use super::{exit, fail, use_color, DiagFormat};
+use super::{exit, use_color, DiagFormat};
 use crate::diag::render;
 use crate::diag::Severity;
 
 #[derive(Args, Debug)]
 pub(crate) struct CheckArgs {
-    /// Policy files to check; `-` reads one policy from standard input.
+    /// Policy files, or folders to search for `*.handoff` files; `-` reads
+    /// one policy from standard input. A file that another given file
+    /// imports is checked as part of its importer.
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// How to print diagnostics.
@@ -20,6 +23,10 @@ pub(crate) struct CheckArgs {
     /// Treat warnings as errors for the exit code.
     #[arg(long, value_enum)]
     deny: Vec<Deny>,
+    /// Follow imports with absolute paths or paths that leave the policy's
+    /// folder (refused by default: policies from pull requests are untrusted).
+    #[arg(long)]
+    allow_outside_imports: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -27,51 +34,106 @@ enum Deny {
     Warnings,
 }
 
+/// A file that could not be read, and why.
+struct Unread {
+    file: String,
+    message: String,
+}
+
 pub(crate) fn run(args: CheckArgs) -> i32 {
-    let mut worst = exit::OK;
-    let mut io_failed = false;
-    let mut all = Vec::new();
+    let options = crate::load::LoadOptions {
+        allow_outside_imports: args.allow_outside_imports,
+    };
+    let mut unread = Vec::new();
+    let mut paths = Vec::new();
     for path in &args.files {
+        if path.is_dir() {
+            match policy_files(path) {
+                Ok(found) if found.is_empty() => unread.push(Unread {
+                    file: path.display().to_string(),
+                    message: "the folder holds no `.handoff` file".into(),
+                }),
+                Ok(found) => paths.extend(found),
+                Err(e) => unread.push(Unread {
+                    file: path.display().to_string(),
+                    message: format!("cannot read the folder: {e}"),
+                }),
+            }
+        } else {
+            paths.push(path.clone());
+        }
+    }
+    let mut all = Vec::new();
+    for path in &paths {
         let checked = if path.as_os_str() == "-" {
             let mut bytes = Vec::new();
-            if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
-                return fail(format!("cannot read standard input: {e}"));
+            match std::io::stdin().read_to_end(&mut bytes) {
+                Ok(_) => crate::Checked::from_bytes("<stdin>", &bytes),
+                Err(e) => {
+                    unread.push(Unread {
+                        file: "<stdin>".into(),
+                        message: format!("cannot read standard input: {e}"),
+                    });
+                    continue;
+                }
             }
-            crate::Checked::from_bytes("<stdin>", &bytes)
         } else {
-            match crate::Checked::from_file(path) {
+            match crate::Checked::from_file_with(path, options) {
                 Ok(c) => c,
                 Err(e) => {
                     // report it, and still check the other files
-                    fail(format!("cannot read `{}`: {e}", path.display()));
-                    io_failed = true;
+                    unread.push(Unread {
+                        file: path.display().to_string(),
+                        message: format!("cannot read `{}`: {e}", path.display()),
+                    });
                     continue;
                 }
             }
         };
-        let deny_warnings = args.deny.contains(&Deny::Warnings);
-        let failing = checked
-            .diagnostics
-            .iter()
-            .any(|d| d.severity == Severity::Error || deny_warnings);
-        if failing {
-            worst = exit::DIAGNOSTICS;
-        }
-        all.push(checked);
+        all.push((path, checked));
     }
+    // a file another given file imports is checked with its importer
+    let imported: HashSet<PathBuf> = all
+        .iter()
+        .flat_map(|(_, c)| c.sources.files().skip(1))
+        .filter_map(|(_, f)| std::fs::canonicalize(&f.name).ok())
+        .collect();
+    let all: Vec<crate::Checked> = all
+        .into_iter()
+        .filter(|(p, _)| {
+            std::fs::canonicalize(p).map_or(true, |c| !imported.contains(&c))
+        })
+        .map(|(_, c)| c)
+        .collect();
+    let deny_warnings = args.deny.contains(&Deny::Warnings);
+    let failing = all.iter().any(|c| {
+        c.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error || deny_warnings)
+    });
     let format = render::Format::from(args.format);
-    let mut out = std::io::stdout().lock();
     let text = match format {
         // machine formats: one document for all files
-        render::Format::Json | render::Format::Sarif if all.len() > 1 => {
-            let docs: Vec<serde_json::Value> = all
+        render::Format::Json | render::Format::Sarif => {
+            let mut docs: Vec<serde_json::Value> = all
                 .iter()
                 .map(|c| {
                     serde_json::from_str(&render::render(format, &c.sources, &c.diagnostics, false))
                         .unwrap_or_default()
                 })
                 .collect();
-            merge_documents(format, docs)
+            if docs.is_empty() {
+                let empty = crate::span::SourceMap::new();
+                docs.push(
+                    serde_json::from_str(&render::render(format, &empty, &[], false))
+                        .unwrap_or_default(),
+                );
+            }
+            let mut doc = merge_documents(format, docs);
+            add_unread(format, &mut doc, &unread);
+            let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+            s.push('\n');
+            s
         }
         _ => {
             let color =
@@ -80,30 +142,98 @@ pub(crate) fn run(args: CheckArgs) -> i32 {
             for c in &all {
                 s.push_str(&render::render(format, &c.sources, &c.diagnostics, color));
             }
+            for u in &unread {
+                s.push_str(&match format {
+                    render::Format::Github => {
+                        format!("::error file={}::{}\n", u.file, u.message)
+                    }
+                    render::Format::Short => format!("{}: error: {}\n", u.file, u.message),
+                    _ => {
+                        // people read I/O problems where other tools put them
+                        super::fail(&u.message);
+                        continue;
+                    }
+                });
+            }
             if format == render::Format::Human {
-                s.push_str(&summary(&all));
+                s.push_str(&summary(&all, unread.len()));
             }
             s
         }
     };
-    if out
-        .write_all(text.as_bytes())
-        .and_then(|_| out.flush())
-        .is_err()
-    {
-        return exit::USAGE;
-    }
+    let code = super::print_or_fail(text.as_bytes());
     // the process ends next: freeing every syntax tree node by node would
     // only add to the wall time a CI step waits for
     std::mem::forget(all);
-    if io_failed {
+    if code != exit::OK || !unread.is_empty() {
         exit::USAGE
+    } else if failing {
+        exit::DIAGNOSTICS
     } else {
-        worst
+        exit::OK
     }
 }
 
-fn summary(all: &[crate::Checked]) -> String {
+/// The `*.handoff` files under `dir`, in sorted order, folders whose names
+/// start with a dot left out.
+fn policy_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    let mut seen = HashSet::new();
+    while let Some(d) = stack.pop() {
+        // a link back up the tree is followed once
+        if !seen.insert(std::fs::canonicalize(&d)?) {
+            continue;
+        }
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&d)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                !p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+            })
+            .collect();
+        entries.sort();
+        for p in entries.into_iter().rev() {
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "handoff") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Puts the files that could not be read into a JSON or SARIF document.
+fn add_unread(format: render::Format, doc: &mut serde_json::Value, unread: &[Unread]) {
+    if unread.is_empty() {
+        return;
+    }
+    if format == render::Format::Sarif {
+        let notes: Vec<serde_json::Value> = unread
+            .iter()
+            .map(|u| {
+                serde_json::json!({
+                    "level": "error",
+                    "message": { "text": u.message },
+                    "locations": [{ "physicalLocation": { "artifactLocation": { "uri": u.file } } }],
+                })
+            })
+            .collect();
+        doc["runs"][0]["invocations"] = serde_json::json!([{
+            "executionSuccessful": false,
+            "toolExecutionNotifications": notes,
+        }]);
+    } else {
+        doc["io_errors"] = unread
+            .iter()
+            .map(|u| serde_json::json!({ "file": u.file, "message": u.message }))
+            .collect();
+    }
+}
+
+fn summary(all: &[crate::Checked], unread: usize) -> String {
     let files = all.len();
     let errors: usize = all
         .iter()
@@ -117,11 +247,16 @@ fn summary(all: &[crate::Checked]) -> String {
             format!("{n} {w}s")
         }
     };
-    if errors == 0 && warnings == 0 {
+    let unread = if unread > 0 {
+        format!("; {} could not be read", plural(unread, "file"))
+    } else {
+        String::new()
+    };
+    if errors == 0 && warnings == 0 && unread.is_empty() {
         format!("{}: no problems found\n", plural(files, "file"))
     } else {
         format!(
-            "{}: {}, {}\n",
+            "{}: {}, {}{unread}\n",
             plural(files, "file"),
             plural(errors, "error"),
             plural(warnings, "warning")
@@ -130,7 +265,7 @@ fn summary(all: &[crate::Checked]) -> String {
 }
 
 /// Merges per-file JSON or SARIF documents into one.
-fn merge_documents(format: render::Format, docs: Vec<serde_json::Value>) -> String {
+fn merge_documents(format: render::Format, docs: Vec<serde_json::Value>) -> serde_json::Value {
     let mut iter = docs.into_iter();
     let mut first = iter.next().unwrap_or_default();
     for doc in iter {
@@ -153,7 +288,5 @@ fn merge_documents(format: render::Format, docs: Vec<serde_json::Value>) -> Stri
             }
         }
     }
-    let mut s = serde_json::to_string_pretty(&first).unwrap_or_default();
-    s.push('\n');
-    s
+    first
 }

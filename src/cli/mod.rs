@@ -3,6 +3,9 @@
 
 mod check;
 mod eval;
+mod explain;
+mod policy;
+mod progress;
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
@@ -43,7 +46,7 @@ enum Command {
     /// Evaluate leads against a policy and print one decision per lead.
     Eval(eval::EvalArgs),
     /// Explain the decision for one lead in words.
-    Explain(eval::ExplainArgs),
+    Explain(explain::ExplainArgs),
     /// Print the documentation of a diagnostic code, e.g. `handoff explain-code H101`.
     ExplainCode {
         /// A code such as H101, or its name such as unknown-field.
@@ -92,19 +95,15 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
     };
     match cli.command {
         Command::Check(a) => check::run(a),
-        Command::Eval(a) => eval::run_eval(a),
-        Command::Explain(a) => eval::run_explain(a),
+        Command::Eval(a) => eval::run(a),
+        Command::Explain(a) => explain::run(a),
         Command::ExplainCode { code } => explain_code(&code),
     }
 }
 
 fn explain_code(code: &str) -> i32 {
     match crate::docs::diagnostic_entry(code) {
-        Some(text) => {
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{text}");
-            exit::OK
-        }
+        Some(text) => print_or_fail(format!("{text}\n").as_bytes()),
         None => {
             eprintln!("error: `{code}` is not a diagnostic code; codes look like H101 (see docs/diagnostics.md)");
             exit::USAGE
@@ -121,4 +120,16 @@ pub(crate) fn fail(message: impl std::fmt::Display) -> i32 {
         eprintln!("error: {message}");
     }
     exit::USAGE
+}
+
+/// Writes `bytes` to stdout. A reader that went away (`| head`) ends the
+/// command quietly with success, as Unix tools do; another failure is an
+/// I/O error.
+pub(crate) fn print_or_fail(bytes: &[u8]) -> i32 {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|_| out.flush()) {
+        Ok(()) => exit::OK,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit::OK,
+        Err(e) => fail(format!("cannot write the output: {e}")),
+    }
 }

@@ -87,6 +87,8 @@ codes! {
     MissingEntry       = "H117", "missing-entry", Error;
     DuplicateField     = "H118", "duplicate-field", Error;
     MissingHandoff     = "H119", "missing-handoff", Error;
+    ImportOutside      = "H120", "import-outside-policy", Error;
+    ImportNotAPolicy   = "H121", "import-not-a-policy", Error;
 
     // -- types (H2xx)
     TypeMismatch       = "H201", "type-mismatch", Error;

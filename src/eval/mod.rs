@@ -171,7 +171,86 @@ impl Engine {
                 _ => {}
             }
         }
+        let keys: Vec<&str> = self.state_keys().collect();
+        for key in state.keys() {
+            if !keys.contains(&key.as_str()) {
+                let known = if keys.is_empty() {
+                    "this policy has no round-robin or least-loaded team".to_string()
+                } else {
+                    format!("the keys this policy reads are `{}`", keys.join("`, `"))
+                };
+                warnings.push(format!("the state has `{key}`, which no team of this policy reads ({known}); it is kept as it is"));
+            }
+        }
         (errors, warnings)
+    }
+
+    /// The state keys of the policy's round-robin and least-loaded teams.
+    fn state_keys(&self) -> impl Iterator<Item = &str> {
+        self.policy.teams.iter().filter_map(|t| match &t.strategy {
+            Some(Strategy::RoundRobin { state } | Strategy::LeastLoaded { state }) => {
+                Some(state.as_str())
+            }
+            _ => None,
+        })
+    }
+
+    /// The names of the teams whose distribution depends on earlier leads
+    /// (round robin, least loaded), which a state file carries across runs.
+    pub fn stateful_teams(&self) -> Vec<&str> {
+        self.policy
+            .teams
+            .iter()
+            .filter(|t| {
+                matches!(
+                    t.strategy,
+                    Some(Strategy::RoundRobin { .. } | Strategy::LeastLoaded { .. })
+                )
+            })
+            .map(|t| t.name.as_str())
+            .collect()
+    }
+
+    /// The state the next run starts from, after a run that assigned what
+    /// `run` holds: each round robin's turns taken and each least-loaded
+    /// member's open leads advanced by this run; keys the policy does not
+    /// read are kept. Two runs over the halves of a batch, the second
+    /// started from the first's state, assign as one run over the whole.
+    pub fn state_after(&self, run: &RunState) -> serde_json::Map<String, Value> {
+        let mut state = self.state.clone();
+        for (i, t) in self.policy.teams.iter().enumerate() {
+            match &t.strategy {
+                Some(Strategy::RoundRobin { state: key }) => {
+                    let before = state.get(key.as_str()).and_then(Value::as_u64).unwrap_or(0);
+                    let turns = run.turns.get(&i).copied().unwrap_or(0);
+                    state.insert(key.to_string(), before.saturating_add(turns).into());
+                }
+                Some(Strategy::LeastLoaded { state: key }) => {
+                    let mut loads = state
+                        .get(key.as_str())
+                        .and_then(Value::as_object)
+                        .cloned()
+                        .unwrap_or_default();
+                    for (m, member) in t.members.iter().enumerate() {
+                        let given = run.given.get(&(i, m)).copied().unwrap_or(0.0);
+                        if given == 0.0 {
+                            continue;
+                        }
+                        let before = loads.get(member.id.as_str()).and_then(Value::as_f64).unwrap_or(0.0);
+                        let after = before + given;
+                        let v = if after.fract() == 0.0 && after < 9.0e15 {
+                            Value::from(after as u64)
+                        } else {
+                            Value::from(after)
+                        };
+                        loads.insert(member.id.to_string(), v);
+                    }
+                    state.insert(key.to_string(), Value::Object(loads));
+                }
+                _ => {}
+            }
+        }
+        state
     }
 
     /// Sets the state file's content: `{"cursor_key": 3, "load_key": {"member": 12}}`.

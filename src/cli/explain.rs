@@ -1,0 +1,53 @@
+//! `handoff explain`: the decision for one lead, in words.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::policy::PolicyArgs;
+use super::{exit, print_or_fail};
+use crate::eval::RunState;
+
+#[derive(Args, Debug)]
+pub(crate) struct ExplainArgs {
+    #[command(flatten)]
+    policy: PolicyArgs,
+    /// One lead as a JSON object (a file, or `-`).
+    #[arg(long)]
+    lead: PathBuf,
+}
+
+pub(crate) fn run(a: ExplainArgs) -> i32 {
+    let now = match a.policy.now() {
+        Ok(n) => n,
+        Err(code) => return code,
+    };
+    if a.policy.policy.as_os_str() == "-" && a.lead.as_os_str() == "-" {
+        return super::fail("the policy and the lead cannot both come from standard input: give one of them as a file");
+    }
+    let mut engine = match a.policy.engine() {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    engine.explain = true;
+    let obj = match super::eval::read_one_lead(&a.lead) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    let mut run = RunState::default();
+    let mut d = engine.evaluate(&obj, now);
+    engine.assign_in_order(&mut d, &mut run);
+    let mut text = crate::explain::explain(&engine, &obj, &d, now);
+    while text.ends_with('\n') {
+        text.pop();
+    }
+    text.push('\n');
+    let code = print_or_fail(text.as_bytes());
+    if code != exit::OK {
+        return code;
+    }
+    match a.policy.save_state(&engine, &run) {
+        Ok(()) => exit::OK,
+        Err(code) => code,
+    }
+}

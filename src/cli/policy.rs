@@ -1,0 +1,220 @@
+//! What `eval` and `explain` share: the policy (from a file or standard
+//! input), the time of evaluation, the state file and its update.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use serde_json::{Map, Value};
+
+use super::{exit, fail};
+use crate::eval::{Engine, RunState};
+
+/// The options that say how to load a policy and its state.
+#[derive(Args, Debug, Clone)]
+pub(crate) struct PolicyArgs {
+    /// The policy file; `-` reads it from standard input (imports are then
+    /// not available).
+    pub policy: PathBuf,
+    /// The evaluation time (RFC 3339, e.g. 2025-06-01T12:00:00Z); default:
+    /// the clock, recorded in each decision.
+    #[arg(long)]
+    pub now: Option<String>,
+    /// State for round-robin and least-loaded teams: a JSON object file
+    /// (as `--state-out` writes it).
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// After the run, write the state the next run should start from:
+    /// round-robin turns and least-loaded counts advanced by this run's
+    /// assignments, written atomically (a temporary file, flushed to disk,
+    /// renamed). May name the `--state` file to update it in place.
+    #[arg(long)]
+    pub state_out: Option<PathBuf>,
+    /// Follow imports with absolute paths or paths that leave the policy's
+    /// folder (refused by default: policies from pull requests are untrusted).
+    #[arg(long)]
+    pub allow_outside_imports: bool,
+}
+
+impl PolicyArgs {
+    /// The policy compiled, with its state; the exit code on failure
+    /// (diagnostics and messages are printed).
+    pub fn engine(&self) -> Result<Engine, i32> {
+        if self.policy.as_os_str() == "-" && self.state.as_deref() == Some(Path::new("-")) {
+            return Err(fail(
+                "the policy and the state cannot both come from standard input",
+            ));
+        }
+        let checked = if self.policy.as_os_str() == "-" {
+            let mut bytes = Vec::new();
+            if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
+                return Err(fail(format!("cannot read the policy from standard input: {e}")));
+            }
+            crate::Checked::from_bytes("<stdin>", &bytes)
+        } else {
+            let options = crate::load::LoadOptions {
+                allow_outside_imports: self.allow_outside_imports,
+            };
+            crate::Checked::from_file_with(&self.policy, options).map_err(|e| {
+                fail(format!(
+                    "cannot read policy `{}`: {e}",
+                    self.policy.display()
+                ))
+            })?
+        };
+        let Some(engine) = checked.compile() else {
+            let errors: Vec<_> = checked
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .cloned()
+                .collect();
+            let text = crate::diag::render::render_short(&checked.sources, &errors);
+            eprint!("{text}");
+            eprintln!(
+                "error: the policy has {} error(s); run `handoff check {}` for details",
+                errors.len(),
+                self.policy.display()
+            );
+            return Err(exit::DIAGNOSTICS);
+        };
+        let stateful = engine.stateful_teams();
+        let state = match &self.state {
+            None => {
+                if let Some(team) = stateful.first() {
+                    eprintln!(
+                        "warning: team `{team}` distributes leads by what earlier runs assigned, and no `--state` was given: this run starts from the first member; pass `--state FILE` and `--state-out FILE` to carry the rotation from run to run"
+                    );
+                }
+                Map::new()
+            }
+            Some(p) => read_state(p)?,
+        };
+        if self.state.is_some() {
+            let (errors, warnings) = engine.check_state(&state);
+            for w in &warnings {
+                eprintln!("warning: {w}");
+            }
+            if !errors.is_empty() {
+                for e in &errors {
+                    eprintln!("error: {e}");
+                }
+                return Err(exit::USAGE);
+            }
+        }
+        Ok(engine.with_state(state))
+    }
+
+    /// The time of evaluation.
+    pub fn now(&self) -> Result<jiff::Timestamp, i32> {
+        parse_now(self.now.as_deref()).map_err(fail)
+    }
+
+    /// Writes the state after a run to `--state-out`, when given.
+    pub fn save_state(&self, engine: &Engine, run: &RunState) -> Result<(), i32> {
+        let Some(path) = &self.state_out else {
+            return Ok(());
+        };
+        let state = engine.state_after(run);
+        let mut text = serde_json::to_vec_pretty(&Value::Object(state)).unwrap_or_default();
+        text.push(b'\n');
+        write_atomically(path, &text)
+            .map_err(|e| fail(format!("cannot write state file `{}`: {e}", path.display())))
+    }
+}
+
+/// Parses `--now`: an RFC 3339 time whose offset is at most 23:59, in the
+/// range the evaluator supports; the clock when absent.
+pub(crate) fn parse_now(now: Option<&str>) -> Result<jiff::Timestamp, String> {
+    let Some(s) = now else {
+        return Ok(jiff::Timestamp::now());
+    };
+    let example = "such as 2025-06-01T12:00:00Z or 2025-06-01T14:00:00+02:00";
+    // jiff reads offsets up to 25:59; RFC 3339 allows 23:59
+    let offset = s
+        .rfind(['+', '-'])
+        .filter(|i| s[..*i].contains('T') || s[..*i].contains('t'))
+        .map(|i| &s[i + 1..]);
+    if let Some(hours) = offset.and_then(|o| o.get(..2)?.parse::<u32>().ok()) {
+        if hours > 23 {
+            return Err(format!(
+                "`--now {s}` has a UTC offset of {hours} hours; offsets run from -23:59 to +23:59: write the time {example}"
+            ));
+        }
+    }
+    match s.parse::<jiff::Timestamp>() {
+        Ok(t) => Ok(t),
+        Err(e) => {
+            let text = e.to_string();
+            // jiff names the timestamp's range when the civil time is
+            // valid but does not fit
+            if text.contains("overflow") || text.contains("Unix timestamp") {
+                Err(format!(
+                    "`--now {s}` is an RFC 3339 time outside the supported range (years -9999 to 9999 in UTC): {e}"
+                ))
+            } else {
+                Err(format!(
+                    "`--now {s}` is not an RFC 3339 timestamp {example}: {e}"
+                ))
+            }
+        }
+    }
+}
+
+/// Reads a state file: a JSON object, a byte-order mark allowed.
+fn read_state(path: &Path) -> Result<Map<String, Value>, i32> {
+    let bytes = if path.as_os_str() == "-" {
+        let mut b = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut b)
+            .map(|_| b)
+            .map_err(|e| fail(format!("cannot read the state from standard input: {e}")))?
+    } else {
+        std::fs::read(path)
+            .map_err(|e| fail(format!("cannot read state file `{}`: {e}", path.display())))?
+    };
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(fail(format!(
+            "state file `{}` must hold a JSON object such as {{\"emea_rr\": 3}}",
+            path.display()
+        ))),
+        Err(e) => Err(fail(format!(
+            "state file `{}` is not valid JSON at line {}, column {}: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        ))),
+    }
+}
+
+/// Writes `bytes` to `path` so that a reader sees the old content or the
+/// new, never a part: a temporary file beside it, flushed to disk, then
+/// renamed over it.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "state".into());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        // the rename itself reaches the disk with the folder
+        if let Ok(d) = std::fs::File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
