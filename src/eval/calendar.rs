@@ -7,7 +7,7 @@
 //! time have the hours their clocks show.
 
 use jiff::civil::{Date, Time};
-use jiff::{Timestamp, Zoned};
+use jiff::{Timestamp, ZonedDateTime};
 
 use crate::ir::Calendar;
 
@@ -18,7 +18,7 @@ const MAX_DAYS: usize = 14_610;
 /// calendar has no opening hours within forty years.
 pub fn add_business(cal: &Calendar, start: Timestamp, seconds: i64) -> Option<Timestamp> {
     let mut remaining = seconds.max(0);
-    let zoned = start.to_zoned(cal.tz.clone());
+    let zoned = start.to_zoned_datetime(cal.tz.clone());
     let mut date = zoned.date();
     let mut from: Option<Timestamp> = Some(start);
     for _ in 0..MAX_DAYS {
@@ -69,14 +69,14 @@ fn at(cal: &Calendar, date: Date, minutes: u16) -> Option<Timestamp> {
     if minutes >= 24 * 60 {
         let next = date.tomorrow().ok()?;
         return next
-            .to_zoned(cal.tz.clone())
+            .to_zoned_datetime(cal.tz.clone())
             .ok()
-            .map(|z: Zoned| z.timestamp());
+            .map(|z: ZonedDateTime| z.timestamp());
     }
     let t = Time::new((minutes / 60) as i8, (minutes % 60) as i8, 0, 0).ok()?;
     let dt = date.to_datetime(t);
     cal.tz
-        .to_ambiguous_zoned(dt)
+        .to_ambiguous_zoned_datetime(dt)
         .later()
         .ok()
         .map(|z| z.timestamp())

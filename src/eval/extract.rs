@@ -548,7 +548,7 @@ pub fn parse_timestamp(s: &str) -> Option<jiff::Timestamp> {
         return None;
     }
     let d: jiff::civil::Date = s.parse().ok()?;
-    d.to_zoned(jiff::tz::TimeZone::UTC)
+    d.to_zoned_datetime(jiff::tz::TimeZone::UTC)
         .ok()
         .map(|z| z.timestamp())
 }

@@ -1409,7 +1409,7 @@ impl<'a> Lower<'a> {
                 let d = self.date(p);
                 let ts = d
                     .date
-                    .to_zoned(jiff::tz::TimeZone::UTC)
+                    .to_zoned_datetime(jiff::tz::TimeZone::UTC)
                     .map(|z| z.timestamp())
                     .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
                 ExprKind::Timestamp(ts)
