@@ -319,3 +319,45 @@ fn a_label_far_along_a_long_line_renders_in_every_format() {
     let github = render(Format::Github, &checked.sources, &checked.diagnostics, false);
     assert!(github.contains(&format!("col={column}")), "{github}");
 }
+
+/// Whole-policy lints are not quadratic: a chain of 5,000 handoffs with a
+/// loop back at its end, and 20,000 route rules of which the last repeats
+/// an earlier one, are checked (each finding reported once, where the
+/// loop closes and where the repeated rule stands).
+#[test]
+fn lints_over_thousands_of_stages_and_rules() {
+    let n = 5_000;
+    let stages: Vec<String> = (0..n).map(|i| format!("s{i}")).collect();
+    let mut src = format!(
+        "policy \"P\" {{ version \"1\" }}\nlead {{ id: string  score: number? }}\nroles marketing, sdr\nstages {}\nqueue inbox\nsignal hot = score >= 1\n",
+        stages.join(", ")
+    );
+    let handoff = |from: &str, to: &str, route: &str| {
+        format!("handoff {from} -> {to} {{\n initiated_by marketing\n validated_by sdr\n owned_by sdr\n ready when hot\n route {{\n{route} otherwise -> queue inbox }}\n}}\n")
+    };
+    for w in stages.windows(2) {
+        src.push_str(&handoff(&w[0], &w[1], ""));
+    }
+    let mut rules: String = (0..20_000)
+        .map(|i| format!(" when score >= {i} and hot -> queue inbox\n"))
+        .collect();
+    rules.push_str(" when hot and score >= 7 -> queue inbox\n");
+    src.push_str(&handoff(&stages[n - 1], &stages[0], &rules));
+    let checked = handoff::Checked::from_bytes("big.handoff", src.as_bytes());
+    let codes: Vec<(&str, usize)> = checked
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let line = src[..d.primary.span.start as usize].matches('\n').count() + 1;
+            (d.code.as_str(), line)
+        })
+        .collect();
+    let last_handoff = src.rfind("handoff s").unwrap();
+    let loop_line = src[..last_handoff].matches('\n').count() + 1;
+    let count = |code: &str| codes.iter().filter(|c| c.0 == code).count();
+    assert_eq!(count("H501"), 1, "one report for the one loop");
+    assert!(codes.contains(&("H501", loop_line)), "{:?}", &codes[..codes.len().min(5)]);
+    let repeated = src.matches('\n').count() - 2;
+    assert_eq!(count("H301"), 1, "one repeated rule");
+    assert!(codes.contains(&("H301", repeated)), "{:?}", &codes[..codes.len().min(5)]);
+}

@@ -118,16 +118,42 @@ fn report_cycle(cx: &mut Checker, from: &str, to: &str, span: Span, cycle: &[Str
     );
 }
 
-/// Handoffs whose stages lead back to where they started.
+/// Handoffs whose stages lead back to where they started. Linear in the
+/// handoffs: the stages are numbered, and an edge closes a loop when both
+/// its ends lie in one strongly connected component (Tarjan's algorithm,
+/// without recursion).
 fn stage_cycles(cx: &mut Checker) {
-    let edges: Vec<(String, String, Span)> =
-        cx.p.handoffs
-            .iter()
-            .map(|h| (h.from.name.clone(), h.to.name.clone(), h.head_span))
-            .collect();
-    for (from, to, span) in &edges {
-        if from == to {
-            cx.push(
+    let mut ids: HashMap<&str, usize> = HashMap::new();
+    let edges: Vec<(usize, usize, Span, String, String)> = cx
+        .p
+        .handoffs
+        .iter()
+        .map(|h| {
+            let n = ids.len();
+            let a = *ids.entry(h.from.name.as_str()).or_insert(n);
+            let n = ids.len();
+            let b = *ids.entry(h.to.name.as_str()).or_insert(n);
+            (a, b, h.head_span, h.from.name.clone(), h.to.name.clone())
+        })
+        .collect();
+    let mut next: Vec<Vec<usize>> = vec![Vec::new(); ids.len()];
+    for (a, b, ..) in &edges {
+        next[*a].push(*b);
+    }
+    let component = components(&next);
+    // each loop of stages is reported once, on the handoff declared last
+    // among the handoffs inside it: the one that closed it
+    let mut last: HashMap<usize, u32> = HashMap::new();
+    for (a, b, span, ..) in &edges {
+        if a != b && component[*a] == component[*b] {
+            let e = last.entry(component[*a]).or_insert(span.start);
+            *e = (*e).max(span.start);
+        }
+    }
+    let mut found = Vec::new();
+    for (a, b, span, from, to) in &edges {
+        if a == b {
+            found.push(
                 Diagnostic::new(
                     Code::StageCycle,
                     *span,
@@ -136,32 +162,67 @@ fn stage_cycles(cx: &mut Checker) {
                 .label("a lead would never move on")
                 .help("a handoff moves a lead to a later stage; name a different target stage"),
             );
-            continue;
-        }
-        // is `from` reachable from `to`? then this edge closes a cycle;
-        // report it on the edge declared last of the cycle
-        let mut seen = vec![to.clone()];
-        let mut frontier = vec![to.clone()];
-        let mut found = false;
-        while let Some(n) = frontier.pop() {
-            for (a, b, s) in &edges {
-                if *a == n && !seen.contains(b) {
-                    if b == from && s.start <= span.start {
-                        found = true;
-                    }
-                    seen.push(b.clone());
-                    frontier.push(b.clone());
-                }
-            }
-        }
-        if found {
-            cx.push(
+        } else if component[*a] == component[*b] && last.get(&component[*a]) == Some(&span.start) {
+            found.push(
                 Diagnostic::new(Code::StageCycle, *span, format!("the handoff `{from} -> {to}` closes a loop of stages"))
                     .label("leads could circle forever")
                     .help("handoffs must move leads forward; model recycling as a separate stage with no handoff back"),
             );
         }
     }
+    for d in found {
+        cx.push(d);
+    }
+}
+
+/// The strongly connected component of each node of a graph given by its
+/// successors: Tarjan's algorithm with an explicit stack.
+fn components(next: &[Vec<usize>]) -> Vec<usize> {
+    const NONE: usize = usize::MAX;
+    let n = next.len();
+    let (mut index, mut low, mut comp) = (vec![NONE; n], vec![0; n], vec![NONE; n]);
+    let (mut on_stack, mut stack) = (vec![false; n], Vec::new());
+    let (mut counter, mut comps) = (0, 0);
+    for root in 0..n {
+        if index[root] != NONE {
+            continue;
+        }
+        // (node, next successor to look at)
+        let mut work = vec![(root, 0usize)];
+        while let Some(&mut (v, ref mut i)) = work.last_mut() {
+            if *i == 0 && index[v] == NONE {
+                index[v] = counter;
+                low[v] = counter;
+                counter += 1;
+                stack.push(v);
+                on_stack[v] = true;
+            }
+            if let Some(&w) = next[v].get(*i) {
+                *i += 1;
+                if index[w] == NONE {
+                    work.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+                continue;
+            }
+            work.pop();
+            if let Some(&(parent, _)) = work.last() {
+                low[parent] = low[parent].min(low[v]);
+            }
+            if low[v] == index[v] {
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    comp[w] = comps;
+                    if w == v {
+                        break;
+                    }
+                }
+                comps += 1;
+            }
+        }
+    }
+    comp
 }
 
 /// The conjuncts of a condition: `a and b`, `all { a, b }`.
@@ -206,25 +267,110 @@ pub(crate) fn same(a: &Expr, b: &Expr) -> bool {
 
 /// A rule is unreachable when an earlier rule matches every lead it would:
 /// the earlier rule's conditions are a subset of this rule's conditions.
+/// Earlier rules are found through the shape of their first condition, so
+/// thousands of rules are not compared pair by pair; the comparisons of one
+/// route are capped, beyond which the lint says nothing more.
 fn unreachable_routes(cx: &mut Checker, route: &Route) {
+    const BUDGET: usize = 2_000_000;
+    let mut budget = BUDGET;
+    let conds: Vec<Option<Vec<&Expr>>> = route
+        .rules
+        .iter()
+        .map(|r| r.when.as_ref().map(conjuncts))
+        .collect();
+    // earlier rules by the shape of their first condition; rules that
+    // always match apart
+    let mut by_first: HashMap<u64, Vec<usize>> = HashMap::new();
+    let mut always: Option<usize> = None;
+    let mut found = Vec::new();
     for (i, rule) in route.rules.iter().enumerate() {
-        let Some(when) = &rule.when else { continue };
-        let mine = conjuncts(when);
-        for (j, earlier) in route.rules[..i].iter().enumerate() {
-            let Some(ew) = &earlier.when else { continue };
-            let theirs = conjuncts(ew);
-            let always = theirs.len() == 1 && matches!(theirs[0].kind, ExprKind::Bool(true));
-            if always || theirs.iter().all(|t| mine.iter().any(|m| same(t, m))) {
-                cx.push(
-                    Diagnostic::new(Code::UnreachableRoute, rule.span, format!("route rule {} can never be chosen: rule {} matches every lead it would", i + 1, j + 1))
-                        .label("never reached")
-                        .with_secondary(earlier.span, format!("rule {} comes first and already matches", j + 1))
-                        .help("put the more specific rule first; the first rule that matches wins"),
-                );
-                break;
+        let Some(mine) = &conds[i] else { continue };
+        let mut earliest: Option<usize> = always;
+        for m in mine {
+            for &j in by_first.get(&shape(m)).map_or(&[][..], Vec::as_slice) {
+                if earliest.is_some_and(|e| e <= j) {
+                    break;
+                }
+                if budget == 0 {
+                    break;
+                }
+                budget -= 1;
+                let theirs = conds[j].as_deref().unwrap_or_default();
+                if theirs.iter().all(|t| mine.iter().any(|m| same(t, m))) {
+                    earliest = Some(j);
+                    break;
+                }
+            }
+        }
+        if let Some(j) = earliest {
+            found.push(
+                Diagnostic::new(Code::UnreachableRoute, rule.span, format!("route rule {} can never be chosen: rule {} matches every lead it would", i + 1, j + 1))
+                    .label("never reached")
+                    .with_secondary(route.rules[j].span, format!("rule {} comes first and already matches", j + 1))
+                    .help("put the more specific rule first; the first rule that matches wins"),
+            );
+        }
+        if mine.len() == 1 && matches!(mine[0].kind, ExprKind::Bool(true)) {
+            always.get_or_insert(i);
+        }
+        if let Some(first) = mine.first() {
+            by_first.entry(shape(first)).or_default().push(i);
+        }
+    }
+    for d in found {
+        cx.push(d);
+    }
+}
+
+/// A hash of an expression's shape that agrees with [`same`]: expressions
+/// that are the same have the same shape.
+fn shape(e: &Expr) -> u64 {
+    use std::hash::{Hash, Hasher};
+    fn walk(e: &Expr, h: &mut std::collections::hash_map::DefaultHasher) {
+        use ExprKind::*;
+        std::mem::discriminant(&e.kind).hash(h);
+        match &e.kind {
+            Number(x) => x.to_bits().hash(h),
+            Str(x) => x.hash(h),
+            Bool(x) => x.hash(h),
+            Duration(x) => x.hash(h),
+            Timestamp(x) => x.as_nanosecond().hash(h),
+            Now => {}
+            Path(p) => {
+                for s in &p.segments {
+                    s.name.hash(h);
+                }
+            }
+            List(x) | All(x) | Any(x) => {
+                x.len().hash(h);
+                x.iter().for_each(|e| walk(e, h));
+            }
+            AtLeast(n, x) => {
+                n.hash(h);
+                x.iter().for_each(|e| walk(e, h));
+            }
+            Unary(o, x) => {
+                std::mem::discriminant(o).hash(h);
+                walk(x, h);
+            }
+            Binary(o, a, b) => {
+                std::mem::discriminant(o).hash(h);
+                walk(a, h);
+                walk(b, h);
+            }
+            Call(f, x) => {
+                f.name.hash(h);
+                x.iter().for_each(|e| walk(e, h));
+            }
+            Lambda(p, x) => {
+                p.name.hash(h);
+                walk(x, h);
             }
         }
     }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    walk(e, &mut h);
+    h.finish()
 }
 
 /// A numeric interval `lo..hi` with open or closed ends.
