@@ -160,9 +160,18 @@ fn policy_on_stdin_and_lead_files_of_several_leads() {
     let (code, out, _) = run(&["explain", "-", "--lead", lead, "--now", NOW], &policy);
     assert_eq!(code, 0);
     assert!(out.contains("Verdict: HANDOFF"), "{out}");
-    let (code, _, err) = run(&["eval", "-", "--lead", "-"], &policy);
+    for args in [
+        &["eval", "-", "--lead", "-"][..],
+        &["eval", INBOUND, "--leads", "-", "--state", "-"],
+        &["eval", "-", "--leads", LEADS, "--state", "-"],
+    ] {
+        let (code, _, err) = run(args, &policy);
+        assert_eq!(code, 2, "{args:?}");
+        assert!(err.contains("cannot both come from standard input"), "{args:?}: {err}");
+    }
+    let (code, _, err) = run(&["eval", INBOUND, "--leads", LEADS, "--state-out", "-"], b"");
     assert_eq!(code, 2);
-    assert!(err.contains("cannot both come from standard input"), "{err}");
+    assert!(err.contains("not `-`"), "{err}");
     let (code, out, err) = run(&["eval", INBOUND, "--lead", LEADS, "--now", NOW], b"");
     assert_eq!(code, 2);
     assert!(out.is_empty());

@@ -97,8 +97,8 @@ pub enum Sniff {
 /// document; so does a next non-blank line that does not start with `{`
 /// (a pretty-printed document). A next line that starts with `{` makes
 /// NDJSON (a broken first lead, then more), and so does a lone first line
-/// that cannot start JSON; a lone first line that can is a document (its
-/// line goes on past the prefix). Anything else is NDJSON.
+/// that cannot start JSON, and a lone first line (a lead longer than the
+/// prefix, or a broken one). Anything else is NDJSON.
 pub fn sniff(prefix: &[u8]) -> Sniff {
     let text = prefix.strip_prefix(BOM).unwrap_or(prefix);
     let Some(start) = text.iter().position(|b| !is_ws(*b)) else {
@@ -138,11 +138,12 @@ pub fn sniff(prefix: &[u8]) -> Sniff {
             .map(|l| &l[l.iter().position(|b| !is_ws(*b)).unwrap_or(l.len())..])
             .find(|l| !l.is_empty())
     });
+    // a lone first line that is not an export's goes on past the prefix
+    // (a lead of more than 64 KiB) or ends there broken: a line either way
     match next {
         Some(line) if line[0] == b'{' => Sniff::Ndjson,
-        Some(_) => Sniff::Document,
-        None if can_start => Sniff::Document,
-        None => Sniff::Ndjson,
+        Some(_) if can_start => Sniff::Document,
+        _ => Sniff::Ndjson,
     }
 }
 
@@ -1838,7 +1839,7 @@ mod tests {
     #[test]
     fn sniff_tells_documents_from_lines() {
         use Sniff::{Document, Ndjson};
-        let cases: [(&str, Sniff); 21] = [
+        let cases: [(&str, Sniff); 22] = [
             // nothing, or not an object or an array
             ("", Ndjson),
             ("\u{feff} \n\t", Ndjson),
@@ -1871,10 +1872,16 @@ mod tests {
             ("{\"id\": 1,\n\n  \"name\": \"x\"}", Document),
             ("{\"id\": 1, \"name\": \"x\n\n{\"id\": 2}\n", Ndjson),
             ("{\"id\": nope}\n{\"id\": 2}\n", Ndjson),
-            ("{\"id\": nope}\n\"id\": 2\n", Document),
-            // ... or, alone, whether it can start JSON
+            // a first line that cannot start JSON is a broken lead
+            ("{\"id\": nope}\n\"id\": 2\n", Ndjson),
+            // alone (a lead longer than the prefix, or broken): a line
             (
                 "{\"id\": 1, \"notes\": \"a long line cut by the pref",
+                Ndjson,
+            ),
+            // ... unless an export's key starts it (a one-line REST answer)
+            (
+                "{\"totalSize\": 2, \"done\": true, \"records\": [{\"id\": 1}, {\"id\"",
                 Document,
             ),
             (

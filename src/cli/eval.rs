@@ -62,12 +62,14 @@ pub(crate) fn run(a: EvalArgs) -> i32 {
         Ok(n) => n,
         Err(code) => return code,
     };
-    if a.policy.policy.as_os_str() == "-"
-        && [&a.lead, &a.leads]
-            .iter()
-            .any(|p| p.as_deref() == Some(Path::new("-")))
-    {
+    let leads_on_stdin = [&a.lead, &a.leads]
+        .iter()
+        .any(|p| p.as_deref() == Some(Path::new("-")));
+    if leads_on_stdin && a.policy.policy.as_os_str() == "-" {
         return fail("the policy and the leads cannot both come from standard input: give one of them as a file");
+    }
+    if leads_on_stdin && a.policy.state.as_deref() == Some(Path::new("-")) {
+        return fail("the state and the leads cannot both come from standard input: give one of them as a file");
     }
     let mut engine = match a.policy.engine() {
         Ok(e) => e,

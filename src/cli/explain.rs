@@ -22,8 +22,9 @@ pub(crate) fn run(a: ExplainArgs) -> i32 {
         Ok(n) => n,
         Err(code) => return code,
     };
-    if a.policy.policy.as_os_str() == "-" && a.lead.as_os_str() == "-" {
-        return super::fail("the policy and the lead cannot both come from standard input: give one of them as a file");
+    let state_on_stdin = a.policy.state.as_deref() == Some(std::path::Path::new("-"));
+    if (a.policy.policy.as_os_str() == "-" || state_on_stdin) && a.lead.as_os_str() == "-" {
+        return super::fail("the lead and the policy or state cannot all come from standard input: give the others as files");
     }
     let mut engine = match a.policy.engine() {
         Ok(e) => e,

@@ -45,6 +45,11 @@ impl PolicyArgs {
                 "the policy and the state cannot both come from standard input",
             ));
         }
+        if self.state_out.as_deref() == Some(Path::new("-")) {
+            return Err(fail(
+                "`--state-out` takes a file to write the state to (it is replaced atomically), not `-`",
+            ));
+        }
         let checked = if self.policy.as_os_str() == "-" {
             let mut bytes = Vec::new();
             if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
@@ -150,7 +155,7 @@ pub(crate) fn parse_now(now: Option<&str>) -> Result<jiff::Timestamp, String> {
             // valid but does not fit
             if text.contains("overflow") || text.contains("Unix timestamp") {
                 Err(format!(
-                    "`--now {s}` is an RFC 3339 time outside the supported range (years -9999 to 9999 in UTC): {e}"
+                    "`--now {s}` is an RFC 3339 time outside the supported range (from -009999-01-02T01:59:59Z to 9999-12-30T22:00:00Z): {e}"
                 ))
             } else {
                 Err(format!(
