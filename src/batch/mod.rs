@@ -1143,9 +1143,8 @@ fn blank_tail(chunk: &[u8]) -> usize {
 /// string or a number, preferring keys at the top level.
 fn lead_id_guess(bytes: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(65_536)]);
-    let mut best: Option<(usize, usize, String)> = None; // (depth, key rank, id)
-                                                         // the id keys of decisions, then a Salesforce record's reference (it is
-                                                         // nested in `attributes`, so any top-level id key comes first)
+    // the id keys of decisions, then a Salesforce record's reference (it is
+    // nested in `attributes`, so any top-level id key comes first)
     let keys = [
         "\"id\"",
         "\"Id\"",
@@ -1154,55 +1153,75 @@ fn lead_id_guess(bytes: &[u8]) -> Option<String> {
         "\"LeadId\"",
         "\"referenceId\"",
     ];
-    for (rank, key) in keys.iter().enumerate() {
-        for (at, _) in text.match_indices(key) {
-            let Some(rest) = text[at + key.len()..].trim_start().strip_prefix(':') else {
-                continue;
-            };
-            let rest = rest.trim_start();
-            let id = if let Some(r) = rest.strip_prefix('"') {
-                match r.find('"') {
-                    Some(end) => r[..end].to_string(),
-                    None => continue,
-                }
-            } else {
-                let n: String = rest
-                    .chars()
-                    .take_while(|c| c.is_ascii_digit() || matches!(c, '-' | '.' | 'e' | 'E' | '+'))
-                    .collect();
-                if n.is_empty() {
-                    continue;
-                }
-                n
-            };
-            // nesting depth at the key, counting brackets outside strings
-            let depth = nesting(&text[..at]);
-            if best
-                .as_ref()
-                .is_none_or(|(d, r, _)| (depth, rank) < (*d, *r))
-            {
-                best = Some((depth, rank, id));
+    // every place a key stands, in text order, so the nesting depth is
+    // counted in one pass however many there are
+    let mut places: Vec<(usize, usize, usize)> = keys
+        .iter()
+        .enumerate()
+        .flat_map(|(rank, key)| text.match_indices(key).map(move |(at, _)| (at, rank, key.len())))
+        .collect();
+    places.sort_unstable();
+    let mut best: Option<(usize, usize, String)> = None; // (depth, key rank, id)
+    let mut depth = Depth::default();
+    let mut seen = 0;
+    for (at, rank, len) in places {
+        depth.scan(&text.as_bytes()[seen..at]);
+        seen = at;
+        if depth.in_str {
+            continue; // inside a string: text, not a key
+        }
+        let Some(rest) = text[at + len..].trim_start().strip_prefix(':') else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        let id = if let Some(r) = rest.strip_prefix('"') {
+            match r.find('"') {
+                Some(end) => r[..end].to_string(),
+                None => continue,
             }
+        } else {
+            let n: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || matches!(c, '-' | '.' | 'e' | 'E' | '+'))
+                .collect();
+            if n.is_empty() {
+                continue;
+            }
+            n
+        };
+        if best
+            .as_ref()
+            .is_none_or(|(d, r, _)| (depth.depth, rank) < (*d, *r))
+        {
+            best = Some((depth.depth, rank, id));
         }
     }
     best.map(|(_, _, id)| id)
 }
 
-fn nesting(prefix: &str) -> usize {
-    let (mut depth, mut in_str, mut esc) = (0usize, false, false);
-    for c in prefix.chars() {
-        match (in_str, esc, c) {
-            (true, true, _) => esc = false,
-            (true, false, '\\') => esc = true,
-            (true, false, '"') => in_str = false,
-            (true, ..) => {}
-            (false, _, '"') => in_str = true,
-            (false, _, '{' | '[') => depth += 1,
-            (false, _, '}' | ']') => depth = depth.saturating_sub(1),
-            _ => {}
+/// Bracket nesting outside strings, counted as text goes by.
+#[derive(Default)]
+struct Depth {
+    depth: usize,
+    in_str: bool,
+    esc: bool,
+}
+
+impl Depth {
+    fn scan(&mut self, bytes: &[u8]) {
+        for &c in bytes {
+            match (self.in_str, self.esc, c) {
+                (true, true, _) => self.esc = false,
+                (true, false, b'\\') => self.esc = true,
+                (true, false, b'"') => self.in_str = false,
+                (true, ..) => {}
+                (false, _, b'"') => self.in_str = true,
+                (false, _, b'{' | b'[') => self.depth += 1,
+                (false, _, b'}' | b']') => self.depth = self.depth.saturating_sub(1),
+                _ => {}
+            }
         }
     }
-    depth
 }
 
 #[cfg(test)]
@@ -1333,6 +1352,24 @@ mod tests {
         assert_eq!(lines[1].len(), crate::MAX_RECORD_BYTES + 1);
         assert_eq!(lines[2], b"{\"b\":2}");
         assert_eq!(cs.last().unwrap().0, 3);
+    }
+
+    #[test]
+    fn lead_ids_are_guessed_in_one_pass_preferring_the_top_level() {
+        // thousands of nested id keys (one pass, not one scan each), a key
+        // inside a string, and the top-level id last
+        let mut rec = String::from("{\"note\": \"\\\"id\\\": \\\"fake\\\"\", \"items\": [");
+        for i in 0..2_500 {
+            rec.push_str(&format!("{{\"id\": \"inner{i}\"}},"));
+        }
+        rec.push_str("], \"Id\": \"top\", \"broken\": ");
+        assert_eq!(lead_id_guess(rec.as_bytes()).as_deref(), Some("top"));
+        assert_eq!(
+            lead_id_guess(b"{\"attributes\": {\"referenceId\": \"R\"}, \"x\": ").as_deref(),
+            Some("R")
+        );
+        assert_eq!(lead_id_guess(b"{\"id\": 42, ").as_deref(), Some("42"));
+        assert_eq!(lead_id_guess(b"{\"note\": \"\\\"id\\\": 1\"").as_deref(), None);
     }
 
     #[test]
