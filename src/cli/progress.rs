@@ -92,10 +92,15 @@ fn show(size: Option<u64>, records: &AtomicUsize, read: &AtomicU64, done: &Atomi
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
         ),
     };
+    // the time and the rate count from the start of the batch, not of the bar
+    let bar = bar.with_elapsed(start.elapsed());
+    bar.set_position(read.load(Ordering::Relaxed));
+    bar.reset_eta();
     bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
     while !done.load(Ordering::Relaxed) {
         bar.set_position(read.load(Ordering::Relaxed));
-        bar.set_message(format!("{} leads", records.load(Ordering::Relaxed)));
+        let n = records.load(Ordering::Relaxed) as u64;
+        bar.set_message(format!("{} leads", indicatif::HumanCount(n)));
         std::thread::sleep(Duration::from_millis(100));
     }
     bar.finish_and_clear();
