@@ -51,7 +51,12 @@ pub fn load_file(path: &Path) -> std::io::Result<Loaded> {
 /// [`load_file`] with the reach of imports given.
 pub fn load_file_with(path: &Path, options: LoadOptions) -> std::io::Result<Loaded> {
     let bytes = std::fs::read(path)?;
-    Ok(load(&path.display().to_string(), &bytes, Some(path), options))
+    Ok(load(
+        &path.display().to_string(),
+        &bytes,
+        Some(path),
+        options,
+    ))
 }
 
 /// Loads a policy from text already in memory. Imports are resolved against

@@ -54,7 +54,9 @@ fn a_closed_stdout_ends_the_run_quietly() {
     let big = one.repeat(40);
     for jobs in ["1", "2"] {
         let mut child = handoff()
-            .args(["eval", INBOUND, "--leads", "-", "--now", NOW, "--jobs", jobs])
+            .args([
+                "eval", INBOUND, "--leads", "-", "--now", NOW, "--jobs", jobs,
+            ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -107,7 +109,9 @@ fn trailing_blank_lines_are_ignored_and_inner_ones_answered() {
         for jobs in ["1", "2"] {
             let input = format!("{leads}{tail}");
             let (code, out, err) = run(
-                &["eval", INBOUND, "--leads", "-", "--now", NOW, "--jobs", jobs],
+                &[
+                    "eval", INBOUND, "--leads", "-", "--now", NOW, "--jobs", jobs,
+                ],
                 input.as_bytes(),
             );
             assert_eq!(code, 0, "tail {tail:?}: {err}");
@@ -117,14 +121,24 @@ fn trailing_blank_lines_are_ignored_and_inner_ones_answered() {
     let mut lines: Vec<&str> = leads.lines().take(4).collect();
     lines.insert(2, "");
     let input = lines.join("\n") + "\n\n";
-    let (code, out, _) = run(&["eval", INBOUND, "--leads", "-", "--now", NOW], input.as_bytes());
+    let (code, out, _) = run(
+        &["eval", INBOUND, "--leads", "-", "--now", NOW],
+        input.as_bytes(),
+    );
     assert_eq!(code, 3);
     let out: Vec<&str> = out.lines().collect();
     assert_eq!(out.len(), 5);
-    assert!(out[2].contains("\"line\":3") && out[2].contains("empty_line"), "{}", out[2]);
+    assert!(
+        out[2].contains("\"line\":3") && out[2].contains("empty_line"),
+        "{}",
+        out[2]
+    );
     // a file of many blank lines and one lead after them: every line answered
     let input = format!("{}{}", "\n".repeat(3000), leads.lines().next().unwrap());
-    let (code, out, _) = run(&["eval", INBOUND, "--leads", "-", "--now", NOW], input.as_bytes());
+    let (code, out, _) = run(
+        &["eval", INBOUND, "--leads", "-", "--now", NOW],
+        input.as_bytes(),
+    );
     assert_eq!(code, 3);
     let out: Vec<&str> = out.lines().collect();
     assert_eq!(out.len(), 3001);
@@ -140,8 +154,18 @@ fn jobs_are_bounded() {
     assert!(err.contains("0 is not in 1..=1024"), "{err}");
     let (code, _, err) = run(&["eval", INBOUND, "--leads", LEADS, "--jobs", "5000"], b"");
     assert_eq!(code, 2, "{err}");
-    let (_, one, _) = run(&["eval", INBOUND, "--leads", LEADS, "--now", NOW, "--jobs", "1"], b"");
-    let (code, many, _) = run(&["eval", INBOUND, "--leads", LEADS, "--now", NOW, "--jobs", "1000"], b"");
+    let (_, one, _) = run(
+        &[
+            "eval", INBOUND, "--leads", LEADS, "--now", NOW, "--jobs", "1",
+        ],
+        b"",
+    );
+    let (code, many, _) = run(
+        &[
+            "eval", INBOUND, "--leads", LEADS, "--now", NOW, "--jobs", "1000",
+        ],
+        b"",
+    );
     assert_eq!(code, 0);
     assert_eq!(one, many);
 }
@@ -167,16 +191,24 @@ fn policy_on_stdin_and_lead_files_of_several_leads() {
     ] {
         let (code, _, err) = run(args, &policy);
         assert_eq!(code, 2, "{args:?}");
-        assert!(err.contains("cannot both come from standard input"), "{args:?}: {err}");
+        assert!(
+            err.contains("cannot both come from standard input"),
+            "{args:?}: {err}"
+        );
     }
-    let (code, _, err) = run(&["eval", INBOUND, "--leads", LEADS, "--state-out", "-"], b"");
+    let (code, _, err) = run(
+        &["eval", INBOUND, "--leads", LEADS, "--state-out", "-"],
+        b"",
+    );
     assert_eq!(code, 2);
     assert!(err.contains("not `-`"), "{err}");
     let (code, out, err) = run(&["eval", INBOUND, "--lead", LEADS, "--now", NOW], b"");
     assert_eq!(code, 2);
     assert!(out.is_empty());
     assert!(
-        err.contains("NDJSON") && err.contains("line 2") && err.contains(&format!("--leads {LEADS}")),
+        err.contains("NDJSON")
+            && err.contains("line 2")
+            && err.contains(&format!("--leads {LEADS}")),
         "{err}"
     );
 }
@@ -187,8 +219,14 @@ fn policy_on_stdin_and_lead_files_of_several_leads() {
 fn now_says_what_is_wrong_with_it() {
     let lead = "examples/inbound/lead-ready.json";
     let cases = [
-        ("2025-06-01T12:00:00+24:00", "offsets run from -23:59 to +23:59"),
-        ("2025-06-01T12:00:00-25:30", "offsets run from -23:59 to +23:59"),
+        (
+            "2025-06-01T12:00:00+24:00",
+            "offsets run from -23:59 to +23:59",
+        ),
+        (
+            "2025-06-01T12:00:00-25:30",
+            "offsets run from -23:59 to +23:59",
+        ),
         ("9999-12-31T23:59:59-23:00", "outside the supported range"),
         ("2025-13-01T00:00:00Z", "not an RFC 3339 timestamp"),
         ("yesterday", "not an RFC 3339 timestamp"),
@@ -198,7 +236,17 @@ fn now_says_what_is_wrong_with_it() {
         assert_eq!(code, 2, "{now}");
         assert!(err.contains(says), "{now}: {err}");
     }
-    let (code, _, _) = run(&["eval", INBOUND, "--lead", lead, "--now", "2025-06-01T12:00:00+23:59"], b"");
+    let (code, _, _) = run(
+        &[
+            "eval",
+            INBOUND,
+            "--lead",
+            lead,
+            "--now",
+            "2025-06-01T12:00:00+23:59",
+        ],
+        b"",
+    );
     assert_eq!(code, 0);
 }
 
@@ -235,24 +283,63 @@ fn state_carries_distribution_across_runs() {
         let mid = dir.join(format!("mid-{jobs}.json"));
         let end = dir.join(format!("end-{jobs}.json"));
         let (code, whole, err) = run(
-            &["eval", INBOUND, "--leads", LEADS, "--now", NOW, "--jobs", jobs, "--state", &s(&start)],
+            &[
+                "eval",
+                INBOUND,
+                "--leads",
+                LEADS,
+                "--now",
+                NOW,
+                "--jobs",
+                jobs,
+                "--state",
+                &s(&start),
+            ],
             b"",
         );
         assert_eq!(code, 0, "{err}");
         let (_, half1, _) = run(
-            &["eval", INBOUND, "--leads", &s(&first), "--now", NOW, "--jobs", jobs, "--state", &s(&start), "--state-out", &s(&mid)],
+            &[
+                "eval",
+                INBOUND,
+                "--leads",
+                &s(&first),
+                "--now",
+                NOW,
+                "--jobs",
+                jobs,
+                "--state",
+                &s(&start),
+                "--state-out",
+                &s(&mid),
+            ],
             b"",
         );
         // the second half updates the state in place
         std::fs::copy(&mid, &end).unwrap();
         let (_, half2, err) = run(
-            &["eval", INBOUND, "--leads", &s(&second), "--now", NOW, "--jobs", jobs, "--state", &s(&end), "--state-out", &s(&end)],
+            &[
+                "eval",
+                INBOUND,
+                "--leads",
+                &s(&second),
+                "--now",
+                NOW,
+                "--jobs",
+                jobs,
+                "--state",
+                &s(&end),
+                "--state-out",
+                &s(&end),
+            ],
             b"",
         );
         assert!(!err.contains("warning"), "{err}");
         let halves: Vec<String> = members(&half1).into_iter().chain(members(&half2)).collect();
         assert_eq!(members(&whole), halves, "jobs {jobs}");
-        assert!(members(&whole).iter().any(|m| m.starts_with("\"sdr_pool\":\"")));
+        assert!(members(&whole)
+            .iter()
+            .any(|m| m.starts_with("\"sdr_pool\":\"")));
         let state: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&mid).unwrap()).unwrap();
         // the loads advanced by the leads handed over; the cursor at least kept
@@ -263,19 +350,43 @@ fn state_carries_distribution_across_runs() {
     }
     // no state: a warning that names the team and the flags
     let (_, _, err) = run(&["eval", INBOUND, "--leads", LEADS, "--now", NOW], b"");
-    assert!(err.contains("sdr_pool") && err.contains("--state-out"), "{err}");
+    assert!(
+        err.contains("sdr_pool") && err.contains("--state-out"),
+        "{err}"
+    );
     // a key no team reads is flagged
     let odd = dir.join("odd.json");
     std::fs::write(&odd, "{\"sdr_pool_cursr\": 2}").unwrap();
     let (code, _, err) = run(
-        &["eval", INBOUND, "--leads", LEADS, "--now", NOW, "--state", &s(&odd)],
+        &[
+            "eval",
+            INBOUND,
+            "--leads",
+            LEADS,
+            "--now",
+            NOW,
+            "--state",
+            &s(&odd),
+        ],
         b"",
     );
     assert_eq!(code, 0);
-    assert!(err.contains("`sdr_pool_cursr`, which no team of this policy reads"), "{err}");
+    assert!(
+        err.contains("`sdr_pool_cursr`, which no team of this policy reads"),
+        "{err}"
+    );
     // a state file that cannot be written is an I/O error
     let (code, _, err) = run(
-        &["eval", INBOUND, "--leads", LEADS, "--now", NOW, "--state-out", "/no/such/dir/s.json"],
+        &[
+            "eval",
+            INBOUND,
+            "--leads",
+            LEADS,
+            "--now",
+            NOW,
+            "--state-out",
+            "/no/such/dir/s.json",
+        ],
         b"",
     );
     assert_eq!(code, 2);
@@ -320,12 +431,24 @@ fn imports_do_not_leave_the_policy_folder() {
         assert_eq!(exit, 1, "{policy}: {out}");
         assert!(out.contains(code), "{policy}: {out}");
         assert!(!out.contains("root:"), "never quotes the file: {out}");
-        let (exit, _, err) = run(&["eval", policy, "--lead", "examples/inbound/lead-ready.json"], b"");
+        let (exit, _, err) = run(
+            &["eval", policy, "--lead", "examples/inbound/lead-ready.json"],
+            b"",
+        );
         assert_eq!(exit, 1, "{err}");
     }
     // allowed on purpose: the ones that are policies load
     for (policy, code) in &cases[..2] {
-        let (exit, out, _) = run(&["check", policy, "--allow-outside-imports", "--format", "short"], b"");
+        let (exit, out, _) = run(
+            &[
+                "check",
+                policy,
+                "--allow-outside-imports",
+                "--format",
+                "short",
+            ],
+            b"",
+        );
         assert_eq!(exit, 0, "{policy} ({code}): {out}");
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -382,7 +505,8 @@ fn unreadable_files_are_in_every_format() {
     let inv = &doc["runs"][0]["invocations"][0];
     assert_eq!(inv["executionSuccessful"], false);
     assert_eq!(
-        inv["toolExecutionNotifications"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        inv["toolExecutionNotifications"][0]["locations"][0]["physicalLocation"]
+            ["artifactLocation"]["uri"],
         "no/such.handoff"
     );
     let (code, out, _) = run(&args("github"), b"");
@@ -405,7 +529,10 @@ fn check_accepts_what_eval_accepts() {
     let (code, out, _) = run(&["check", "-", "--format", "short"], policy);
     assert_eq!(code, 1);
     assert!(out.contains("H119"), "{out}");
-    let (code, _, err) = run(&["eval", "-", "--lead", "examples/inbound/lead-ready.json"], policy);
+    let (code, _, err) = run(
+        &["eval", "-", "--lead", "examples/inbound/lead-ready.json"],
+        policy,
+    );
     assert_eq!(code, 1);
     assert!(err.contains("H119"), "{err}");
 }

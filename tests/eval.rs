@@ -475,8 +475,10 @@ fn broken_documents_and_misplaced_exports_say_where_and_what_to_do() {
     for extra in [&["--leads-format", "json"][..], &[]] {
         let (code, out, err) = eval(extra, broken);
         assert_eq!(code, 3, "{err}");
-        let answers: Vec<serde_json::Value> =
-            out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let answers: Vec<serde_json::Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(answers.len(), 3, "{out}");
         assert_eq!(answers[0]["lead_id"], "a");
         assert_eq!(answers[1]["error"]["line"], 4, "{out}");

@@ -196,13 +196,29 @@ fn recursive_constructs(n: usize) -> Vec<(&'static str, bool, String)> {
     vec![
         ("not chain", false, format!("{}true", "not ".repeat(n))),
         ("minus chain", false, format!("score > {}1", "- ".repeat(n))),
-        ("minus without spaces", false, format!("score > {}1", "-".repeat(n))),
-        ("mixed prefix chain", false, format!("{}true", "not -".repeat(n))),
+        (
+            "minus without spaces",
+            false,
+            format!("score > {}1", "-".repeat(n)),
+        ),
+        (
+            "mixed prefix chain",
+            false,
+            format!("{}true", "not -".repeat(n)),
+        ),
         ("parentheses", false, wrap("(", "true", ")")),
-        ("lists", false, format!("\"a\" in {}", wrap("[", "\"a\"", "]"))),
+        (
+            "lists",
+            false,
+            format!("\"a\" in {}", wrap("[", "\"a\"", "]")),
+        ),
         ("all blocks", false, wrap("all { ", "true", " }")),
         ("any blocks", false, wrap("any { ", "true", " }")),
-        ("at least blocks", false, wrap("at least 1 of { ", "true", " }")),
+        (
+            "at least blocks",
+            false,
+            wrap("at least 1 of { ", "true", " }"),
+        ),
         ("calls", false, wrap("exists(", "score", ")")),
         (
             "lambdas",
@@ -210,10 +226,26 @@ fn recursive_constructs(n: usize) -> Vec<(&'static str, bool, String)> {
             wrap("any(tags, t -> any(tags, ", "t == \"x\"", "))"),
         ),
         ("or chain", false, vec!["true"; n].join(" or ")),
-        ("sum chain", false, format!("score > {}", vec!["1"; n].join(" + "))),
-        ("records", true, format!("r {}", wrap("{ x ", ": string?", " }"))),
-        ("list types", true, format!("l: {}", wrap("list<", "string", ">"))),
-        ("list of records", true, format!("l: {}", wrap("list<{ x: ", "string", " }>"))),
+        (
+            "sum chain",
+            false,
+            format!("score > {}", vec!["1"; n].join(" + ")),
+        ),
+        (
+            "records",
+            true,
+            format!("r {}", wrap("{ x ", ": string?", " }")),
+        ),
+        (
+            "list types",
+            true,
+            format!("l: {}", wrap("list<", "string", ">")),
+        ),
+        (
+            "list of records",
+            true,
+            format!("l: {}", wrap("list<{ x: ", "string", " }>")),
+        ),
     ]
 }
 
@@ -272,9 +304,16 @@ fn recursive_constructs_within_their_limits_check() {
         };
         let checked = handoff::Checked::from_bytes("ok.handoff", src.as_bytes());
         assert!(
-            !checked.diagnostics.iter().any(|d| d.code.as_str() == "H004"),
+            !checked
+                .diagnostics
+                .iter()
+                .any(|d| d.code.as_str() == "H004"),
             "{name}: {:?}",
-            checked.diagnostics.iter().map(|d| &d.message).collect::<Vec<_>>()
+            checked
+                .diagnostics
+                .iter()
+                .map(|d| &d.message)
+                .collect::<Vec<_>>()
         );
     }
 }
@@ -290,7 +329,10 @@ fn a_label_far_along_a_long_line_renders_in_every_format() {
         .replacen("{}", "true", 1)
         .replacen(
             "version \"1\"",
-            &format!("version \"1\"\n  applies_to source in [{}] or sorce == \"x\"", list.join(", ")),
+            &format!(
+                "version \"1\"\n  applies_to source in [{}] or sorce == \"x\"",
+                list.join(", ")
+            ),
             1,
         );
     let checked = handoff::Checked::from_bytes("long.handoff", src.as_bytes());
@@ -305,19 +347,30 @@ fn a_label_far_along_a_long_line_renders_in_every_format() {
     assert_eq!(d.primary.span.start as usize, src.find("sorce").unwrap());
     use handoff::diag::render::{render, Format};
     let human = render(Format::Human, &checked.sources, &checked.diagnostics, false);
-    assert!(human.contains(&format!("long.handoff:2:{column}")), "{human}");
+    assert!(
+        human.contains(&format!("long.handoff:2:{column}")),
+        "{human}"
+    );
     assert!(human.contains(" 2 │ …"), "the line is elided: {human}");
     assert!(human.contains("\"src08999\"] or sorce"), "{human}");
     assert!(human.lines().all(|l| l.chars().count() < 400), "{human}");
     let short = render(Format::Short, &checked.sources, &checked.diagnostics, false);
-    assert!(short.contains(&format!("long.handoff:2:{column}:")), "{short}");
+    assert!(
+        short.contains(&format!("long.handoff:2:{column}:")),
+        "{short}"
+    );
     for f in [Format::Json, Format::Sarif] {
         let doc: serde_json::Value =
             serde_json::from_str(&render(f, &checked.sources, &checked.diagnostics, false))
                 .expect("a valid JSON document");
         assert!(doc.to_string().contains(&column.to_string()));
     }
-    let github = render(Format::Github, &checked.sources, &checked.diagnostics, false);
+    let github = render(
+        Format::Github,
+        &checked.sources,
+        &checked.diagnostics,
+        false,
+    );
     assert!(github.contains(&format!("col={column}")), "{github}");
 }
 
@@ -357,8 +410,16 @@ fn lints_over_thousands_of_stages_and_rules() {
     let loop_line = src[..last_handoff].matches('\n').count() + 1;
     let count = |code: &str| codes.iter().filter(|c| c.0 == code).count();
     assert_eq!(count("H501"), 1, "one report for the one loop");
-    assert!(codes.contains(&("H501", loop_line)), "{:?}", &codes[..codes.len().min(5)]);
+    assert!(
+        codes.contains(&("H501", loop_line)),
+        "{:?}",
+        &codes[..codes.len().min(5)]
+    );
     let repeated = src.matches('\n').count() - 2;
     assert_eq!(count("H301"), 1, "one repeated rule");
-    assert!(codes.contains(&("H301", repeated)), "{:?}", &codes[..codes.len().min(5)]);
+    assert!(
+        codes.contains(&("H301", repeated)),
+        "{:?}",
+        &codes[..codes.len().min(5)]
+    );
 }

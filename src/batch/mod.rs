@@ -1158,7 +1158,10 @@ fn lead_id_guess(bytes: &[u8]) -> Option<String> {
     let mut places: Vec<(usize, usize, usize)> = keys
         .iter()
         .enumerate()
-        .flat_map(|(rank, key)| text.match_indices(key).map(move |(at, _)| (at, rank, key.len())))
+        .flat_map(|(rank, key)| {
+            text.match_indices(key)
+                .map(move |(at, _)| (at, rank, key.len()))
+        })
         .collect();
     places.sort_unstable();
     let mut best: Option<(usize, usize, String)> = None; // (depth, key rank, id)
@@ -1369,7 +1372,10 @@ mod tests {
             Some("R")
         );
         assert_eq!(lead_id_guess(b"{\"id\": 42, ").as_deref(), Some("42"));
-        assert_eq!(lead_id_guess(b"{\"note\": \"\\\"id\\\": 1\"").as_deref(), None);
+        assert_eq!(
+            lead_id_guess(b"{\"note\": \"\\\"id\\\": 1\"").as_deref(),
+            None
+        );
     }
 
     #[test]

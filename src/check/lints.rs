@@ -124,18 +124,17 @@ fn report_cycle(cx: &mut Checker, from: &str, to: &str, span: Span, cycle: &[Str
 /// without recursion).
 fn stage_cycles(cx: &mut Checker) {
     let mut ids: HashMap<&str, usize> = HashMap::new();
-    let edges: Vec<(usize, usize, Span, String, String)> = cx
-        .p
-        .handoffs
-        .iter()
-        .map(|h| {
-            let n = ids.len();
-            let a = *ids.entry(h.from.name.as_str()).or_insert(n);
-            let n = ids.len();
-            let b = *ids.entry(h.to.name.as_str()).or_insert(n);
-            (a, b, h.head_span, h.from.name.clone(), h.to.name.clone())
-        })
-        .collect();
+    let edges: Vec<(usize, usize, Span, String, String)> =
+        cx.p.handoffs
+            .iter()
+            .map(|h| {
+                let n = ids.len();
+                let a = *ids.entry(h.from.name.as_str()).or_insert(n);
+                let n = ids.len();
+                let b = *ids.entry(h.to.name.as_str()).or_insert(n);
+                (a, b, h.head_span, h.from.name.clone(), h.to.name.clone())
+            })
+            .collect();
     let mut next: Vec<Vec<usize>> = vec![Vec::new(); ids.len()];
     for (a, b, ..) in &edges {
         next[*a].push(*b);
@@ -304,10 +303,21 @@ fn unreachable_routes(cx: &mut Checker, route: &Route) {
         }
         if let Some(j) = earliest {
             found.push(
-                Diagnostic::new(Code::UnreachableRoute, rule.span, format!("route rule {} can never be chosen: rule {} matches every lead it would", i + 1, j + 1))
-                    .label("never reached")
-                    .with_secondary(route.rules[j].span, format!("rule {} comes first and already matches", j + 1))
-                    .help("put the more specific rule first; the first rule that matches wins"),
+                Diagnostic::new(
+                    Code::UnreachableRoute,
+                    rule.span,
+                    format!(
+                        "route rule {} can never be chosen: rule {} matches every lead it would",
+                        i + 1,
+                        j + 1
+                    ),
+                )
+                .label("never reached")
+                .with_secondary(
+                    route.rules[j].span,
+                    format!("rule {} comes first and already matches", j + 1),
+                )
+                .help("put the more specific rule first; the first rule that matches wins"),
             );
         }
         if mine.len() == 1 && matches!(mine[0].kind, ExprKind::Bool(true)) {

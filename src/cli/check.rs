@@ -100,9 +100,7 @@ pub(crate) fn run(args: CheckArgs) -> i32 {
         .collect();
     let all: Vec<crate::Checked> = all
         .into_iter()
-        .filter(|(p, _)| {
-            std::fs::canonicalize(p).map_or(true, |c| !imported.contains(&c))
-        })
+        .filter(|(p, _)| std::fs::canonicalize(p).map_or(true, |c| !imported.contains(&c)))
         .map(|(_, c)| c)
         .collect();
     let deny_warnings = args.deny.contains(&Deny::Warnings);

@@ -53,7 +53,9 @@ impl PolicyArgs {
         let checked = if self.policy.as_os_str() == "-" {
             let mut bytes = Vec::new();
             if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
-                return Err(fail(format!("cannot read the policy from standard input: {e}")));
+                return Err(fail(format!(
+                    "cannot read the policy from standard input: {e}"
+                )));
             }
             crate::Checked::from_bytes("<stdin>", &bytes)
         } else {

@@ -236,7 +236,10 @@ impl Engine {
                         if given == 0.0 {
                             continue;
                         }
-                        let before = loads.get(member.id.as_str()).and_then(Value::as_f64).unwrap_or(0.0);
+                        let before = loads
+                            .get(member.id.as_str())
+                            .and_then(Value::as_f64)
+                            .unwrap_or(0.0);
                         let after = before + given;
                         let v = if after.fract() == 0.0 && after < 9.0e15 {
                             Value::from(after as u64)
