@@ -29,7 +29,9 @@ if [ ! -s "$CORPUS" ]; then
   echo "generating $N leads into $CORPUS ..." >&2
   python3 "$GEN" "$N" > "$CORPUS.tmp" && mv "$CORPUS.tmp" "$CORPUS"
 fi
-cargo build --release --quiet --bin handoff --example ndjson-baseline
+cargo build --release --quiet --bin handoff
+# the reference programs: a package of their own (bench/reference/)
+cargo build --release --quiet --manifest-path bench/reference/Cargo.toml --target-dir target/reference
 
 BYTES=$(stat -c %s "$CORPUS")
 MB=$(python3 -c "print($BYTES / 1e6)")
@@ -76,9 +78,9 @@ echo "corpus: $CORPUS ($N leads, $MB MB); machine: $(nproc) cores, $(uname -m)"
 # structs, read by serde_json or by sonic-rs: the issue's "extracting only
 # the fields a policy reads, plus the rules" with ~8 fields and a few rules,
 # and the ~35 values the flagship reads with no rules and no output; see
-# bench/reference.rs. bench/eight.handoff is the ~8-field program's work
+# bench/reference/src/main.rs. bench/eight.handoff is the ~8-field program's work
 # written as a policy.)
-REF=./target/release/examples/ndjson-baseline
+REF=./target/reference/release/ndjson-baseline
 bases=() ones=() twos=() leans=() eights=() flags=() seights=() sflags=() svals=() peights=()
 for _ in $(seq "$RUNS"); do
   bases+=("$(once $REF "$CORPUS")")

@@ -144,7 +144,7 @@ fn the_lean_bench_policy_decides_generated_records() {
 }
 
 /// bench/eight.handoff is the hand-written reference program of
-/// bench/reference.rs (`ndjson-baseline eight`) written as a policy:
+/// bench/reference/src/main.rs (`ndjson-baseline eight`) written as a policy:
 /// bench/run.sh compares the two, so they must decide alike. The rules are
 /// recomputed here from each record the way that program does.
 #[test]

@@ -1,5 +1,5 @@
 //! The zen-engine reference of bench/run.sh: the rules of the ~8-field
-//! reference program (bench/reference.rs, `eight`) as a GoRules JDM
+//! reference program (bench/reference/src/main.rs, `eight`) as a GoRules JDM
 //! decision graph (leads.json: an expression node for the signals, a
 //! first-hit decision table for the verdict), evaluated by zen-engine on
 //! every line of an NDJSON file, one JSON line out per lead.

@@ -16,9 +16,9 @@
 //!   ndjson-baseline sonic-value FILE      every line into a full
 //!                                         `sonic_rs::Value`
 //!
-//! Built as a Cargo example (`cargo build --release --example
-//! ndjson-baseline`) so that sonic-rs stays a dev-dependency: nothing of it
-//! is in `handoff`.
+//! A package of its own (`cargo build --release --manifest-path
+//! bench/reference/Cargo.toml`), so that neither sonic-rs nor these
+//! programs are in `handoff`'s build: `cargo test` never compiles them.
 //!
 //! `eight` and `flagship` are what a hand-written program costs when it
 //! reads leads the usual Rust way (serde skips the fields it does not name,
