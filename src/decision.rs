@@ -72,15 +72,8 @@ impl Serialize for PText {
     }
 }
 
-/// Whether `S` is one of serde_json's serializers, which write a
-/// `RawValue` verbatim; any other format gets a plain string.
-fn is_serde_json<S>() -> bool {
-    let name = std::any::type_name::<S>();
-    name.starts_with("&mut serde_json::") || name.starts_with("serde_json::")
-}
-
-/// A text of the policy inside a decision: reads as a `&str`, serializes
-/// as its pre-escaped JSON string.
+/// A text of the policy inside a decision: reads as a `&str`, and keeps its
+/// JSON string, escaped once when the policy is compiled, for the writer.
 #[derive(Clone, Copy)]
 pub struct Text<'p> {
     text: &'p str,
@@ -124,12 +117,10 @@ impl PartialEq<&str> for Text<'_> {
 }
 
 impl Serialize for Text<'_> {
+    // the pre-escaped form is for the hand-written writer (src/write.rs);
+    // a serializer gets the text, whatever its format
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if is_serde_json::<S>() {
-            self.json.serialize(s)
-        } else {
-            s.serialize_str(self.text)
-        }
+        s.serialize_str(self.text)
     }
 }
 
