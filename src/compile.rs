@@ -881,7 +881,7 @@ fn collect_slots(e: &Ex, out: &mut Vec<u32>) {
 
 fn named_format(name: &str) -> Option<FormatIr> {
     let (n, re): (&'static str, &str) = match name {
-        "email" => ("email", r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+        "email" => return Some(FormatIr::Email),
         "phone" => ("phone", r"^\+?[0-9][0-9 ()./-]{5,}$"),
         "url" => ("url", r"^https?://[^\s]+$"),
         "domain" => ("domain", r"^([a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}$"),

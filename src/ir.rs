@@ -262,6 +262,9 @@ pub struct RequireIr {
 
 #[derive(Debug)]
 pub enum FormatIr {
+    /// `format email`: the test the `email` field type makes, so that the
+    /// two never disagree.
+    Email,
     Named(&'static str, Arc<regex::Regex>),
     Regex(String, Arc<regex::Regex>),
 }

@@ -1293,3 +1293,60 @@ fn salesforce_exports_are_evaluated_whole_and_named_by_their_references() {
     let e: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(e["error"]["lead_id"], "LeadRef9", "{out}");
 }
+
+/// `format email` and the `email` field type make one test: a string the
+/// type refuses (a schema issue) is exactly one the format calls
+/// `bad_format`.
+#[test]
+fn format_email_and_the_email_type_agree() {
+    let src = r#"
+policy "Emails" { version "1" }
+lead { id: string  typed: email?  plain: string? }
+roles marketing, sdr
+stages mql, sal
+queue inbox
+signal has_typed = present(typed)
+handoff mql -> sal {
+  initiated_by marketing
+  validated_by sdr
+  owned_by sdr
+  ready when has_typed or not has_typed
+  require { plain format email "An email" }
+  route { otherwise -> queue inbox }
+}
+"#;
+    let e = engine_from(src);
+    let samples = [
+        "ana@acme.com",
+        "a@b.c",
+        "ana@acme",
+        "@acme.com",
+        "ana@.acme.com",
+        "ana@acme.com.",
+        "ana@@acme.com",
+        "an a@acme.com",
+        "ana@ac me.com",
+        "ana\u{a0}x@acme.com",
+        "é@ü.de",
+        "ana@acme..com",
+        "a@b.c\n",
+        ".@a.b",
+    ];
+    // (a blank string is `missing` to a requirement before any format)
+    for s in samples {
+        let lead = serde_json::json!({ "id": "l", "typed": s, "plain": s }).to_string();
+        let d = e.evaluate_bytes(lead.as_bytes(), now()).unwrap();
+        let json = serde_json::to_value(&d).unwrap();
+        let type_refuses = json["schema_issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["field"] == "typed");
+        let format_refuses = json["missing_context"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["field"] == "plain" && m["problem"] == "bad_format");
+        assert_eq!(type_refuses, format_refuses, "{s:?}: {json}");
+    }
+}

@@ -556,7 +556,7 @@ pub fn parse_timestamp(s: &str) -> Option<jiff::Timestamp> {
 /// One `@` with text before it, a domain after it with an inner `.`, and
 /// no white space (in one pass over the bytes; non-ASCII text goes the
 /// long way for Unicode white space).
-fn looks_like_email(s: &str) -> bool {
+pub(crate) fn looks_like_email(s: &str) -> bool {
     let b = s.as_bytes();
     let mut at = None;
     for (i, &c) in b.iter().enumerate() {

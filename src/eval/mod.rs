@@ -875,6 +875,7 @@ impl<'p> Cx<'p, '_> {
                 {
                     Some(2)
                 }
+                (Some(FormatIr::Email), Val::Str(s)) if !extract::looks_like_email(s) => Some(2),
                 _ => None,
             })
             .or_else(|| match (r.within, v) {
