@@ -69,6 +69,9 @@ pub struct SourceFile {
     pub name: String,
     pub text: Arc<str>,
     line_starts: Vec<u32>,
+    /// Per line: whether it is ASCII only, so that a column is a byte
+    /// difference (thousands of diagnostics on one long line stay linear).
+    ascii: Vec<bool>,
 }
 
 /// A 1-based line and column (the column counts characters, not bytes).
@@ -82,28 +85,43 @@ impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> SourceFile {
         let text: Arc<str> = text.into();
         let mut line_starts = vec![0u32];
+        let mut ascii = vec![true];
         for (i, b) in text.bytes().enumerate() {
             if b == b'\n' {
                 line_starts.push(i as u32 + 1);
+                ascii.push(true);
+            } else if b >= 0x80 {
+                *ascii.last_mut().unwrap_or(&mut true) = false;
             }
         }
         SourceFile {
             name: name.into(),
             text,
             line_starts,
+            ascii,
         }
+    }
+
+    /// The 0-based line of a byte offset (clamped to the text).
+    pub fn line_index(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        self.line_starts.partition_point(|&s| s as usize <= offset) - 1
     }
 
     /// Line and column of a byte offset (clamped to the text).
     pub fn line_col(&self, offset: u32) -> LineCol {
         let offset = (offset as usize).min(self.text.len());
-        let line = self.line_starts.partition_point(|&s| s as usize <= offset) - 1;
+        let line = self.line_index(offset);
         let start = self.line_starts[line] as usize;
-        let mut end = offset;
-        while !self.text.is_char_boundary(end) {
-            end -= 1;
-        }
-        let column = self.text[start..end].chars().count() + 1;
+        let column = if self.ascii[line] {
+            offset - start + 1
+        } else {
+            let mut end = offset;
+            while !self.text.is_char_boundary(end) {
+                end -= 1;
+            }
+            self.text[start..end].chars().count() + 1
+        };
         LineCol {
             line: line + 1,
             column,
@@ -185,5 +203,32 @@ mod tests {
         assert_eq!(f.line_col(5), LineCol { line: 2, column: 2 });
         assert_eq!(f.line_text(2), "çd");
         assert_eq!(f.line_col(99), LineCol { line: 3, column: 1 });
+    }
+}
+
+#[cfg(test)]
+mod line_col_tests {
+    use super::*;
+
+    /// Columns count characters on every line, ASCII or not, at every
+    /// offset (one inside a character counts as the character's start).
+    #[test]
+    fn columns_count_characters() {
+        let text = "ab\nçé x\r\n\nplain line\n🙂🙂z\nend";
+        let f = SourceFile::new("t", text);
+        for offset in 0..=text.len() + 3 {
+            let o = offset.min(text.len());
+            let before = &text.as_bytes()[..o];
+            let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+            let mut end = o;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            let want = LineCol {
+                line: before.iter().filter(|b| **b == b'\n').count() + 1,
+                column: text[line_start..end].chars().count() + 1,
+            };
+            assert_eq!(f.line_col(offset as u32), want, "offset {offset}");
+        }
     }
 }

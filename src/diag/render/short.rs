@@ -24,7 +24,18 @@ impl<'a> Files<'a> for SourceMap {
     }
 
     fn line_index(&'a self, id: Self::FileId, byte_index: usize) -> Result<usize, FilesError> {
-        Ok(self.get(id).line_col(byte_index as u32).line - 1)
+        Ok(self.get(id).line_index(byte_index))
+    }
+
+    // the file's own count: a byte difference on an ASCII line, where
+    // codespan would count the characters from the line's start each time
+    fn column_number(
+        &'a self,
+        id: Self::FileId,
+        _line_index: usize,
+        byte_index: usize,
+    ) -> Result<usize, FilesError> {
+        Ok(self.get(id).line_col(byte_index as u32).column)
     }
 
     fn line_range(
