@@ -569,3 +569,10 @@ impl BinOp {
         )
     }
 }
+
+/// Whether two dotted paths are the same field, or one contains the other.
+pub fn overlaps(a: &str, b: &str) -> bool {
+    a == b
+        || (a.len() > b.len() && a.starts_with(b) && a.as_bytes()[b.len()] == b'.')
+        || (b.len() > a.len() && b.starts_with(a) && b.as_bytes()[a.len()] == b'.')
+}

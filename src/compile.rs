@@ -12,10 +12,10 @@ use sha2::{Digest, Sha256};
 use crate::ast::{self, BinOp, Expr, ExprKind, UnOp};
 use crate::check::Program;
 use crate::decision::{HandoffRef, OverrideRule, PText, PolicyRef, Target};
-use crate::eval::value::Val;
 use crate::ir::*;
 use crate::span::{SourceMap, Span};
 use crate::types::Ty;
+use crate::value::Val;
 
 /// One slot space: the lead itself, or the elements of one list.
 #[derive(Default)]
@@ -37,36 +37,6 @@ struct Compiler<'a> {
     placeholders_all: Arc<HashSet<String>>,
     placeholders_by_path: HashMap<String, Arc<HashSet<String>>>,
     pii: HashMap<String, Vec<String>>,
-}
-
-/// Element frames of the lead's list slots, exposed to the evaluator.
-#[derive(Debug, Default, Clone)]
-pub struct ElemFrames {
-    /// frame index -> (projection, slot infos, list slot -> child frame)
-    pub frames: Vec<(Projection, Vec<SlotInfo>, ElemMap)>,
-}
-
-/// List slot -> the frame of its record elements, indexed by slot.
-#[derive(Debug, Clone, Default)]
-pub struct ElemMap(Vec<usize>);
-
-impl ElemMap {
-    const NONE: usize = usize::MAX;
-
-    pub fn get(&self, slot: &u32) -> Option<&usize> {
-        self.0.get(*slot as usize).filter(|c| **c != Self::NONE)
-    }
-}
-
-impl From<HashMap<u32, usize>> for ElemMap {
-    fn from(m: HashMap<u32, usize>) -> ElemMap {
-        let len = m.keys().max().map_or(0, |k| *k as usize + 1);
-        let mut v = vec![Self::NONE; len];
-        for (k, c) in m {
-            v[k as usize] = c;
-        }
-        ElemMap(v)
-    }
 }
 
 /// Compiles a program that checked without errors. `sources` provides the
@@ -162,7 +132,7 @@ pub fn compile(p: &Program, sources: &SourceMap) -> (Policy, ElemFrames) {
                 .map(|t| {
                     let after = t
                         .after
-                        .map(|a| PText::new(crate::eval::value::format_duration(a.seconds as f64)));
+                        .map(|a| PText::new(crate::value::format_duration(a.seconds as f64)));
                     (
                         PText::new(&t.channel.name),
                         PText::new(&t.template.value),
@@ -202,7 +172,12 @@ pub fn compile(p: &Program, sources: &SourceMap) -> (Policy, ElemFrames) {
         Some(crate::types::Ty::Enum(values)) => values
             .iter()
             .filter(|v| !handoffs.iter().any(|h: &HandoffIr| *h.head.from == ***v))
-            .map(|v| (v.to_string(), PText::new(no_handoff_leaves(v))))
+            .map(|v| {
+                (
+                    v.to_string(),
+                    PText::new(crate::decision::no_handoff_leaves(v)),
+                )
+            })
             .collect(),
         _ => Vec::new(),
     };
@@ -321,7 +296,7 @@ impl Compiler<'_> {
         // record it is part of, or a field inside it
         let mut visible: Option<Vec<String>> = None;
         for (pii_path, roles) in &self.pii {
-            if overlaps(pii_path, &dotted) {
+            if crate::ast::overlaps(pii_path, &dotted) {
                 visible = Some(match visible {
                     None => roles.clone(),
                     Some(v) => v.into_iter().filter(|r| roles.contains(r)).collect(),
@@ -684,7 +659,7 @@ impl Compiler<'_> {
                             if e.calendar.is_some() && e.after.seconds % 3600 == 0 {
                                 format!("{}h", e.after.seconds / 3600)
                             } else {
-                                crate::eval::value::format_duration(e.after.seconds as f64)
+                                crate::value::format_duration(e.after.seconds as f64)
                             },
                         ),
                         action_texts: e
@@ -830,17 +805,10 @@ fn insert_projection(proj: &mut Projection, segments: &[String], slot: u32) {
     };
 }
 
-/// Whether two dotted paths are the same field, or one contains the other.
-pub fn overlaps(a: &str, b: &str) -> bool {
-    a == b
-        || (a.len() > b.len() && a.starts_with(b) && a.as_bytes()[b.len()] == b'.')
-        || (b.len() > a.len() && b.starts_with(a) && b.as_bytes()[a.len()] == b'.')
-}
-
 /// Folds arithmetic on two constants.
 fn fold(op: ArithOp, l: Box<Ex>, r: Box<Ex>) -> Ex {
     if let (Ex::Const(a), Ex::Const(b)) = (&*l, &*r) {
-        if let Some(v) = crate::eval::arith(op, a, b) {
+        if let Some(v) = crate::ops::arith(op, a, b) {
             return Ex::Const(v);
         }
     }
@@ -969,9 +937,4 @@ fn calendar(c: &ast::Calendar) -> Calendar {
         week,
         holidays: c.holidays.iter().map(|h| h.date).collect(),
     }
-}
-
-/// The reason of a lead in a stage no handoff leaves.
-pub fn no_handoff_leaves(stage: &str) -> String {
-    format!("no handoff leaves stage `{stage}`")
 }

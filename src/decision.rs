@@ -18,7 +18,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::eval::value::Val;
+use crate::value::Val;
 
 /// A text owned by the compiled policy, with its JSON form.
 #[derive(Debug, Clone)]
@@ -187,28 +187,7 @@ impl<T: Serialize> Serialize for Named<'_, T> {
     }
 }
 
-/// A number that prints without a fraction when it is whole.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Number(pub f64);
-
-impl fmt::Display for Number {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&serde_json::to_string(self).unwrap_or_default())
-    }
-}
-
-impl Serialize for Number {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let n = self.0;
-        if n.fract() == 0.0 && n.abs() < 9.0e15 {
-            s.serialize_i64(n as i64)
-        } else if n.is_finite() {
-            s.serialize_f64(n)
-        } else {
-            s.serialize_none()
-        }
-    }
-}
+pub use crate::value::Number;
 
 /// The outcome of evaluating one lead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord, Hash)]
@@ -564,4 +543,9 @@ pub struct SchemaIssue {
     pub field: String,
     pub expected: String,
     pub found: String,
+}
+
+/// The reason of a lead in a stage no handoff leaves.
+pub fn no_handoff_leaves(stage: &str) -> String {
+    format!("no handoff leaves stage `{stage}`")
 }

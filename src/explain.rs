@@ -8,9 +8,9 @@
 use std::fmt::Write;
 
 use crate::decision::{Decision, Verdict};
-use crate::eval::value::Val;
 use crate::eval::Engine;
 use crate::ir::{CmpOp, Ex};
+use crate::value::Val;
 
 /// Renders the explanation of `d` for the lead `lead`.
 pub fn explain(

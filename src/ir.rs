@@ -8,9 +8,11 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use std::collections::HashMap;
+
 use crate::ast::QualitySeverity;
 use crate::decision::{HandoffRef, OverrideRule, PText, PolicyRef, Target};
-use crate::eval::value::Val;
+use crate::value::Val;
 
 /// A compiled policy. Build it with [`crate::compile::compile`].
 #[derive(Debug)]
@@ -403,4 +405,34 @@ pub fn placeholder_lens(placeholders: &HashSet<String>) -> u64 {
             mask | 1 << 63
         }
     })
+}
+
+/// Element frames of the lead's list slots, exposed to the evaluator.
+#[derive(Debug, Default, Clone)]
+pub struct ElemFrames {
+    /// frame index -> (projection, slot infos, list slot -> child frame)
+    pub frames: Vec<(Projection, Vec<SlotInfo>, ElemMap)>,
+}
+
+/// List slot -> the frame of its record elements, indexed by slot.
+#[derive(Debug, Clone, Default)]
+pub struct ElemMap(Vec<usize>);
+
+impl ElemMap {
+    const NONE: usize = usize::MAX;
+
+    pub fn get(&self, slot: &u32) -> Option<&usize> {
+        self.0.get(*slot as usize).filter(|c| **c != Self::NONE)
+    }
+}
+
+impl From<HashMap<u32, usize>> for ElemMap {
+    fn from(m: HashMap<u32, usize>) -> ElemMap {
+        let len = m.keys().max().map_or(0, |k| *k as usize + 1);
+        let mut v = vec![Self::NONE; len];
+        for (k, c) in m {
+            v[k as usize] = c;
+        }
+        ElemMap(v)
+    }
 }

@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use smol_str::SmolStr;
 
-use serde::Serialize;
+use std::fmt;
+
+use serde::{Serialize, Serializer};
 
 /// A value read from a lead or computed by an expression. `Missing` is
 /// also the "unknown" of three-valued logic.
@@ -212,7 +214,7 @@ impl Serialize for Val {
         match self {
             Val::Missing => s.serialize_none(),
             Val::Bool(b) => s.serialize_bool(*b),
-            Val::Num(n) => crate::decision::Number(*n).serialize(s),
+            Val::Num(n) => Number(*n).serialize(s),
             Val::Str(t) => s.serialize_str(t),
             Val::Ts(t) => s.collect_str(t),
             Val::Dur(d) => s.serialize_str(&format_duration(*d)),
@@ -249,5 +251,28 @@ mod tests {
         assert_eq!(format_duration(90.0), "1m30s");
         assert_eq!(format_duration(86_400.0 + 4.0 * 3600.0), "1d4h");
         assert_eq!(format_duration(-7200.0), "-2h");
+    }
+}
+
+/// A number that prints without a fraction when it is whole.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Number(pub f64);
+
+impl fmt::Display for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&serde_json::to_string(self).unwrap_or_default())
+    }
+}
+
+impl Serialize for Number {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let n = self.0;
+        if n.fract() == 0.0 && n.abs() < 9.0e15 {
+            s.serialize_i64(n as i64)
+        } else if n.is_finite() {
+            s.serialize_f64(n)
+        } else {
+            s.serialize_none()
+        }
     }
 }

@@ -9,7 +9,7 @@ use std::io::Write;
 
 use crate::ast::QualitySeverity;
 use crate::decision::*;
-use crate::eval::value::{DurText, Val};
+use crate::value::{DurText, Val};
 
 /// Appends the decision as compact JSON (no newline) to `out`.
 pub fn write_decision(d: &Decision<'_>, out: &mut Vec<u8>) {

@@ -52,7 +52,7 @@ pub enum Item {
         /// Where the record starts, or where the fault is.
         line: usize,
         column: usize,
-        /// `invalid_json` or `too_large`, as [`crate::RecordError::kind`].
+        /// `invalid_json` or `too_large`, as [`crate::record::RecordError::kind`].
         kind: &'static str,
         message: String,
     },
@@ -178,9 +178,9 @@ pub struct DocumentReader<R> {
 }
 
 impl<R: BufRead> DocumentReader<R> {
-    /// A reader with the limit of [`crate::MAX_RECORD_BYTES`] a record.
+    /// A reader with the limit of [`crate::record::MAX_RECORD_BYTES`] a record.
     pub fn new(input: R) -> Self {
-        Self::with_limit(input, crate::MAX_RECORD_BYTES)
+        Self::with_limit(input, crate::record::MAX_RECORD_BYTES)
     }
 
     /// A reader that reports a record longer than `limit` bytes as too
@@ -1360,11 +1360,11 @@ mod tests {
     }
 
     fn read(input: &str) -> Vec<String> {
-        read_limit(input, crate::MAX_RECORD_BYTES).0
+        read_limit(input, crate::record::MAX_RECORD_BYTES).0
     }
 
     fn notes(input: &str) -> Vec<String> {
-        read_limit(input, crate::MAX_RECORD_BYTES).1
+        read_limit(input, crate::record::MAX_RECORD_BYTES).1
     }
 
     #[test]
@@ -1830,7 +1830,7 @@ mod tests {
                     )
                 })
                 .collect();
-            let (items, notes) = read_limit(doc, crate::MAX_RECORD_BYTES);
+            let (items, notes) = read_limit(doc, crate::record::MAX_RECORD_BYTES);
             assert_eq!(items, want, "{doc:?}");
             assert_eq!(notes, whole.notes, "{doc:?}");
         }

@@ -219,7 +219,7 @@ fn write_error(
     bytes: &[u8],
     line: usize,
     record: Option<usize>,
-    e: &crate::RecordError,
+    e: &crate::record::RecordError,
     out: &mut Vec<u8>,
 ) {
     let mut rec = serde_json::json!({ "error": {
@@ -463,7 +463,7 @@ pub struct Record<'a> {
 
 /// A record's error message with a position in the document rather than
 /// in the record (whose text may span lines).
-fn in_document(r: &Record<'_>, e: crate::RecordError) -> String {
+fn in_document(r: &Record<'_>, e: crate::record::RecordError) -> String {
     if e.kind != "too_deep" {
         return e.message;
     }
@@ -520,7 +520,7 @@ pub fn run_document<R: BufRead, W: Write>(
                 }
                 Err(e) => {
                     counts.errors += 1;
-                    let e = crate::RecordError {
+                    let e = crate::record::RecordError {
                         kind: e.kind,
                         message: in_document(&r, e),
                     };
@@ -538,7 +538,7 @@ pub fn run_document<R: BufRead, W: Write>(
                 },
             ) => {
                 counts.errors += 1;
-                let e = crate::RecordError { kind, message };
+                let e = crate::record::RecordError { kind, message };
                 write_error(&text, line, number, &e, &mut buf);
             }
             (None, Item::Record { .. }) => {}
@@ -978,7 +978,7 @@ impl<'a> Iterator for Lines<'a> {
 }
 
 /// Reads the input in chunks of whole lines. A line longer than
-/// [`crate::MAX_RECORD_BYTES`] is cut to the limit plus one byte, so it is
+/// [`crate::record::MAX_RECORD_BYTES`] is cut to the limit plus one byte, so it is
 /// reported as too large while memory stays bounded.
 struct ChunkReader<R> {
     input: R,
@@ -1106,7 +1106,7 @@ impl<R: Read> ChunkReader<R> {
     /// `buf` holds the start of a line longer than a chunk: reads to its
     /// end, keeping at most the limit plus one byte.
     fn long_line(&mut self, buf: &mut Vec<u8>) -> io::Result<()> {
-        let keep = crate::MAX_RECORD_BYTES + 1;
+        let keep = crate::record::MAX_RECORD_BYTES + 1;
         loop {
             if buf.len() > keep {
                 buf.truncate(keep);
@@ -1345,14 +1345,14 @@ mod tests {
         let mut input = b"{\"a\":1}\n".to_vec();
         input.extend(std::iter::repeat_n(
             b'x',
-            crate::MAX_RECORD_BYTES + 3 * CHUNK,
+            crate::record::MAX_RECORD_BYTES + 3 * CHUNK,
         ));
         input.extend_from_slice(b"\n{\"b\":2}\n");
         let cs = chunks(&input, false);
         let lines: Vec<&[u8]> = cs.iter().flat_map(|(_, b)| Lines(b)).collect();
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[0], b"{\"a\":1}");
-        assert_eq!(lines[1].len(), crate::MAX_RECORD_BYTES + 1);
+        assert_eq!(lines[1].len(), crate::record::MAX_RECORD_BYTES + 1);
         assert_eq!(lines[2], b"{\"b\":2}");
         assert_eq!(cs.last().unwrap().0, 3);
     }

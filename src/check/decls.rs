@@ -804,7 +804,7 @@ impl Checker {
             if pii
                 .paths
                 .iter()
-                .any(|p| crate::compile::overlaps(&p.dotted(), &dotted))
+                .any(|p| crate::ast::overlaps(&p.dotted(), &dotted))
                 && !pii.visible_to.iter().any(|r| r.name == owner)
             {
                 let seen_by = if pii.visible_to.is_empty() {

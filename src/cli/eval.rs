@@ -111,7 +111,7 @@ pub(crate) fn read_one_lead(path: &Path) -> Result<serde_json::Map<String, Value
     if let Some(code) = not_one_lead(path, &bytes) {
         return Err(code);
     }
-    crate::parse_lead(&bytes).map_err(|e| {
+    crate::record::parse_lead(&bytes).map_err(|e| {
         eprintln!("error: {}: {}", path.display(), e.message);
         exit::RECORD_ERRORS
     })
@@ -329,7 +329,7 @@ fn metric_summary(engine: &Engine, tallies: &[crate::batch::MetricTally]) -> Vec
                 let share = pct(t.hits, t.counted);
                 let target = m.target.as_ref().map(|(o, v)| {
                     let goal = match v {
-                        crate::eval::value::Val::Num(n) => n * 100.0,
+                        crate::value::Val::Num(n) => n * 100.0,
                         _ => f64::NAN,
                     };
                     let met = if t.counted == 0 {

@@ -8,11 +8,11 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::value::{Fields, Val};
-use crate::compile::{ElemFrames, ElemMap};
 use crate::decision::{PacketValue, SchemaIssue};
+use crate::ir::{ElemFrames, ElemMap};
 use crate::ir::{ProjNode, Projection, SlotInfo};
 use crate::types::Ty;
+use crate::value::{Fields, Val};
 
 pub(crate) struct Extractor<'a> {
     pub frames: &'a ElemFrames,

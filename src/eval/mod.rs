@@ -9,17 +9,18 @@ mod expr;
 mod extract;
 mod scan;
 mod text;
-pub mod value;
+/// The values of leads and expressions (they live below the IR, which
+/// holds constants of them).
+pub use crate::value;
 
 pub use calendar::add_business;
-pub use expr::arith;
 pub use extract::parse_timestamp;
 
 use serde_json::Value;
 
 use crate::ast::QualitySeverity;
-use crate::compile::ElemFrames;
 use crate::decision::*;
+use crate::ir::ElemFrames;
 use crate::ir::*;
 use expr::Tri;
 use value::Val;
@@ -366,7 +367,7 @@ impl Engine {
         &self,
         bytes: &[u8],
         now: jiff::Timestamp,
-    ) -> Result<Decision<'_>, crate::RecordError> {
+    ) -> Result<Decision<'_>, crate::record::RecordError> {
         let mut spare = Spare::default();
         self.evaluate_bytes_reusing(bytes, now, &mut spare)?;
         Ok(spare.take().expect("a decision was just made"))
@@ -379,8 +380,8 @@ impl Engine {
         bytes: &[u8],
         now: jiff::Timestamp,
         spare: &'s mut Spare<'p>,
-    ) -> Result<&'s mut Decision<'p>, crate::RecordError> {
-        let text = crate::check_record(bytes)?;
+    ) -> Result<&'s mut Decision<'p>, crate::record::RecordError> {
+        let text = crate::record::check_record(bytes)?;
         let Spare { decision, unmet } = spare;
         let d = decision.get_or_insert_with(|| blank(&self.policy.info, now));
         let read = WORKSPACE.with_borrow_mut(|ws| {
@@ -434,7 +435,7 @@ impl Engine {
             decided
         });
         if !read {
-            *d = crate::parse_lead(bytes).map(|obj| self.evaluate(&obj, now))?;
+            *d = crate::record::parse_lead(bytes).map(|obj| self.evaluate(&obj, now))?;
         }
         Ok(d)
     }
@@ -714,7 +715,7 @@ impl<'p> Cx<'p, '_> {
                         d.reasons.push(
                             match p.texts.no_handoff_from.iter().find(|(v, _)| *v == **stage) {
                                 Some((_, t)) => Reason::Policy(t.t()),
-                                None => Reason::Lead(crate::compile::no_handoff_leaves(stage)),
+                                None => Reason::Lead(crate::decision::no_handoff_leaves(stage)),
                             },
                         );
                         None

@@ -23,10 +23,10 @@
 
 use super::extract::{Extractor, Kept, Scalar};
 use super::text::{same, words};
-use super::value::Val;
-use crate::compile::ElemMap;
+use crate::ir::ElemMap;
 use crate::ir::{ProjNode, Projection, SlotInfo};
 use crate::types::Ty;
+use crate::value::Val;
 
 /// Why the reader stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
