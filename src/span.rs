@@ -219,7 +219,10 @@ mod line_col_tests {
         for offset in 0..=text.len() + 3 {
             let o = offset.min(text.len());
             let before = &text.as_bytes()[..o];
-            let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+            let line_start = before
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |i| i + 1);
             let mut end = o;
             while !text.is_char_boundary(end) {
                 end -= 1;
