@@ -6,6 +6,8 @@
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
+mod common;
+
 const NOW: &str = "2025-06-01T12:00:00Z";
 const INBOUND: &str = "examples/inbound/policy.handoff";
 const LEADS: &str = "examples/inbound/leads.ndjson";
@@ -14,28 +16,7 @@ fn handoff() -> Command {
     Command::new(env!("CARGO_BIN_EXE_handoff"))
 }
 
-/// Runs the CLI with `stdin`; (exit code, stdout, stderr).
-fn run(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
-    let mut child = handoff()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let data = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&data);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::run_cli as run;
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("handoff-cli-{name}-{}", std::process::id()));

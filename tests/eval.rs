@@ -7,6 +7,9 @@ use std::process::{Command, Stdio};
 use handoff::decision::Verdict;
 use handoff::Checked;
 
+mod common;
+use common::run_cli;
+
 const NOW: &str = "2025-06-01T12:00:00Z";
 
 fn now() -> jiff::Timestamp {
@@ -299,28 +302,6 @@ fn out_of_scope_and_unknown_stage() {
     );
     assert_eq!(d.verdict, Verdict::Hold);
     assert!(d.reasons[0].as_str().contains("recycled"));
-}
-
-fn run_cli(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_handoff"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let data = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&data);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]
