@@ -356,6 +356,30 @@ fn state_carries_distribution_across_runs() {
         err.contains("`sdr_pool_cursr`, which no team of this policy reads"),
         "{err}"
     );
+    // a reader that went away saw no decision: no state is written
+    let unseen = dir.join("unseen.json");
+    for cmd in ["eval", "explain"] {
+        // a pipe whose reader is gone before the command starts
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = handoff()
+            .args([
+                cmd,
+                INBOUND,
+                "--lead",
+                "examples/inbound/lead-ready.json",
+                "--now",
+                NOW,
+                "--state-out",
+                &s(&unseen),
+            ])
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{cmd}");
+        assert!(!unseen.exists(), "{cmd} wrote state for output nobody read");
+    }
     // a state file that cannot be written is an I/O error
     let (code, _, err) = run(
         &[

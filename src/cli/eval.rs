@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::policy::PolicyArgs;
 use super::progress::Progress;
-use super::{exit, fail, print_or_fail};
+use super::{exit, fail};
 use crate::batch::Sniff;
 use crate::eval::{Engine, RunState};
 
@@ -87,8 +87,8 @@ pub(crate) fn run(a: EvalArgs) -> i32 {
             engine.assign_in_order(&mut d, &mut run);
             let mut out = Vec::with_capacity(2048);
             crate::batch::write_line(&d, a.pretty, &mut out);
-            let code = print_or_fail(&out);
-            if code != exit::OK {
+            // a reader that went away saw no decision: no state moves on
+            if let Err(code) = super::print(&out) {
                 return code;
             }
             match a.policy.save_state(&engine, &run) {

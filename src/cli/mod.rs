@@ -126,10 +126,20 @@ pub(crate) fn fail(message: impl std::fmt::Display) -> i32 {
 /// command quietly with success, as Unix tools do; another failure is an
 /// I/O error.
 pub(crate) fn print_or_fail(bytes: &[u8]) -> i32 {
+    match print(bytes) {
+        Ok(()) => exit::OK,
+        Err(code) => code,
+    }
+}
+
+/// [`print_or_fail`] for a command with more to do after the output:
+/// `Err` with the exit code when it must stop there (`exit::OK` when the
+/// reader went away, so that nothing further happens on its behalf).
+pub(crate) fn print(bytes: &[u8]) -> Result<(), i32> {
     let mut out = std::io::stdout().lock();
     match out.write_all(bytes).and_then(|_| out.flush()) {
-        Ok(()) => exit::OK,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit::OK,
-        Err(e) => fail(format!("cannot write the output: {e}")),
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(exit::OK),
+        Err(e) => Err(fail(format!("cannot write the output: {e}"))),
     }
 }
