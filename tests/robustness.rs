@@ -58,20 +58,6 @@ proptest! {
         let _ = checked.compile();
     }
 
-    /// A mutated policy parsed in parts on threads gives what one parse
-    /// gives: the same tree, spans and diagnostics, errors included.
-    #[test]
-    fn mutated_examples_parse_in_parts_as_whole(which in 0usize..3, edits in proptest::collection::vec((any::<prop::sample::Index>(), 0usize..3, prop::sample::select(vec!['"', '{', '}', '(', ')', ',', '\n', '/', 's', ' ', '\\', '\u{201C}'])), 1..6)) {
-        let src = mutate(which, edits);
-        let file = handoff::span::FileId(0);
-        let whole = handoff::syntax::parse_module_in(file, &src, 1);
-        for parts in [2, 3] {
-            let split = handoff::syntax::parse_module_in(file, &src, parts);
-            prop_assert_eq!(format!("{:?}", split.module), format!("{:?}", whole.module));
-            prop_assert_eq!(format!("{:?}", split.diagnostics), format!("{:?}", whole.diagnostics));
-        }
-    }
-
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
         let checked = handoff::Checked::from_bytes("random.handoff", &bytes);

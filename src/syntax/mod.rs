@@ -72,36 +72,17 @@ pub fn check_bytes(file: FileId, bytes: &[u8]) -> Option<Diagnostic> {
     None
 }
 
-/// Files at least this long are parsed in parts on several threads.
-const PARALLEL_MIN_BYTES: usize = 64 * 1024;
-
 /// Parses one source file. `text` must be the decoded text of the file.
+///
+/// One thread: a policy of 10,000 lines (430 KB, far past what teams
+/// write) parses in about 22 ms, and the parallel parser that once cut
+/// it at declarations saved 8 ms of that (see ARCHITECTURE.md).
 pub fn parse_module(file: FileId, text: &str) -> Parsed {
-    let parts = if text.len() >= PARALLEL_MIN_BYTES {
-        std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
-    } else {
-        1
-    };
-    parse_module_in(file, text, parts)
-}
-
-/// [`parse_module`] with the text cut into up to `parts` parts at
-/// top-level declarations, parsed and lowered on that many threads. A
-/// text that does not parse is parsed again whole, so its error is
-/// exactly the single-threaded one. (Public for the test that compares
-/// the two.)
-#[doc(hidden)]
-pub fn parse_module_in(file: FileId, text: &str, parts: usize) -> Parsed {
     if let Some(d) = nesting_check(file, text) {
         return Parsed {
             module: None,
             diagnostics: vec![d],
         };
-    }
-    if parts > 1 {
-        if let Some(parsed) = parse_parts(file, text, parts) {
-            return parsed;
-        }
     }
     // parse fast first; only a failed parse is repeated with error detail,
     // which makes pest record the literal tokens it tried (the messages
@@ -154,103 +135,6 @@ fn finish(file: FileId, module: Module, mut diagnostics: Vec<Diagnostic>) -> Par
         module: Some(module),
         diagnostics,
     }
-}
-
-/// Parses the parts of `text` between top-level declarations on threads;
-/// `None` when it cannot be cut or a part does not parse.
-fn parse_parts(file: FileId, text: &str, parts: usize) -> Option<Parsed> {
-    let cuts = cut_points(text, parts);
-    if cuts.len() < 3 {
-        return None;
-    }
-    let lowered: Vec<Option<(Module, Vec<Diagnostic>)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = cuts
-            .windows(2)
-            .skip(1)
-            .map(|w| {
-                let (a, b) = (w[0], w[1]);
-                // the main thread's stack size: the parser recurses as
-                // deep here as it would there
-                std::thread::Builder::new()
-                    .stack_size(8 << 20)
-                    .spawn_scoped(scope, move || parse_part(file, text, a, b))
-            })
-            .collect();
-        // the first part on this thread
-        let mut out = vec![parse_part(file, text, cuts[0], cuts[1])];
-        // a thread that could not start or panicked makes the whole file
-        // be parsed again on this one
-        out.extend(
-            handles
-                .into_iter()
-                .map(|h| h.ok().and_then(|h| h.join().ok()).flatten()),
-        );
-        out
-    });
-    let mut items = Vec::new();
-    let mut diagnostics = Vec::new();
-    for part in lowered {
-        let (module, diags) = part?;
-        items.extend(module.items);
-        diagnostics.extend(diags);
-    }
-    Some(finish(file, Module { file, items }, diagnostics))
-}
-
-/// One part, `text[start..end]`, parsed without error detail and lowered.
-fn parse_part(
-    file: FileId,
-    text: &str,
-    start: usize,
-    end: usize,
-) -> Option<(Module, Vec<Diagnostic>)> {
-    let part = text.get(start..end)?;
-    let mut pairs = <HandoffParser as pest::Parser<Rule>>::parse(Rule::file, part).ok()?;
-    let pair = pairs.next()?;
-    Some(lower::lower_file(file, text, start, pair))
-}
-
-/// Where to cut `text` into about `parts` parts: 0, the cuts, and the
-/// length. A cut is at the start of a line that begins a top-level
-/// declaration (a declaration keyword at bracket depth 0, outside strings
-/// and comments), so every part is a sequence of whole declarations.
-fn cut_points(text: &str, parts: usize) -> Vec<usize> {
-    let bytes = text.as_bytes();
-    let mut cuts = vec![0];
-    let mut next_target = text.len() / parts;
-    let mut depth = 0usize;
-    let mut line_start = true;
-    // the last character outside white space and comments
-    let mut last = b'\n';
-    code_bytes(text, |i, c| {
-        // after a comma the declaration above may go on (`roles a,` then a
-        // role named `team`): never cut there
-        if line_start && depth == 0 && i >= next_target && c.is_ascii_alphabetic() && last != b',' {
-            let rest = &bytes[i..];
-            let starts = errors::ITEM_WORDS.iter().any(|k| {
-                rest.starts_with(k.as_bytes())
-                    && !rest
-                        .get(k.len())
-                        .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
-            });
-            if starts {
-                cuts.push(i);
-                next_target = i + (text.len() - i) / (parts + 1 - cuts.len()).max(1);
-            }
-        }
-        match c {
-            b'(' | b'[' | b'{' => depth += 1,
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        if !c.is_ascii_whitespace() {
-            last = c;
-        }
-        line_start = c == b'\n' || (line_start && (c == b' ' || c == b'\t' || c == b'\r'));
-        cuts.len() < parts
-    });
-    cuts.push(text.len());
-    cuts
 }
 
 /// Calls `f` with the position and byte of every character outside
