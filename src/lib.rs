@@ -52,7 +52,6 @@
 pub mod ast;
 pub mod batch;
 pub mod check;
-pub mod cli;
 pub mod compile;
 pub mod decision;
 pub mod diag;

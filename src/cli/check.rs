@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 
 use super::{exit, use_color, DiagFormat};
-use crate::diag::render;
-use crate::diag::Severity;
+use handoff::diag::render;
+use handoff::diag::Severity;
 
 #[derive(Args, Debug)]
 pub(crate) struct CheckArgs {
@@ -41,7 +41,7 @@ struct Unread {
 }
 
 pub(crate) fn run(args: CheckArgs) -> i32 {
-    let options = crate::load::LoadOptions {
+    let options = handoff::load::LoadOptions {
         allow_outside_imports: args.allow_outside_imports,
     };
     let mut unread = Vec::new();
@@ -68,7 +68,7 @@ pub(crate) fn run(args: CheckArgs) -> i32 {
         let checked = if path.as_os_str() == "-" {
             let mut bytes = Vec::new();
             match std::io::stdin().read_to_end(&mut bytes) {
-                Ok(_) => crate::Checked::from_bytes("<stdin>", &bytes),
+                Ok(_) => handoff::Checked::from_bytes("<stdin>", &bytes),
                 Err(e) => {
                     unread.push(Unread {
                         file: "<stdin>".into(),
@@ -78,7 +78,7 @@ pub(crate) fn run(args: CheckArgs) -> i32 {
                 }
             }
         } else {
-            match crate::Checked::from_file_with(path, options) {
+            match handoff::Checked::from_file_with(path, options) {
                 Ok(c) => c,
                 Err(e) => {
                     // report it, and still check the other files
@@ -98,7 +98,7 @@ pub(crate) fn run(args: CheckArgs) -> i32 {
         .flat_map(|(_, c)| c.sources.files().skip(1))
         .filter_map(|(_, f)| std::fs::canonicalize(&f.name).ok())
         .collect();
-    let all: Vec<crate::Checked> = all
+    let all: Vec<handoff::Checked> = all
         .into_iter()
         .filter(|(p, _)| std::fs::canonicalize(p).map_or(true, |c| !imported.contains(&c)))
         .map(|(_, c)| c)
@@ -121,7 +121,7 @@ pub(crate) fn run(args: CheckArgs) -> i32 {
                 })
                 .collect();
             if docs.is_empty() {
-                let empty = crate::span::SourceMap::new();
+                let empty = handoff::span::SourceMap::new();
                 docs.push(
                     serde_json::from_str(&render::render(format, &empty, &[], false))
                         .unwrap_or_default(),
@@ -231,7 +231,7 @@ fn add_unread(format: render::Format, doc: &mut serde_json::Value, unread: &[Unr
     }
 }
 
-fn summary(all: &[crate::Checked], unread: usize) -> String {
+fn summary(all: &[handoff::Checked], unread: usize) -> String {
     let files = all.len();
     let errors: usize = all
         .iter()

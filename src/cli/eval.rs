@@ -9,8 +9,8 @@ use serde_json::Value;
 use super::policy::PolicyArgs;
 use super::progress::Progress;
 use super::{exit, fail};
-use crate::batch::Sniff;
-use crate::eval::{Engine, RunState};
+use handoff::batch::Sniff;
+use handoff::eval::{Engine, RunState};
 
 /// The most worker threads `--jobs` takes.
 const MAX_JOBS: u16 = 1024;
@@ -86,7 +86,7 @@ pub(crate) fn run(a: EvalArgs) -> i32 {
             let mut d = engine.evaluate(&obj, now);
             engine.assign_in_order(&mut d, &mut run);
             let mut out = Vec::with_capacity(2048);
-            crate::batch::write_line(&d, a.pretty, &mut out);
+            handoff::batch::write_line(&d, a.pretty, &mut out);
             // a reader that went away saw no decision: no state moves on
             if let Err(code) = super::print(&out) {
                 return code;
@@ -111,7 +111,7 @@ pub(crate) fn read_one_lead(path: &Path) -> Result<serde_json::Map<String, Value
     if let Some(code) = not_one_lead(path, &bytes) {
         return Err(code);
     }
-    crate::record::parse_lead(&bytes).map_err(|e| {
+    handoff::parse_lead(&bytes).map_err(|e| {
         eprintln!("error: {}: {}", path.display(), e.message);
         exit::RECORD_ERRORS
     })
@@ -137,7 +137,7 @@ fn not_one_lead(path: &Path, bytes: &[u8]) -> Option<i32> {
         // an array that is not valid JSON is left to the usual message
         let n = serde_json::from_str::<Vec<&serde_json::value::RawValue>>(body).ok()?;
         format!("a JSON array of {} value(s)", n.len())
-    } else if let Some(n) = crate::batch::envelope_size(body) {
+    } else if let Some(n) = handoff::batch::envelope_size(body) {
         format!("a CRM export with {n} lead record(s)")
     } else {
         // NDJSON: a whole object on the first line, and more after it
@@ -180,7 +180,7 @@ fn batch(engine: &Engine, a: &EvalArgs, path: &Path, now: jiff::Timestamp) -> i3
     };
     let progress = Progress::start(size);
     let input = progress.reader(input);
-    let opts = crate::batch::Options {
+    let opts = handoff::batch::Options {
         now,
         pretty: a.pretty,
         jobs,
@@ -201,14 +201,14 @@ fn batch(engine: &Engine, a: &EvalArgs, path: &Path, now: jiff::Timestamp) -> i3
     };
     let document = match format {
         Some(f) => f == LeadsFormat::Json,
-        None => crate::batch::sniff(&prefix) == Sniff::Document,
+        None => handoff::batch::sniff(&prefix) == Sniff::Document,
     };
     let input = std::io::Cursor::new(prefix).chain(input);
     let summary = if document {
         let input = BufReader::with_capacity(64 * 1024, input);
-        crate::batch::run_document(engine, input, stdout.lock(), &opts)
+        handoff::batch::run_document(engine, input, stdout.lock(), &opts)
     } else {
-        crate::batch::run(engine, input, stdout.lock(), &opts)
+        handoff::batch::run(engine, input, stdout.lock(), &opts)
     };
     drop(progress);
     if summary.output_closed {
@@ -280,7 +280,7 @@ fn prefix<R: Read>(mut input: R) -> std::io::Result<(Vec<u8>, R)> {
 }
 
 /// Whether `head` tells the layout without more input (see
-/// [`crate::batch::sniff`]).
+/// [`handoff::batch::sniff`]).
 fn enough(head: &[u8]) -> bool {
     let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     let Some(start) = body.iter().position(|b| !b.is_ascii_whitespace()) else {
@@ -302,8 +302,8 @@ fn enough(head: &[u8]) -> bool {
 
 /// One stderr line per metric: the share over the batch, or how many
 /// leads met a value metric's target.
-fn metric_summary(engine: &Engine, tallies: &[crate::batch::MetricTally]) -> Vec<String> {
-    use crate::ir::{CmpOp, MetricBodyIr};
+fn metric_summary(engine: &Engine, tallies: &[handoff::batch::MetricTally]) -> Vec<String> {
+    use handoff::ir::{CmpOp, MetricBodyIr};
     let op = |o: CmpOp| match o {
         CmpOp::Le => "<=",
         CmpOp::Lt => "<",
@@ -329,7 +329,7 @@ fn metric_summary(engine: &Engine, tallies: &[crate::batch::MetricTally]) -> Vec
                 let share = pct(t.hits, t.counted);
                 let target = m.target.as_ref().map(|(o, v)| {
                     let goal = match v {
-                        crate::value::Val::Num(n) => n * 100.0,
+                        handoff::value::Val::Num(n) => n * 100.0,
                         _ => f64::NAN,
                     };
                     let met = if t.counted == 0 {
@@ -367,8 +367,8 @@ fn metric_summary(engine: &Engine, tallies: &[crate::batch::MetricTally]) -> Vec
         .collect()
 }
 
-fn compare_f(op: crate::ir::CmpOp, a: f64, b: f64) -> bool {
-    use crate::ir::CmpOp;
+fn compare_f(op: handoff::ir::CmpOp, a: f64, b: f64) -> bool {
+    use handoff::ir::CmpOp;
     match op {
         CmpOp::Le => a <= b,
         CmpOp::Lt => a < b,

@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::exit;
 use super::policy::PolicyArgs;
-use crate::eval::RunState;
+use handoff::eval::RunState;
 
 #[derive(Args, Debug)]
 pub(crate) struct ExplainArgs {
@@ -38,7 +38,7 @@ pub(crate) fn run(a: ExplainArgs) -> i32 {
     let mut run = RunState::default();
     let mut d = engine.evaluate(&obj, now);
     engine.assign_in_order(&mut d, &mut run);
-    let mut text = crate::explain::explain(&engine, &obj, &d, now);
+    let mut text = handoff::explain::explain(&engine, &obj, &d, now);
     while text.ends_with('\n') {
         text.pop();
     }

@@ -12,7 +12,7 @@ use std::io::{IsTerminal, Write};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::diag::render::Format;
+use handoff::diag::render::Format;
 
 /// Exit codes, stable and documented in the README.
 pub mod exit {
@@ -102,7 +102,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
 }
 
 fn explain_code(code: &str) -> i32 {
-    match crate::docs::diagnostic_entry(code) {
+    match handoff::docs::diagnostic_entry(code) {
         Some(text) => print_or_fail(format!("{text}\n").as_bytes()),
         None => {
             eprintln!("error: `{code}` is not a diagnostic code; codes look like H101 (see docs/diagnostics.md)");

@@ -8,7 +8,7 @@ use clap::Args;
 use serde_json::{Map, Value};
 
 use super::{exit, fail};
-use crate::eval::{Engine, RunState};
+use handoff::eval::{Engine, RunState};
 
 /// The options that say how to load a policy and its state.
 #[derive(Args, Debug, Clone)]
@@ -57,12 +57,12 @@ impl PolicyArgs {
                     "cannot read the policy from standard input: {e}"
                 )));
             }
-            crate::Checked::from_bytes("<stdin>", &bytes)
+            handoff::Checked::from_bytes("<stdin>", &bytes)
         } else {
-            let options = crate::load::LoadOptions {
+            let options = handoff::load::LoadOptions {
                 allow_outside_imports: self.allow_outside_imports,
             };
-            crate::Checked::from_file_with(&self.policy, options).map_err(|e| {
+            handoff::Checked::from_file_with(&self.policy, options).map_err(|e| {
                 fail(format!(
                     "cannot read policy `{}`: {e}",
                     self.policy.display()
@@ -76,7 +76,7 @@ impl PolicyArgs {
                 .filter(|d| d.is_error())
                 .cloned()
                 .collect();
-            let text = crate::diag::render::render_short(&checked.sources, &errors);
+            let text = handoff::diag::render::render_short(&checked.sources, &errors);
             eprint!("{text}");
             eprintln!(
                 "error: the policy has {} error(s); run `handoff check {}` for details",
