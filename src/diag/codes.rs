@@ -66,6 +66,17 @@ codes! {
     EmptyPolicy        = "H017", "empty-policy", Error;
     DefineWithEquals   = "H018", "define-with-double-equals", Error;
     UnreadableFile     = "H019", "unreadable-file", Error;
+    DurationWords      = "H020", "duration-in-words", Error;
+    PercentWords       = "H021", "percent-in-words", Error;
+    NumberFormat       = "H022", "number-format", Error;
+    CalendarHours      = "H023", "calendar-hours-format", Error;
+    DayWithoutHours    = "H024", "day-without-hours", Error;
+    HashComment        = "H025", "hash-comment", Error;
+    OperatorSpelling   = "H026", "operator-spelling", Error;
+    SingleQuotes       = "H027", "single-quoted-string", Error;
+    TrailingComma      = "H028", "trailing-comma", Error;
+    ParenthesesForList = "H029", "parentheses-for-list", Error;
+    UnquotedText       = "H030", "unquoted-text", Error;
 
     // -- names (H1xx)
     UnknownField       = "H101", "unknown-field", Error;

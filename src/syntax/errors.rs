@@ -219,6 +219,14 @@ pub(super) fn convert(file: FileId, src: &str, err: &pest::error::Error<Rule>) -
         }
     }
 
+    if let Some(d) = super::mistakes::recognise(&super::mistakes::Stop {
+        file,
+        src,
+        at: start,
+    }) {
+        return d;
+    }
+
     let mut phrases: Vec<String> = Vec::new();
     let item_count = ITEM_WORDS.iter().filter(|w| words.contains(**w)).count();
     let handoff_count = HANDOFF_WORDS.iter().filter(|w| words.contains(**w)).count();
@@ -284,20 +292,6 @@ pub(super) fn convert(file: FileId, src: &str, err: &pest::error::Error<Rule>) -
         Span::new(file, start, start + word.len())
     };
     let rest = &src[start.min(src.len())..];
-    // a fractional duration: `1.5h` -> `1h30m`
-    if let Some((tok, fixed)) = fractional_duration(rest) {
-        let span = Span::new(file, start, start + tok.len());
-        return Diagnostic::new(
-            Code::Syntax,
-            span,
-            format!("`{tok}` is not a duration: durations count whole units"),
-        )
-        .label("a fraction")
-        .help(format!(
-            "write `{fixed}`; combine units for fractions of one"
-        ))
-        .suggest(span, fixed);
-    }
     // an operator or keyword from another language
     let symbol: String = rest
         .chars()
@@ -474,44 +468,6 @@ fn help_for(src: &str, at: usize, phrases: &[String]) -> String {
         return "strings use double quotes `\"`, not single quotes".into();
     }
     "check the line against the syntax in docs/language.md".into()
-}
-
-/// `1.5h` at the start of `rest`, and the same duration in whole units.
-fn fractional_duration(rest: &str) -> Option<(String, String)> {
-    let int: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
-    let after = &rest[int.len()..];
-    let frac_part = after.strip_prefix('.')?;
-    let frac: String = frac_part
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
-    let unit = frac_part[frac.len()..].chars().next()?;
-    let secs = match unit {
-        'w' => 604_800.0,
-        'd' => 86_400.0,
-        'h' => 3_600.0,
-        'm' => 60.0,
-        _ => return None,
-    };
-    if int.is_empty() || frac.is_empty() {
-        return None;
-    }
-    let value: f64 = format!("{int}.{frac}").parse().ok()?;
-    let mut total = (value * secs).round() as i64;
-    let mut fixed = String::new();
-    for (u, len) in [
-        ("w", 604_800),
-        ("d", 86_400),
-        ("h", 3_600),
-        ("m", 60),
-        ("s", 1),
-    ] {
-        if total >= len {
-            fixed.push_str(&format!("{}{u}", total / len));
-            total %= len;
-        }
-    }
-    Some((format!("{int}.{frac}{unit}"), fixed))
 }
 
 /// A string opened on a line before `limit` and not closed on that line.

@@ -8,6 +8,7 @@
 
 mod errors;
 mod lower;
+mod mistakes;
 
 use crate::ast::Module;
 use crate::diag::{Code, Diagnostic};

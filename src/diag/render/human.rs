@@ -330,7 +330,11 @@ pub fn render_human(sources: &SourceMap, diags: &[Diagnostic], color: bool) -> S
             help_lines.insert(0, h.clone());
         }
         if let Some(s) = &d.suggestion {
-            help_lines.push(format!("suggestion: replace with `{}`", s.replacement));
+            help_lines.push(if s.replacement.is_empty() {
+                "suggestion: delete the marked text".to_string()
+            } else {
+                format!("suggestion: replace with `{}`", s.replacement)
+            });
         }
         let view = View {
             diag: d,

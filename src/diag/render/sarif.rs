@@ -57,7 +57,7 @@ pub fn render_sarif(sources: &SourceMap, diags: &[Diagnostic]) -> String {
             });
             if let Some(s) = &d.suggestion {
                 r["fixes"] = json!([{
-                    "description": { "text": format!("replace with `{}`", s.replacement) },
+                    "description": { "text": if s.replacement.is_empty() { "delete the marked text".to_string() } else { format!("replace with `{}`", s.replacement) } },
                     "artifactChanges": [{
                         "artifactLocation": { "uri": sources.get(s.span.file).name.replace('\\', "/") },
                         "replacements": [{
