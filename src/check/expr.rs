@@ -250,8 +250,25 @@ impl Checker {
         } else {
             d = d.label(format!("`{}` is not defined here", seg.name));
         }
+        // `lead.contact.email`: paths start below the lead
+        if i == 0
+            && matches!(seg.name.as_str(), "lead" | "Lead" | "leads")
+            && p.segments.get(1).is_some_and(|n| candidates.contains(&n.name))
+        {
+            let fixed: Vec<&str> = p.segments[1..].iter().map(|s| s.name.as_str()).collect();
+            let fixed = fixed.join(".");
+            d.message = format!("{}; paths start below the lead", d.message);
+            d = d
+                .help(format!(
+                    "drop `{}.`: write `{fixed}`; a path names a field of the lead, so it never starts with `lead`",
+                    seg.name
+                ))
+                .suggest(p.span, fixed);
+            self.push(d);
+            return;
+        }
         match self.suggest(&seg.name, candidates) {
-            Some(s) => {
+            diag::Near::One(s) => {
                 let mut fixed: Vec<String> = p.segments.iter().map(|s| s.name.clone()).collect();
                 if i < fixed.len() {
                     fixed[i] = s;
@@ -262,14 +279,48 @@ impl Checker {
                     .help(format!("replace it with `{fixed}`"))
                     .suggest(p.span, fixed);
             }
-            None => {
+            diag::Near::Several(close) => {
+                let close: Vec<String> = close
+                    .into_iter()
+                    .map(|s| {
+                        let mut fixed: Vec<String> =
+                            p.segments.iter().map(|s| s.name.clone()).collect();
+                        if i < fixed.len() {
+                            fixed[i] = s;
+                        }
+                        fixed.join(".")
+                    })
+                    .collect();
+                d = d.help(super::choose_among(&close, what));
+            }
+            diag::Near::None => {
                 // candidates come sorted: the first few, without sorting
                 // thousands of names for each of thousands of errors
                 let c: Vec<&str> = candidates.iter().take(10).map(String::as_str).collect();
-                d = if c.is_empty() {
-                    d.help("declare the field in the `lead { }` schema")
+                let more = match candidates.len().saturating_sub(c.len()) {
+                    0 => String::new(),
+                    n => format!(" and {n} more"),
+                };
+                let declare = if i == 0 || p.segments.len() == 1 {
+                    format!("declare it in the `lead {{ }}` schema, e.g. `{}: string?`", seg.name)
                 } else {
-                    d.help(format!("the names available here are: {}", c.join(", ")))
+                    format!(
+                        "declare it in the `lead {{ }}` schema inside `{}`, e.g. `{}: string?`",
+                        p.segments[..i.min(p.segments.len())]
+                            .iter()
+                            .map(|s| s.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" { "),
+                        seg.name
+                    )
+                };
+                d = if c.is_empty() {
+                    d.help(declare)
+                } else {
+                    d.help(format!(
+                        "nothing declared is close: {declare}; the names here are {}{more}",
+                        c.join(", ")
+                    ))
                 };
             }
         }

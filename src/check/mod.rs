@@ -238,19 +238,27 @@ impl Checker {
         )
         .label(format!("no {} has this name", kind.word()));
         match self.suggest(&name.name, &candidates) {
-            Some(s) => {
+            diag::Near::One(s) => {
+                // the author meant it: it is not also unused
+                self.used.insert((kind, s.clone()), ());
                 d.message = format!("{}; did you mean `{s}`?", d.message);
                 d = d
                     .help(format!("replace it with `{s}`"))
                     .suggest(name.span, s);
             }
-            None if candidates.is_empty() => {
+            diag::Near::Several(close) => {
+                for c in &close {
+                    self.used.insert((kind, c.clone()), ());
+                }
+                d = d.help(choose_among(&close, kind.word()));
+            }
+            diag::Near::None if candidates.is_empty() => {
                 d = d.help(format!(
                     "declare it first, e.g. `{}`",
                     declare_example(kind, &name.name)
                 ));
             }
-            None => {
+            diag::Near::None => {
                 let c: Vec<String> = candidates.iter().take(8).cloned().collect();
                 d = d.help(format!(
                     "the {}s declared are: {}",
@@ -266,12 +274,12 @@ impl Checker {
     /// A close name among `candidates`, within a budget: a policy with
     /// thousands of unknown names gets suggestions for the first ones and
     /// stays linear in time for the rest.
-    pub(crate) fn suggest(&mut self, name: &str, candidates: &[String]) -> Option<String> {
+    pub(crate) fn suggest(&mut self, name: &str, candidates: &[String]) -> diag::Near {
         if self.suggestion_budget < candidates.len() {
-            return None;
+            return diag::Near::None;
         }
         self.suggestion_budget -= candidates.len();
-        diag::did_you_mean(name, candidates.iter().map(String::as_str))
+        diag::near_names(name, candidates.iter().map(String::as_str))
     }
 
     /// The names defined of one kind, computed once (definitions are all
@@ -576,4 +584,19 @@ fn missing_handoff(root: FileId) -> Diagnostic {
     )
     .label("expected a `handoff FROM -> TO { ... }` in this file or an imported one")
     .help("add one, e.g. `handoff mql -> sal { initiated_by marketing  validated_by sdr  owned_by sdr  ready when engaged  route { otherwise -> queue inbox } }`")
+}
+
+/// The help for a name close to several others, or to one that may mean
+/// something else: list them and let the author choose.
+pub(crate) fn choose_among(close: &[String], what: &str) -> String {
+    let listed: Vec<String> = close.iter().map(|c| format!("`{c}`")).collect();
+    match listed.as_slice() {
+        [one] => format!(
+            "the closest {what} is {one}, but it may mean something else: write it only if you meant it"
+        ),
+        _ => format!(
+            "close {what}s: {}; each means something different, so choose the one you meant",
+            listed.join(", ")
+        ),
+    }
 }
