@@ -1,6 +1,7 @@
 //! Tests of the streaming document reader: every shape, broken structure,
 //! limits, read errors, and agreement with the whole-text reader.
 
+use super::object::page_note;
 use super::*;
 use std::io::{BufReader, Read};
 

@@ -1,0 +1,159 @@
+//! What a batch did: the summary a run returns, the tallies of the
+//! policy's metrics, and the counts of each chunk that are summed into it
+//! (and shown as progress).
+
+use std::collections::BTreeMap;
+use std::io;
+use std::sync::atomic::Ordering;
+
+use crate::decision::{Decision, Verdict};
+use crate::eval::{Engine, RunState};
+
+use super::Options;
+
+/// What a batch did.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// Decisions by verdict (`handoff`, `hold`, ...).
+    pub verdicts: BTreeMap<&'static str, usize>,
+    /// Records that could not be evaluated (each has an error line).
+    pub errors: usize,
+    /// Per metric of the policy, in order: what the batch measured.
+    pub metrics: Vec<MetricTally>,
+    /// The first read or write failure; the batch stopped there.
+    pub io_error: Option<String>,
+    /// The output was closed by its reader (`| head`): the batch stopped
+    /// there, quietly, as a Unix tool does. Not an `io_error`.
+    pub output_closed: bool,
+    /// What the reader of a JSON document should be told (see
+    /// [`DocumentReader::notes`](super::DocumentReader::notes)).
+    pub notes: Vec<String>,
+    /// What distribution handed out, for the state of the next run
+    /// ([`Engine::state_after`]).
+    pub run: RunState,
+}
+
+impl Summary {
+    /// Every record answered, decisions and error records.
+    pub fn total(&self) -> usize {
+        self.verdicts.values().sum::<usize>() + self.errors
+    }
+}
+
+/// One metric over a batch.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct MetricTally {
+    /// Leads with a value (value metrics) or in the `among` set (shares).
+    pub counted: usize,
+    /// Leads meeting the target (value metrics) or in the `of` set (shares).
+    pub hits: usize,
+    /// Leads whose value could be compared with the target.
+    pub judged: usize,
+}
+
+/// Adds one decision's metrics to the tallies.
+pub fn tally(engine: &Engine, d: &Decision, into: &mut [MetricTally]) {
+    for (i, (m, t)) in engine
+        .policy
+        .metrics
+        .iter()
+        .zip(into.iter_mut())
+        .enumerate()
+    {
+        // the engine's decisions list the metrics in policy order, naming
+        // each with the policy's own text: the same text (by address) is
+        // the same metric, without comparing names
+        let v = match d.metrics.entries.get(i) {
+            Some((name, v)) if std::ptr::eq(name.as_str(), m.name.t().as_str()) => Some(v),
+            _ => d.metrics.get(&m.name),
+        };
+        let Some(v) = v else {
+            continue;
+        };
+        match &v.share {
+            Some(s) => {
+                let among = s.among == Some(true);
+                t.counted += usize::from(among);
+                t.hits += usize::from(among && s.of == Some(true));
+            }
+            None => {
+                t.counted += usize::from(!v.value.is_null());
+                t.hits += usize::from(v.meets_target == Some(true));
+                t.judged += usize::from(v.meets_target.is_some());
+            }
+        }
+    }
+}
+
+/// Per-chunk results that are summed into the [`Summary`].
+pub(super) struct Counts {
+    pub(super) verdicts: [usize; 5],
+    pub(super) errors: usize,
+    metrics: Vec<MetricTally>,
+}
+
+impl Counts {
+    pub(super) fn new(engine: &Engine) -> Counts {
+        Counts {
+            verdicts: [0; 5],
+            errors: 0,
+            metrics: vec![MetricTally::default(); engine.policy.metrics.len()],
+        }
+    }
+
+    pub(super) fn decision(&mut self, engine: &Engine, d: &Decision) {
+        self.verdicts[d.verdict as usize] += 1;
+        tally(engine, d, &mut self.metrics);
+    }
+
+    /// Records answered: decisions and error records.
+    fn total(&self) -> usize {
+        self.verdicts.iter().sum::<usize>() + self.errors
+    }
+
+    pub(super) fn add(&mut self, other: &Counts) {
+        for (a, b) in self.verdicts.iter_mut().zip(other.verdicts) {
+            *a += b;
+        }
+        self.errors += other.errors;
+        for (a, b) in self.metrics.iter_mut().zip(&other.metrics) {
+            a.counted += b.counted;
+            a.hits += b.hits;
+            a.judged += b.judged;
+        }
+    }
+
+    pub(super) fn into_summary(self, io_error: Option<io::Error>) -> Summary {
+        const ALL: [Verdict; 5] = [
+            Verdict::Handoff,
+            Verdict::Hold,
+            Verdict::Review,
+            Verdict::Blocked,
+            Verdict::OutOfScope,
+        ];
+        Summary {
+            verdicts: ALL
+                .iter()
+                .filter(|v| self.verdicts[**v as usize] > 0)
+                .map(|v| (v.as_str(), self.verdicts[*v as usize]))
+                .collect(),
+            errors: self.errors,
+            metrics: self.metrics,
+            output_closed: io_error
+                .as_ref()
+                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe),
+            io_error: io_error
+                .filter(|e| e.kind() != io::ErrorKind::BrokenPipe)
+                .map(|e| e.to_string()),
+            notes: Vec::new(),
+            run: RunState::default(),
+        }
+    }
+}
+
+/// Tells the caller how many records were answered.
+pub(super) fn progress(opts: &Options, counts: &Counts) {
+    if let Some(p) = &opts.progress {
+        p.store(counts.total(), Ordering::Relaxed);
+    }
+}
