@@ -130,7 +130,7 @@ fn inline<R: Read, W: Write>(
     summary
 }
 
-/// One record of a JSON document (see [`run_records`]).
+/// One record of a JSON document (see [`run_document`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Record<'a> {
     /// Its position in the document's list, from 1.

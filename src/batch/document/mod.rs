@@ -66,7 +66,7 @@ pub enum Item {
 
 impl Item {
     /// The record, with its text `bytes` (the reader's buffer), as
-    /// [`super::run_records`] takes it; `None` for an error.
+    /// [`super::run_document`] takes it; `None` for an error.
     pub fn record<'b>(&self, bytes: &'b [u8]) -> Option<Record<'b>> {
         match *self {
             Item::Record {
