@@ -253,7 +253,9 @@ impl Checker {
         // `lead.contact.email`: paths start below the lead
         if i == 0
             && matches!(seg.name.as_str(), "lead" | "Lead" | "leads")
-            && p.segments.get(1).is_some_and(|n| candidates.contains(&n.name))
+            && p.segments
+                .get(1)
+                .is_some_and(|n| candidates.contains(&n.name))
         {
             let fixed: Vec<&str> = p.segments[1..].iter().map(|s| s.name.as_str()).collect();
             let fixed = fixed.join(".");
@@ -302,7 +304,10 @@ impl Checker {
                     n => format!(" and {n} more"),
                 };
                 let declare = if i == 0 || p.segments.len() == 1 {
-                    format!("declare it in the `lead {{ }}` schema, e.g. `{}: string?`", seg.name)
+                    format!(
+                        "declare it in the `lead {{ }}` schema, e.g. `{}: string?`",
+                        seg.name
+                    )
                 } else {
                     format!(
                         "declare it in the `lead {{ }}` schema inside `{}`, e.g. `{}: string?`",

@@ -77,6 +77,7 @@ codes! {
     TrailingComma      = "H028", "trailing-comma", Error;
     ParenthesesForList = "H029", "parentheses-for-list", Error;
     UnquotedText       = "H030", "unquoted-text", Error;
+    UnquotedValues     = "H031", "unquoted-enum-values", Error;
 
     // -- names (H1xx)
     UnknownField       = "H101", "unknown-field", Error;

@@ -218,9 +218,8 @@ where
         let shared = parts.iter().filter(|p| cparts.contains(p)).count();
         // a name with a part missing or added: `enterprise_ae` for
         // `enterprise_ae_emea`
-        let extends = shared > 0
-            && shared == parts.len().min(cparts.len())
-            && parts.len() != cparts.len();
+        let extends =
+            shared > 0 && shared == parts.len().min(cparts.len()) && parts.len() != cparts.len();
         if n.abs_diff(c) > limit && !extends {
             continue;
         }

@@ -203,7 +203,35 @@ pub(super) fn convert(file: FileId, src: &str, err: &pest::error::Error<Rule>) -
         .rsplit('\n')
         .next()
         .is_some_and(|l| l.trim().is_empty());
-    if words.contains("}") && at_line_start && ITEM_WORDS.contains(&found_word.as_str()) {
+    // a block left open: the next declaration starts at the left margin,
+    // or the next entry of the enclosing block starts a line
+    let line_start = src[..start.min(src.len())].rfind('\n').map_or(0, |i| i + 1);
+    let line_word: String = src[line_start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    if !at_line_start && ITEM_WORDS.contains(&line_word.as_str()) && line_start > 0 {
+        if let Some(open) = unmatched_open(&src[..line_start]) {
+            if src.as_bytes()[open] == b'{' {
+                return Diagnostic::new(
+                    Code::UnclosedBlock,
+                    Span::new(file, open, open + 1),
+                    "this `{` is never closed",
+                )
+                .label("opened here")
+                .with_secondary(
+                    Span::new(file, line_start, line_start + line_word.len()),
+                    "the next declaration starts before the block is closed",
+                )
+                .help("add the missing `}` at the end of the block");
+            }
+        }
+    }
+    if words.contains("}")
+        && at_line_start
+        && (ITEM_WORDS.contains(&found_word.as_str())
+            || HANDOFF_WORDS.contains(&found_word.as_str()))
+    {
         if let Some(open) = unmatched_open(&src[..start]) {
             return Diagnostic::new(
                 Code::UnclosedBlock,

@@ -13,6 +13,8 @@
 use crate::diag::{Code, Diagnostic};
 use crate::span::{FileId, Span};
 
+mod entries;
+
 /// The place the parser stopped: the file, its text and the byte offset.
 pub(super) struct Stop<'a> {
     pub file: FileId,
@@ -51,14 +53,28 @@ impl Stop<'_> {
 pub(super) fn recognise(stop: &Stop<'_>) -> Option<Diagnostic> {
     let recognisers: &[fn(&Stop<'_>) -> Option<Diagnostic>] = &[
         hash_comment,
+        entries::metric_target_op,
         operator_spelling,
         single_quotes,
+        entries::enum_shapes,
+        entries::schema_types,
+        entries::keyword_colon,
         calendar_hours,
+        entries::slash_dates,
         duration_words,
+        entries::weight_percent,
         percent_words,
         number_format,
         parentheses_for_list,
         trailing_comma,
+        entries::and_for_comma,
+        entries::stages_with_arrows,
+        entries::hyphenated_strategy,
+        entries::cap_at,
+        entries::target_without_kind,
+        entries::business_hours_of,
+        entries::route_without_when,
+        entries::name_with_spaces,
         unquoted_text,
     ];
     recognisers.iter().find_map(|r| r(stop))
@@ -233,6 +249,10 @@ fn unquoted_text(stop: &Stop<'_>) -> Option<Diagnostic> {
             end = end.min(i);
         }
     }
+    // `handoff mql -> sal Marketing to SDR {`: the label ends at the block
+    if matches!(keyword, "handoff" | "score") {
+        end = end.min(rest.find('{').unwrap_or(end));
+    }
     let is_quality = matches!(keyword, "block" | "review");
     if is_quality {
         end = end.min(rest.find(" when ").unwrap_or(end));
@@ -388,7 +408,7 @@ fn percent_words(stop: &Stop<'_>) -> Option<Diagnostic> {
     let gap = after.len() - after.trim_start_matches([' ', '\t']).len();
     let rest = &after[gap..];
     let lower = rest.get(..11).unwrap_or(rest).to_ascii_lowercase();
-    let len = ["percent", "per cent", "pct"]
+    let len = ["percent", "per cent", "pct", "%"]
         .iter()
         .find(|w| {
             lower.starts_with(**w)
@@ -396,7 +416,7 @@ fn percent_words(stop: &Stop<'_>) -> Option<Diagnostic> {
         })?
         .len();
     let end = ne + gap + len;
-    if end <= stop.at {
+    if end <= stop.at || (len == 1 && gap == 0) {
         return None;
     }
     let span = stop.span(ns, end);
@@ -417,7 +437,7 @@ fn percent_words(stop: &Stop<'_>) -> Option<Diagnostic> {
 }
 
 /// `70` -> `0.7`, for the help of a percentage.
-fn fraction(number: &str) -> String {
+pub(super) fn fraction(number: &str) -> String {
     match number.parse::<f64>() {
         Ok(n) => {
             let s = format!("{:.6}", n / 100.0);
@@ -622,21 +642,24 @@ fn calendar_hours(stop: &Stop<'_>) -> Option<Diagnostic> {
     if !rest_words.is_empty() {
         return None;
     }
-    // times: ranges separated by commas
+    // times: ranges separated by commas (or, mistakenly, by spaces)
+    let times = normalise_times(&text[days_end..]);
     let mut ranges = Vec::new();
-    for range in text[days_end..].split(',') {
-        let range = range.trim();
+    for range in times.split([',', ' ']) {
         if range.is_empty() {
             continue;
         }
         let (a, b) = split_range(range)?;
         ranges.push(format!("{}-{}", clock(a)?, clock(b)?));
     }
+    let missing_comma = ranges.len() > 1 && !text[days_end..].contains(',');
     let fixed = format!("{days} {}", ranges.join(", "));
     if fixed == text {
         return None;
     }
-    let problem = if text[days_end..].to_ascii_lowercase().contains(['a', 'p']) {
+    let problem = if missing_comma {
+        "opening hours on one day are separated by commas".to_string()
+    } else if text[days_end..].to_ascii_lowercase().contains(['a', 'p']) {
         format!("`{}` is on the 12-hour clock", text[days_end..].trim())
     } else if days_text.len() > days.len() {
         format!("`{days_text}` spells weekdays out")
@@ -657,7 +680,27 @@ fn calendar_hours(stop: &Stop<'_>) -> Option<Diagnostic> {
     )
 }
 
-/// `9am-5pm`, `9 am - 5 pm`, `09:00 to 17:30`: the two ends of a range.
+/// The times of an hours line with the spaces inside a range removed:
+/// `9 am - 5 pm, 6pm to 8pm` -> `9am-5pm,6pm-8pm`.
+fn normalise_times(text: &str) -> String {
+    let mut t = text
+        .to_ascii_lowercase()
+        .replace(" to ", "-")
+        .replace('–', "-");
+    for m in ["am", "pm", "a.m.", "p.m."] {
+        t = t.replace(&format!(" {m}"), m);
+    }
+    while t.contains(" -") || t.contains("- ") || t.contains(" ,") || t.contains(", ") {
+        t = t
+            .replace(" -", "-")
+            .replace("- ", "-")
+            .replace(" ,", ",")
+            .replace(", ", ",");
+    }
+    t.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `9am-5pm`, `09:00-17:30`: the two ends of a range.
 fn split_range(range: &str) -> Option<(&str, &str)> {
     if let Some((a, b)) = range.split_once(" to ") {
         return Some((a.trim(), b.trim()));
@@ -769,7 +812,7 @@ fn trailing_comma(stop: &Stop<'_>) -> Option<Diagnostic> {
                 .count();
             let word_start = word_end - len;
             let word = &src[word_start..word_end];
-            if !super::errors::ITEM_WORDS.contains(&word) {
+            if !super::errors::ITEM_WORDS.contains(&word) && !ENTRY_WORDS.contains(&word) {
                 return None;
             }
             (comma_before(src, word_start)?, Some((word_start, word)))
@@ -812,6 +855,37 @@ fn trailing_comma(stop: &Stop<'_>) -> Option<Diagnostic> {
         .suggest(span, ""),
     )
 }
+
+/// Keywords that start an entry inside a block: a comma before one of them
+/// at the end of the line above makes it read as one more item.
+const ENTRY_WORDS: &[&str] = &[
+    "persona",
+    "segment",
+    "touches",
+    "collect",
+    "outcome",
+    "members",
+    "distribute",
+    "timezone",
+    "holidays",
+    "version",
+    "owner",
+    "description",
+    "applies_to",
+    "initiated_by",
+    "validated_by",
+    "owned_by",
+    "ready",
+    "require",
+    "quality",
+    "consent",
+    "route",
+    "escalate",
+    "debrief",
+    "overrides",
+    "pii",
+    "treat",
+];
 
 /// The offset of a `,` that is the last character before `at`, skipping
 /// white space and comments.
@@ -888,7 +962,7 @@ fn matching_close(src: &str, open: usize) -> Option<usize> {
 }
 
 /// The word (letters, digits, `_`) that starts at `at` in `text`.
-fn word_at(text: &str, at: usize) -> &str {
+pub(super) fn word_at(text: &str, at: usize) -> &str {
     let rest = text.get(at..).unwrap_or("");
     let len = rest
         .char_indices()
