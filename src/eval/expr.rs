@@ -1,6 +1,6 @@
 //! Evaluating compiled expressions with three-valued logic.
 
-use super::Cx;
+use super::decide::Cx;
 use crate::ir::{CmpOp, Ex, Func};
 use crate::value::Val;
 
