@@ -250,6 +250,22 @@ impl Checker {
         } else {
             d = d.label(format!("`{}` is not defined here", seg.name));
         }
+        // `== yes`: the truth values are `true` and `false`
+        if p.segments.len() == 1 && i == 0 {
+            let truth = match seg.name.to_ascii_lowercase().as_str() {
+                "yes" | "y" | "true" | "on" => Some("true"),
+                "no" | "n" | "false" | "off" => Some("false"),
+                _ => None,
+            };
+            if let Some(t) = truth {
+                d.message = format!("{}; yes and no are written `true` and `false`", d.message);
+                d = d
+                    .help(format!("write `{t}`"))
+                    .suggest(p.span, t);
+                self.push(d);
+                return;
+            }
+        }
         // `lead.contact.email`: paths start below the lead
         if i == 0
             && matches!(seg.name.as_str(), "lead" | "Lead" | "leads")
@@ -342,6 +358,9 @@ impl Checker {
             }
             BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
                 let lt = self.type_of(l, scope);
+                if matches!(op, BinOp::Eq | BinOp::Ne) && self.unquoted_values(&lt, r, scope, true) {
+                    return Ty::Bool;
+                }
                 let rt = self.type_of(r, scope);
                 let ok = if matches!(op, BinOp::Eq | BinOp::Ne) {
                     lt.comparable(&rt)
@@ -358,6 +377,9 @@ impl Checker {
             }
             BinOp::In | BinOp::NotIn => {
                 let lt = self.type_of(l, scope);
+                if self.unquoted_values(&lt, r, scope, false) {
+                    return Ty::Bool;
+                }
                 let rt = self.type_of(r, scope);
                 match &rt {
                     Ty::List(elem) => {
@@ -454,8 +476,25 @@ impl Checker {
         }
         let chained =
             matches!(&l.kind, ExprKind::Binary(o, ..) if o.is_comparison()) && op.is_comparison();
+        let member = if op == BinOp::Ne { "not in" } else { "in" };
         let help = match (lt, rt) {
             _ if chained => "comparisons do not chain: write `1 < n and n < 3`".to_string(),
+            (a, Ty::List(elem)) if matches!(op, BinOp::Eq | BinOp::Ne) && a.comparable(elem) => format!(
+                "use `{member}` to test whether the value is one of a list: `{} {member} {}`",
+                short(l),
+                short(r)
+            ),
+            (Ty::List(elem), b) if matches!(op, BinOp::Eq | BinOp::Ne) && b.comparable(elem) => format!(
+                "use `{member}` to test whether a list holds a value: `{} {member} {}`",
+                short(r),
+                short(l)
+            ),
+            (Ty::Timestamp, b) if b.is_numeric() => format!(
+                "to compare with a date write one such as `2025-01-01`; to compare how long ago it was, write `since({}) {} {}d`",
+                short(l),
+                op.symbol(),
+                short(r)
+            ),
             (a, b) if a.is_stringy() && b.is_stringy() => "text can only be compared with `==` and `!=`; use `in [...]` for a set of values".to_string(),
             (Ty::Timestamp, b) | (b, Ty::Timestamp) if b.is_stringy() => "write the date without quotes, e.g. `2025-01-01` or `2025-01-01T00:00:00Z`".to_string(),
             (a, b) if (a.is_numeric() && b.is_stringy()) || (a.is_stringy() && b.is_numeric()) => {
@@ -480,6 +519,68 @@ impl Checker {
             .with_secondary(r.span, format!("a {rt}"))
             .help(help),
         );
+    }
+
+    /// `company.region in [EMEA, APAC]`, `segment == commercial`: bare words
+    /// compared with an enum or text field, none of which is defined, are
+    /// its values written without quotes. One diagnostic for the lot, with
+    /// the quoted text; `true` when reported (the right side is then not
+    /// typed, which would report each word as an unknown name).
+    fn unquoted_values(&mut self, lt: &Ty, r: &Expr, scope: &Scope, single: bool) -> bool {
+        if !matches!(lt, Ty::Enum(_)) && !lt.is_stringy() || self.p.schema_decl.is_none() {
+            return false;
+        }
+        let bare = |c: &Self, e: &Expr| match &e.kind {
+            ExprKind::Path(p) if p.segments.len() == 1 => {
+                let n = &p.segments[0].name;
+                !scope.vars.iter().any(|(v, _)| v == n)
+                    && !c.is_defined(Kind::Signal, n)
+                    && !c.is_defined(Kind::Score, n)
+                    && c.p.resolve_field(p).is_err()
+            }
+            _ => false,
+        };
+        let quoted = |e: &Expr| match &e.kind {
+            ExprKind::Path(p) => format!("\"{}\"", p.segments[0].name),
+            _ => short(e),
+        };
+        let (fixed, words) = match &r.kind {
+            ExprKind::List(items) if items.iter().any(|i| bare(self, i)) => {
+                if items.iter().any(|i| !bare(self, i) && !matches!(i.kind, ExprKind::Str(_))) {
+                    return false;
+                }
+                let words: Vec<String> = items
+                    .iter()
+                    .filter(|i| bare(self, i))
+                    .map(|i| format!("`{}`", short(i)))
+                    .collect();
+                let fixed: Vec<String> = items.iter().map(quoted).collect();
+                (format!("[{}]", fixed.join(", ")), words)
+            }
+            ExprKind::Path(_) if single && bare(self, r) => {
+                (quoted(r), vec![format!("`{}`", short(r))])
+            }
+            _ => return false,
+        };
+        let what = if words.len() == 1 { "is a value" } else { "are values" };
+        let values = match lt {
+            Ty::Enum(v) => format!(
+                "; the values are {}",
+                v.iter().map(|v| format!("\"{v}\"")).collect::<Vec<_>>().join(", ")
+            ),
+            _ => String::new(),
+        };
+        self.push(
+            Diagnostic::new(
+                Code::UnquotedValues,
+                r.span,
+                format!("{} {what}, written in double quotes", words.join(", ")),
+            )
+            .label("not quoted")
+            .help(format!("write `{fixed}`{values}"))
+            .suggest(r.span, fixed),
+        );
+        true
     }
 
     /// A string literal compared with an enum must be one of its values.
@@ -648,6 +749,22 @@ impl Checker {
                 }
             }
             "matches" | "contains" | "starts_with" | "ends_with" => {
+                if fname == "contains" && short(&args[1]) != "..." {
+                    if let Ty::List(_) = self.type_of(&args[0], scope) {
+                        let written = format!("{} in {}", short(&args[1]), short(&args[0]));
+                        self.push(
+                            Diagnostic::new(
+                                Code::BadArguments,
+                                args[0].span,
+                                "`contains` looks for text in text; this is a list",
+                            )
+                            .label("a list")
+                            .help(format!("to test whether a list holds a value write `{written}`"))
+                            .suggest(e.span, written),
+                        );
+                        return Ty::Bool;
+                    }
+                }
                 self.stringy(fname, &args[0], scope);
                 self.stringy(fname, &args[1], scope);
                 if fname == "matches" {
@@ -792,5 +909,23 @@ fn arith(op: BinOp, l: &Ty, r: &Ty) -> Option<Ty> {
         (BinOp::Div, Duration, b) if b.is_numeric() => Some(Duration),
         (BinOp::Div, Duration, Duration) => Some(Number),
         _ => None,
+    }
+}
+
+/// An expression as the author would write it, for help texts: paths,
+/// literals and lists; anything else as `...`.
+fn short(e: &Expr) -> String {
+    match &e.kind {
+        ExprKind::Path(p) => p.dotted(),
+        ExprKind::Str(s) => format!("\"{s}\""),
+        ExprKind::Number(n) => {
+            let s = format!("{n}");
+            s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+        }
+        ExprKind::List(items) => {
+            let inner: Vec<String> = items.iter().map(short).collect();
+            format!("[{}]", inner.join(", "))
+        }
+        _ => "...".to_string(),
     }
 }

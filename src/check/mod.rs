@@ -9,6 +9,7 @@
 mod decls;
 mod expr;
 mod lints;
+mod zones;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -237,6 +238,33 @@ impl Checker {
             format!("unknown {} `{}`", kind.word(), name.name),
         )
         .label(format!("no {} has this name", kind.word()));
+        // a queue named where a team is expected, a team for a role, ...
+        let other = [Kind::Team, Kind::Queue, Kind::Role, Kind::Stage, Kind::Signal]
+            .into_iter()
+            .find(|k| *k != kind && self.is_defined(*k, &name.name));
+        if let Some(other) = other {
+            self.used.insert((other, name.name.clone()), ());
+            d.message = format!("`{}` is a {}, not a {}", name.name, other.word(), kind.word());
+            let help = match (kind, other) {
+                (Kind::Team, Kind::Queue) => format!("write `queue {}`", name.name),
+                (Kind::Queue, Kind::Team) => format!("write `team {}`", name.name),
+                (Kind::Role, Kind::Team) => match self.p.teams.iter().find(|t| t.name.name == name.name) {
+                    Some(t) => format!(
+                        "write the role `{}`: team `{}` is made of {}s; teams are chosen in `route`",
+                        t.role.name, name.name, t.role.name
+                    ),
+                    None => format!("name a role here; `{}` is a team", name.name),
+                },
+                _ => format!(
+                    "name a {} here; `{}` is declared as a {}",
+                    kind.word(),
+                    name.name,
+                    other.word()
+                ),
+            };
+            self.push(d.help(help));
+            return false;
+        }
         match self.suggest(&name.name, &candidates) {
             diag::Near::One(s) => {
                 // the author meant it: it is not also unused

@@ -693,3 +693,56 @@ pub(super) fn slash_dates(stop: &Stop<'_>) -> Option<Diagnostic> {
         .suggest(span, fixed),
     )
 }
+
+/// `x is null`, `x is not null`, `x == null`, `x is empty`: a field that
+/// is missing is tested with `present(x)`.
+pub(super) fn null_tests(stop: &Stop<'_>) -> Option<Diagnostic> {
+    let src = stop.src;
+    let rest = &src[stop.at..];
+    let lower = rest.get(..16).unwrap_or(rest).to_ascii_lowercase();
+    let (negated, len) = [
+        ("is not null", false),
+        ("is not empty", false),
+        ("is null", true),
+        ("is empty", true),
+        ("is blank", true),
+        ("is missing", true),
+        ("is present", false),
+    ]
+    .iter()
+    .find(|(w, _)| {
+        lower.starts_with(*w)
+            && !rest[w.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+    })
+    .map(|(w, n)| (*n, w.len()))?;
+    // the path the test is about: the word before, dotted
+    let before = src[..stop.at].trim_end();
+    let plen = before
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
+        .count();
+    if plen == 0 {
+        return None;
+    }
+    let path = &before[before.len() - plen..];
+    let start = before.len() - plen;
+    let fixed = if negated {
+        format!("not present({path})")
+    } else {
+        format!("present({path})")
+    };
+    let span = stop.span(start, stop.at + len);
+    Some(
+        Diagnostic::new(
+            Code::Syntax,
+            span,
+            format!("`{}` is not a test in a policy", &src[stop.at..stop.at + len]),
+        )
+        .label(format!("write `{fixed}`"))
+        .help(format!(
+            "write `{fixed}`: `present(x)` is true when a field has a value (not missing, not null, not a placeholder)"
+        ))
+        .suggest(span, fixed),
+    )
+}

@@ -75,6 +75,7 @@ pub(super) fn recognise(stop: &Stop<'_>) -> Option<Diagnostic> {
         entries::business_hours_of,
         entries::route_without_when,
         entries::name_with_spaces,
+        entries::null_tests,
         unquoted_text,
     ];
     recognisers.iter().find_map(|r| r(stop))
