@@ -259,9 +259,7 @@ impl Checker {
             };
             if let Some(t) = truth {
                 d.message = format!("{}; yes and no are written `true` and `false`", d.message);
-                d = d
-                    .help(format!("write `{t}`"))
-                    .suggest(p.span, t);
+                d = d.help(format!("write `{t}`")).suggest(p.span, t);
                 self.push(d);
                 return;
             }
@@ -358,7 +356,8 @@ impl Checker {
             }
             BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
                 let lt = self.type_of(l, scope);
-                if matches!(op, BinOp::Eq | BinOp::Ne) && self.unquoted_values(&lt, r, scope, true) {
+                if matches!(op, BinOp::Eq | BinOp::Ne) && self.unquoted_values(&lt, r, scope, true)
+                {
                     return Ty::Bool;
                 }
                 let rt = self.type_of(r, scope);
@@ -546,7 +545,10 @@ impl Checker {
         };
         let (fixed, words) = match &r.kind {
             ExprKind::List(items) if items.iter().any(|i| bare(self, i)) => {
-                if items.iter().any(|i| !bare(self, i) && !matches!(i.kind, ExprKind::Str(_))) {
+                if items
+                    .iter()
+                    .any(|i| !bare(self, i) && !matches!(i.kind, ExprKind::Str(_)))
+                {
                     return false;
                 }
                 let words: Vec<String> = items
@@ -562,11 +564,18 @@ impl Checker {
             }
             _ => return false,
         };
-        let what = if words.len() == 1 { "is a value" } else { "are values" };
+        let what = if words.len() == 1 {
+            "is a value"
+        } else {
+            "are values"
+        };
         let values = match lt {
             Ty::Enum(v) => format!(
                 "; the values are {}",
-                v.iter().map(|v| format!("\"{v}\"")).collect::<Vec<_>>().join(", ")
+                v.iter()
+                    .map(|v| format!("\"{v}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             _ => String::new(),
         };
@@ -759,7 +768,9 @@ impl Checker {
                                 "`contains` looks for text in text; this is a list",
                             )
                             .label("a list")
-                            .help(format!("to test whether a list holds a value write `{written}`"))
+                            .help(format!(
+                                "to test whether a list holds a value write `{written}`"
+                            ))
                             .suggest(e.span, written),
                         );
                         return Ty::Bool;

@@ -239,12 +239,23 @@ impl Checker {
         )
         .label(format!("no {} has this name", kind.word()));
         // a queue named where a team is expected, a team for a role, ...
-        let other = [Kind::Team, Kind::Queue, Kind::Role, Kind::Stage, Kind::Signal]
-            .into_iter()
-            .find(|k| *k != kind && self.is_defined(*k, &name.name));
+        let other = [
+            Kind::Team,
+            Kind::Queue,
+            Kind::Role,
+            Kind::Stage,
+            Kind::Signal,
+        ]
+        .into_iter()
+        .find(|k| *k != kind && self.is_defined(*k, &name.name));
         if let Some(other) = other {
             self.used.insert((other, name.name.clone()), ());
-            d.message = format!("`{}` is a {}, not a {}", name.name, other.word(), kind.word());
+            d.message = format!(
+                "`{}` is a {}, not a {}",
+                name.name,
+                other.word(),
+                kind.word()
+            );
             let help = match (kind, other) {
                 (Kind::Team, Kind::Queue) => format!("write `queue {}`", name.name),
                 (Kind::Queue, Kind::Team) => format!("write `team {}`", name.name),

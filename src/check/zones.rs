@@ -144,12 +144,31 @@ const NAMES: &[(&str, &[&str])] = &[
     ("israel", &["Asia/Jerusalem"]),
     ("uae", &["Asia/Dubai"]),
     ("new zealand", &["Pacific/Auckland"]),
-    ("australia", &["Australia/Sydney", "Australia/Melbourne", "Australia/Perth"]),
+    (
+        "australia",
+        &["Australia/Sydney", "Australia/Melbourne", "Australia/Perth"],
+    ),
     ("brazil", &["America/Sao_Paulo"]),
     ("canada", &["America/Toronto", "America/Vancouver"]),
     ("mexico", &["America/Mexico_City"]),
-    ("us", &["America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"]),
-    ("usa", &["America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"]),
+    (
+        "us",
+        &[
+            "America/New_York",
+            "America/Chicago",
+            "America/Denver",
+            "America/Los_Angeles",
+        ],
+    ),
+    (
+        "usa",
+        &[
+            "America/New_York",
+            "America/Chicago",
+            "America/Denver",
+            "America/Los_Angeles",
+        ],
+    ),
     ("emea", &["Europe/London", "Europe/Berlin"]),
     ("europe", &["Europe/London", "Europe/Berlin"]),
 ];
@@ -212,7 +231,10 @@ mod tests {
 
     #[test]
     fn fixed_offsets_that_ignore_daylight_saving() {
-        assert_eq!(fixed_offset_instead("EST").map(|z| z.0), Some("America/New_York"));
+        assert_eq!(
+            fixed_offset_instead("EST").map(|z| z.0),
+            Some("America/New_York")
+        );
         assert_eq!(fixed_offset_instead("Europe/Berlin"), None);
     }
 }

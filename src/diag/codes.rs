@@ -128,6 +128,7 @@ codes! {
     InvalidTimeZone    = "H403", "invalid-time-zone", Error;
     NoBusinessHours    = "H404", "calendar-without-hours", Error;
     InvalidHours       = "H405", "invalid-hours", Error;
+    FixedOffsetZone    = "H406", "fixed-offset-time-zone", Warning;
 
     // -- stages (H5xx)
     StageCycle         = "H501", "stage-cycle", Error;
@@ -139,6 +140,8 @@ codes! {
     PiiNotVisible      = "H601", "pii-not-visible-to-owner", Error;
     ConsentNotBool     = "H602", "consent-field-not-bool", Error;
     UnknownFormat      = "H603", "unknown-format", Error;
+    ConsentChannelUnused = "H604", "consent-channel-unused", Warning;
+    QuotedFormatName   = "H605", "quoted-format-name", Warning;
 
     // -- signals, scores, metrics (H7xx)
     SignalCycle        = "H701", "signal-cycle", Error;

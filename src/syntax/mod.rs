@@ -8,7 +8,7 @@
 
 mod errors;
 mod lower;
-mod mistakes;
+pub(crate) mod mistakes;
 
 use crate::ast::Module;
 use crate::diag::{Code, Diagnostic};

@@ -74,6 +74,7 @@ impl Checker {
             if let Some(w) = &c.when {
                 self.condition(w, &mut scope, "the `when` of a consent rule");
             }
+            self.consent_channel(c);
         }
         match h.routes.as_slice() {
             [] => self.push(
@@ -212,6 +213,21 @@ impl Checker {
                         }
                         self.push(d);
                     }
+                }
+                Format::Regex(s) if FORMATS.contains(&s.value.as_str()) => {
+                    self.push(
+                        Diagnostic::new(
+                            Code::QuotedFormatName,
+                            s.span,
+                            format!("`\"{}\"` in quotes is a regular expression that only looks for the text `{}`", s.value, s.value),
+                        )
+                        .label("a pattern, not the named format")
+                        .help(format!(
+                            "write `format {}` without quotes for the named format; quotes are for patterns of your own",
+                            s.value
+                        ))
+                        .suggest(s.span, s.value.to_string()),
+                    );
                 }
                 Format::Regex(s) => {
                     if let Err(e) = regex::Regex::new(&s.value) {
@@ -396,5 +412,61 @@ impl Checker {
         for c in &pb.collect {
             self.field_path(c);
         }
+    }
+}
+
+impl Checker {
+    /// A consent rule for a channel that no playbook touch uses blocks
+    /// nothing: `phone requires consent.phone` while the touches say
+    /// `call`.
+    fn consent_channel(&mut self, c: &ConsentRule) {
+        let mut used: Vec<&str> = self
+            .p
+            .playbooks
+            .iter()
+            .flat_map(|p| p.touches.iter().map(|t| t.channel.name.as_str()))
+            .collect();
+        used.sort_unstable();
+        used.dedup();
+        if used.is_empty() || used.contains(&c.channel.name.as_str()) {
+            return;
+        }
+        const SAME: &[&[&str]] = &[
+            &["phone", "call", "calls", "telephone", "voice"],
+            &["email", "mail", "e-mail", "emails"],
+            &["sms", "text", "texts", "whatsapp"],
+            &["linkedin", "social", "inmail"],
+        ];
+        let written = c.channel.name.to_ascii_lowercase();
+        let alias = SAME
+            .iter()
+            .filter(|group| group.contains(&written.as_str()))
+            .flat_map(|group| group.iter())
+            .find(|a| used.contains(a))
+            .map(|a| a.to_string());
+        let listed: Vec<String> = used.iter().map(|u| format!("`{u}`")).collect();
+        let mut d = Diagnostic::new(
+            Code::ConsentChannelUnused,
+            c.channel.span,
+            format!(
+                "no playbook touch uses the channel `{}`, so this consent rule never blocks anything",
+                c.channel.name
+            ),
+        )
+        .label("no touch on this channel");
+        d = match alias {
+            Some(a) => d
+                .help(format!(
+                    "the touches say `{a}`: write `{a} requires {}` (the channels used are {})",
+                    c.field.dotted(),
+                    listed.join(", ")
+                ))
+                .suggest(c.channel.span, a),
+            None => d.help(format!(
+                "name a channel the touches use: {}",
+                listed.join(", ")
+            )),
+        };
+        self.push(d);
     }
 }

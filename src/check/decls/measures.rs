@@ -91,6 +91,31 @@ impl Checker {
             }
         };
         if let Some(target) = &m.target {
+            // `share of ... target >= 70`: a share is a fraction, so 70 is
+            // 7000%; the author meant 70%
+            if let (MetricBody::Share { .. }, ExprKind::Number(v)) = (&m.body, &target.value.kind) {
+                if *v > 1.0 && *v <= 100.0 {
+                    let fixed = format!("{}%", num(*v));
+                    self.push(
+                        Diagnostic::new(
+                            Code::MetricType,
+                            target.value.span,
+                            format!(
+                                "a share is between 0% and 100%, so `{}` would be {}%",
+                                num(*v),
+                                num(*v * 100.0)
+                            ),
+                        )
+                        .label("a whole number")
+                        .help(format!(
+                            "write `{fixed}` (or the fraction `{}`)",
+                            num(*v / 100.0)
+                        ))
+                        .suggest(target.value.span, fixed),
+                    );
+                    return;
+                }
+            }
             let tt = self.type_of(&target.value, &mut scope);
             let fits = match (&value_ty, &tt) {
                 (Ty::Unknown, _) | (_, Ty::Unknown) => true,
@@ -117,4 +142,10 @@ impl Checker {
             }
         }
     }
+}
+
+/// A number as an author writes it: `70`, `0.7`, `7000`.
+fn num(v: f64) -> String {
+    let s = format!("{:.4}", v);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }

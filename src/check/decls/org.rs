@@ -183,15 +183,47 @@ impl Checker {
                         format!("`{}` is not an IANA time zone", tz.value),
                     )
                     .label("unknown time zone");
+                    let meant = super::super::zones::meant(&tz.value);
                     let candidates = jiff::tz::db()
                         .available()
                         .map(|n| n.to_string())
                         .collect::<Vec<_>>();
-                    match crate::diag::did_you_mean(&tz.value, candidates.iter().map(String::as_str)) {
-                        Some(s) => d = d.help(format!("did you mean \"{s}\"?")).suggest(tz.span, format!("\"{s}\"")),
-                        None => d = d.help("use a name from the IANA database such as \"Europe/Berlin\" or \"America/New_York\""),
+                    match meant {
+                        [one] => {
+                            d = d
+                                .help(format!("`{}` is \"{one}\" in the IANA database: write \"{one}\"", tz.value))
+                                .suggest(tz.span, format!("\"{one}\""));
+                        }
+                        [first, ..] => {
+                            let listed: Vec<String> = meant.iter().map(|z| format!("\"{z}\"")).collect();
+                            d = d.help(format!(
+                                "`{}` is used for several zones: {}; write the one you mean (most often \"{first}\")",
+                                tz.value,
+                                listed.join(", ")
+                            ));
+                        }
+                        [] => match crate::diag::did_you_mean(&tz.value, candidates.iter().map(String::as_str)) {
+                            Some(s) => d = d.help(format!("did you mean \"{s}\"?")).suggest(tz.span, format!("\"{s}\"")),
+                            None => d = d.help("use a name from the IANA database such as \"Europe/Berlin\" or \"America/New_York\": a region and its largest city"),
+                        },
                     }
                     self.push(d);
+                } else if let Some((instead, offset)) =
+                    super::super::zones::fixed_offset_instead(&tz.value)
+                {
+                    self.push(
+                        Diagnostic::new(
+                            Code::FixedOffsetZone,
+                            tz.span,
+                            format!("`{}` is {offset} all year, without daylight saving", tz.value),
+                        )
+                        .label("a fixed offset")
+                        .help(format!(
+                            "write \"{instead}\": the region observes daylight saving, so business hours in `{}` are off by an hour for half the year",
+                            tz.value
+                        ))
+                        .suggest(tz.span, format!("\"{instead}\"")),
+                    );
                 }
             }
         }
@@ -210,10 +242,35 @@ impl Checker {
         for h in &c.hours {
             for &(start, end, span) in &h.ranges {
                 if start >= end {
+                    let hm = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
+                    let help = if end < 12 * 60 && end + 12 * 60 > start {
+                        // `8:30-5:00`: the end on the 12-hour clock
+                        let pm = match end % 60 {
+                            0 => format!("{} pm", end / 60),
+                            m => format!("{}:{m:02} pm", end / 60),
+                        };
+                        format!(
+                            "times are on the 24-hour clock: write `{}-{}` if the day ends at {pm}",
+                            hm(start),
+                            hm(end + 12 * 60),
+                        )
+                    } else if start > end {
+                        format!(
+                            "a range cannot cross midnight: write `{}-24:00` for this day and `00:00-{}` on the next day's line",
+                            hm(start),
+                            hm(end)
+                        )
+                    } else {
+                        "give the range a length, e.g. `09:00-17:30`".to_string()
+                    };
                     self.push(
-                        Diagnostic::new(Code::InvalidHours, span, "opening hours must end after they start")
-                            .label("empty or reversed range")
-                            .help("write the earlier time first, e.g. `09:00-17:30`; a range cannot cross midnight"),
+                        Diagnostic::new(
+                            Code::InvalidHours,
+                            span,
+                            "opening hours must end after they start",
+                        )
+                        .label("empty or reversed range")
+                        .help(help),
                     );
                     continue;
                 }

@@ -166,6 +166,16 @@ impl Lower<'_> {
             },
             Rule::duration_unit_err => {
                 let n = p.as_str();
+                // `within 180 days`: the unit is written as a word
+                let stop = crate::syntax::mistakes::Stop {
+                    file: self.file,
+                    src: self.src,
+                    at: span.end as usize,
+                };
+                if let Some(d) = crate::syntax::mistakes::duration_words(&stop) {
+                    self.error(d);
+                    return DurationLit { seconds: 0, span };
+                }
                 self.error(
                     Diagnostic::new(
                         Code::DurationUnit,

@@ -41,6 +41,13 @@ impl Lower<'_> {
                     } else {
                         "treat"
                     };
+                    let help = match record_path(self.src, span.start as usize) {
+                        Some(prefix) => format!(
+                            "move this line to the top level of the `lead` block with the full path: `{}`",
+                            full_paths(e.as_str(), &prefix)
+                        ),
+                        None => "move this line to the top level of the `lead` block and write the full path".to_string(),
+                    };
                     self.error(
                         Diagnostic::new(
                             Code::Syntax,
@@ -48,7 +55,7 @@ impl Lower<'_> {
                             format!("`{what}` belongs directly inside `lead {{ }}`, not inside a nested record"),
                         )
                         .label("nested too deep")
-                        .help("move this line to the top level of the `lead` block and write the full path"),
+                        .help(help),
                     );
                 }
             }
@@ -187,4 +194,68 @@ impl Lower<'_> {
             span,
         }
     }
+}
+
+/// The dotted path of the records open at `at` inside `lead { }`:
+/// `contact` for a line inside `lead { contact { ... } }`.
+fn record_path(src: &str, at: usize) -> Option<String> {
+    let lead = src[..at].rfind("lead")?;
+    let bytes = src.as_bytes();
+    let mut stack: Vec<&str> = Vec::new();
+    let mut i = lead;
+    while i < at {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < at && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += 1 + usize::from(bytes[i] == b'\\');
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < at && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'{' => {
+                let before = src[..i].trim_end();
+                let len = before
+                    .chars()
+                    .rev()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .count();
+                stack.push(&before[before.len() - len..]);
+            }
+            b'}' => {
+                stack.pop();
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    (stack.first() == Some(&"lead") && stack.len() > 1).then(|| stack[1..].join("."))
+}
+
+/// A `pii` or `treat` line with its paths written from the lead down.
+fn full_paths(line: &str, prefix: &str) -> String {
+    let line = line.trim();
+    let (head, paths, tail) = if let Some(rest) = line.strip_prefix("pii") {
+        let end = rest.find(" visible").unwrap_or(rest.len());
+        ("pii ", &rest[..end], &rest[end..])
+    } else if let Some(i) = line.find(" in ") {
+        (&line[..i + 4], &line[i + 4..], "")
+    } else {
+        return line.to_string();
+    };
+    let fixed: Vec<String> = paths
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| format!("{prefix}.{p}"))
+        .collect();
+    format!(
+        "{}{}{tail}",
+        head.trim_end().to_string() + " ",
+        fixed.join(", ")
+    )
+    .replace("  ", " ")
 }

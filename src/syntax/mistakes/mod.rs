@@ -16,7 +16,7 @@ use crate::span::{FileId, Span};
 mod entries;
 
 /// The place the parser stopped: the file, its text and the byte offset.
-pub(super) struct Stop<'a> {
+pub(crate) struct Stop<'a> {
     pub file: FileId,
     pub src: &'a str,
     pub at: usize,
@@ -319,7 +319,7 @@ fn number_near(src: &str, at: usize) -> Option<(usize, usize)> {
 
 /// `2 days`, `4 hours`, `6hrs`, `6mo`, `1 week`, `30 mins`: durations are a
 /// number and a unit letter.
-fn duration_words(stop: &Stop<'_>) -> Option<Diagnostic> {
+pub(crate) fn duration_words(stop: &Stop<'_>) -> Option<Diagnostic> {
     let src = stop.src;
     let (ns, ne) = number_near(src, stop.at)?;
     let number = &src[ns..ne];
