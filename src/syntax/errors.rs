@@ -44,7 +44,7 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
 }
 
 /// Keywords that start a top-level declaration.
-pub(super) const ITEM_WORDS: &[&str] = &[
+pub(in crate::syntax) const ITEM_WORDS: &[&str] = &[
     "import", "policy", "lead", "roles", "stages", "team", "queue", "calendar", "signal", "score",
     "handoff", "playbook", "metric",
 ];

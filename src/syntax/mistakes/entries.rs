@@ -335,7 +335,7 @@ pub(super) fn weight_percent(stop: &Stop<'_>) -> Option<Diagnostic> {
         return None;
     }
     let n: f64 = number.parse().ok()?;
-    let fixed = super::fraction(number);
+    let fixed = super::numbers::fraction(number);
     let span = stop.span(before.len() - digits, stop.at + 1);
     let _ = n;
     Some(
