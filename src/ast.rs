@@ -173,6 +173,9 @@ pub struct PiiDecl {
 #[derive(Clone, Debug)]
 pub struct PlaceholderDecl {
     pub values: Vec<StrLit>,
+    /// `as missing exactly`: compared as written (by default, values are
+    /// trimmed and compared ignoring case).
+    pub exact: bool,
     /// Empty: applies to every string field.
     pub paths: Vec<Path>,
     pub span: Span,
@@ -298,6 +301,9 @@ pub struct Handoff {
     pub playbooks: Vec<PlaybookSelect>,
     pub debrief: Vec<Debrief>,
     pub overrides: Vec<Overrides>,
+    /// `missing_context hold` (true) or `review` (false, the default),
+    /// with where it is written; more than one is an error.
+    pub missing_context: Vec<(bool, Span)>,
     /// The span of `handoff from -> to`, for messages about the whole handoff.
     pub head_span: Span,
 }
@@ -323,6 +329,8 @@ pub enum Format {
 /// `block "Contact data is stale" when since(contact.updated_at) > 180d`
 #[derive(Clone, Debug)]
 pub struct QualityRule {
+    /// `stale_contact:` before the rule; decisions name it so.
+    pub name: Option<Ident>,
     pub severity: QualitySeverity,
     pub message: StrLit,
     pub when: Expr,
@@ -385,6 +393,8 @@ impl Target {
 /// `after 4h business hours of emea since x unless y -> notify r "msg"`
 #[derive(Clone, Debug)]
 pub struct Escalation {
+    /// `no_first_contact:` before the step; decisions name it so.
+    pub name: Option<Ident>,
     pub after: DurationLit,
     pub calendar: Option<Ident>,
     pub since: Path,

@@ -13,6 +13,16 @@ use crate::ir::{CmpOp, Ex};
 use crate::value::Val;
 
 /// Renders the explanation of `d` for the lead `lead`.
+///
+/// ```
+/// let path = std::path::Path::new("examples/inbound/policy.handoff");
+/// let engine = handoff::Checked::from_file(path).unwrap().compile().unwrap();
+/// let now: jiff::Timestamp = "2025-06-01T12:00:00Z".parse().unwrap();
+/// let lead = handoff::parse_lead(br#"{"id": "lead_7"}"#).unwrap();
+/// let d = engine.evaluate(&lead, now);
+/// let text = handoff::explain::explain(&engine, &lead, &d, now);
+/// assert!(text.starts_with("Lead lead_7 under"));
+/// ```
 pub fn explain(
     engine: &Engine,
     lead: &serde_json::Map<String, serde_json::Value>,
@@ -216,8 +226,9 @@ pub fn explain(
         for e in &d.escalations {
             let _ = writeln!(
                 s,
-                "  step {} (line {}): after {}{} since {}: {}{} -> {}",
+                "  step {} `{}` (line {}): after {}{} since {}: {}{} -> {}",
                 e.step,
+                e.name,
                 e.line,
                 e.after,
                 e.business_hours
@@ -228,7 +239,7 @@ pub fn explain(
                 e.status.replace('_', " "),
                 e.due_at
                     .as_ref()
-                    .map(|t| format!(", due {t}"))
+                    .map(|t| format!(", due {t}{}", local_time(p, e.business_hours.as_ref(), t)))
                     .unwrap_or_default(),
                 e.actions
                     .iter()
@@ -396,4 +407,25 @@ fn show(v: &Val) -> String {
             }
         }
     }
+}
+
+/// A due time in the calendar's own time zone, for people who keep its
+/// hours: ` (Tue 2025-06-03 10:00 Europe/Berlin)`; empty without a
+/// calendar, or when the calendar is in UTC.
+fn local_time(
+    p: &crate::ir::Policy,
+    calendar: Option<&crate::decision::Text>,
+    t: &jiff::Timestamp,
+) -> String {
+    let Some(cal) =
+        calendar.and_then(|c| p.calendars.iter().find(|k| k.name.as_str() == c.as_str()))
+    else {
+        return String::new();
+    };
+    let zone = cal.tz.iana_name().unwrap_or("local time");
+    if matches!(zone, "UTC" | "Etc/UTC") {
+        return String::new();
+    }
+    let local = t.to_zoned_datetime(cal.tz.clone());
+    format!(" ({} {zone})", local.strftime("%a %Y-%m-%d %H:%M"))
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::collections::HashMap;
 
 use crate::ast::QualitySeverity;
-use crate::decision::{HandoffRef, OverrideRule, PText, PolicyRef, Target};
+use crate::decision::{Action, HandoffRef, OverrideRule, PText, PolicyRef, Target};
 use crate::value::Val;
 
 /// A compiled policy. Build it with [`crate::compile::compile`].
@@ -20,7 +20,6 @@ pub struct Policy {
     /// Name, version and content hash (SHA-256 of the source files), as
     /// every decision shows them.
     pub info: PolicyRef,
-    pub owner: Option<String>,
     /// Texts of reasons that do not depend on a handoff.
     pub texts: FixedTexts,
     /// The lead fields the policy reads, as a tree of JSON keys.
@@ -33,7 +32,6 @@ pub struct Policy {
     pub stage_slot: Option<u32>,
     pub handoffs: Vec<HandoffIr>,
     pub teams: Vec<TeamIr>,
-    pub queues: Vec<Target>,
     pub calendars: Vec<Calendar>,
     pub playbooks: Vec<PlaybookIr>,
     pub metrics: Vec<MetricIr>,
@@ -46,6 +44,9 @@ pub struct SlotInfo {
     pub ty: crate::types::Ty,
     /// Values that read as missing (lowercased, trimmed).
     pub placeholders: Arc<HashSet<String>>,
+    /// Values that read as missing when the text is exactly one of them
+    /// (`treat ... as missing exactly`).
+    pub exact_placeholders: Arc<HashSet<String>>,
     /// Bit `n` is set when a placeholder is `n` bytes long (bit 63 for 63
     /// or more, and for any that is not ASCII): ASCII text of another
     /// length is not a placeholder, without a lookup.
@@ -206,7 +207,6 @@ pub struct SignalIr {
 #[derive(Debug)]
 pub struct ScoreIr {
     pub name: PText,
-    pub label: Option<String>,
     pub terms: Vec<ScoreTermIr>,
     pub cap: Option<f64>,
     /// half-life in seconds, and the timestamp slot it counts from
@@ -218,7 +218,6 @@ pub struct ScoreTermIr {
     pub points: f64,
     pub per: bool,
     pub expr: Ex,
-    pub origin: Origin,
 }
 
 #[derive(Debug)]
@@ -238,6 +237,9 @@ pub struct HandoffIr {
     pub playbooks: Vec<(Option<Cond>, u32)>,
     pub debrief: Option<DebriefIr>,
     pub overrides: Option<OverrideRule>,
+    /// `missing_context hold`: a ready lead missing required context is
+    /// held instead of flagged for review.
+    pub hold_missing_context: bool,
 }
 
 /// A condition with where it was written.
@@ -267,12 +269,16 @@ pub enum FormatIr {
     /// `format email`: the test the `email` field type makes, so that the
     /// two never disagree.
     Email,
-    Named(&'static str, Arc<regex::Regex>),
-    Regex(String, Arc<regex::Regex>),
+    /// `format phone` and the other named formats.
+    Named(Arc<regex::Regex>),
+    /// `format "..."`: the author's own pattern.
+    Regex(Arc<regex::Regex>),
 }
 
 #[derive(Debug)]
 pub struct QualityIr {
+    /// Its name as decisions show it (given, or made from the message).
+    pub name: PText,
     pub severity: QualitySeverity,
     pub message: PText,
     /// `blocked: ...` or `review: ...`
@@ -299,11 +305,13 @@ pub struct RouteIr {
     pub origin: Origin,
 }
 
+/// What routing needs of a target: a team's index (its members are
+/// chosen among), or the owner or queue, named by `target_ref`.
 #[derive(Debug, Clone)]
 pub enum TargetIr {
     Team(u32),
-    Queue(u32),
-    Owner(String),
+    Queue,
+    Owner,
 }
 
 #[derive(Debug)]
@@ -314,21 +322,15 @@ pub struct EscalationIr {
     pub since_path: PText,
     pub calendar_name: Option<PText>,
     pub unless: Option<u32>,
-    pub actions: Vec<ActionIr>,
+    /// Its name as decisions show it (given, or `after_` and the delay).
+    pub name: PText,
+    /// The actions as data, as decisions show them.
+    pub action_items: Vec<Action>,
     /// The delay as shown in decisions (`4h`; business time in hours).
     pub after_text: PText,
     /// The actions as shown in decisions (`notify sdr_manager: ...`).
     pub action_texts: Vec<PText>,
     pub origin: Origin,
-}
-
-#[derive(Debug)]
-pub enum ActionIr {
-    Notify {
-        role: String,
-        message: Option<String>,
-    },
-    Reassign(TargetIr),
 }
 
 #[derive(Debug)]
@@ -342,7 +344,6 @@ pub struct DebriefIr {
 #[derive(Debug)]
 pub struct TeamIr {
     pub name: String,
-    pub role: String,
     pub members: Vec<MemberIr>,
     pub strategy: Option<Strategy>,
 }
@@ -365,7 +366,6 @@ pub enum Strategy {
 pub struct PlaybookIr {
     pub name: PText,
     pub persona: Option<PText>,
-    pub segment: Option<String>,
     /// channel, template, delay as written
     pub touches: Vec<(PText, PText, Option<PText>)>,
     pub collect: Vec<PText>,
@@ -375,7 +375,6 @@ pub struct PlaybookIr {
 #[derive(Debug)]
 pub struct MetricIr {
     pub name: PText,
-    pub label: Option<String>,
     pub body: MetricBodyIr,
     pub target: Option<(CmpOp, Val)>,
 }

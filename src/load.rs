@@ -16,8 +16,11 @@ use crate::syntax;
 /// All modules of one policy, the root first, with their sources.
 #[derive(Debug)]
 pub struct Loaded {
+    /// The text of every file read.
     pub sources: SourceMap,
+    /// The syntax tree of each file that parsed, the root first.
     pub modules: Vec<Module>,
+    /// Problems met while reading and parsing (not yet checking).
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -44,6 +47,12 @@ pub struct LoadOptions {
 ///
 /// An unreadable root file is an `Err` with the reason (the CLI reports it as
 /// an I/O error, exit code 2); everything else is a diagnostic.
+///
+/// ```
+/// let loaded = handoff::load::load_file("examples/partner/policy.handoff".as_ref()).unwrap();
+/// assert_eq!(loaded.sources.len(), 2); // the policy and the file it imports
+/// assert!(handoff::load::load_file("no/such.handoff".as_ref()).is_err());
+/// ```
 pub fn load_file(path: &Path) -> std::io::Result<Loaded> {
     load_file_with(path, LoadOptions::default())
 }
@@ -61,6 +70,14 @@ pub fn load_file_with(path: &Path, options: LoadOptions) -> std::io::Result<Load
 
 /// Loads a policy from text already in memory. Imports are resolved against
 /// `base` when given (the file the text came from), and rejected otherwise.
+///
+/// Loading reads and parses; [`crate::Checked`] also checks.
+///
+/// ```
+/// let loaded = handoff::load::load_bytes("p.handoff", b"roles sdr\nstages mql, sal", None);
+/// assert!(loaded.diagnostics.is_empty());
+/// assert_eq!(loaded.modules[0].items.len(), 2);
+/// ```
 pub fn load_bytes(name: &str, bytes: &[u8], base: Option<&Path>) -> Loaded {
     load(name, bytes, base, LoadOptions::default())
 }

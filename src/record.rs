@@ -8,6 +8,7 @@
 pub struct RecordError {
     /// `invalid_json`, `not_an_object`, `too_deep`, `too_large`, `invalid_utf8` or `empty_line`.
     pub kind: &'static str,
+    /// What is wrong, for people, with the position in the record.
     pub message: String,
 }
 

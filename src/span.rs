@@ -9,7 +9,10 @@ use std::sync::Arc;
 
 /// Identifies one source file inside a [`SourceMap`].
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Serialize)]
-pub struct FileId(pub u32);
+pub struct FileId(
+    /// The file's index in its [`SourceMap`], in the order files were added.
+    pub u32,
+);
 
 impl fmt::Debug for FileId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -20,8 +23,11 @@ impl fmt::Debug for FileId {
 /// A byte range `start..end` in one source file.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Span {
+    /// The file the range is in.
     pub file: FileId,
+    /// The first byte.
     pub start: u32,
+    /// One past the last byte.
     pub end: u32,
 }
 
@@ -32,6 +38,7 @@ impl fmt::Debug for Span {
 }
 
 impl Span {
+    /// The range `start..end` of `file`.
     pub fn new(file: FileId, start: usize, end: usize) -> Span {
         Span {
             file,
@@ -49,14 +56,17 @@ impl Span {
         }
     }
 
+    /// The range as `usize`s, to slice the text with.
     pub fn range(self) -> std::ops::Range<usize> {
         self.start as usize..self.end as usize
     }
 
+    /// The length in bytes.
     pub fn len(self) -> usize {
         (self.end - self.start) as usize
     }
 
+    /// Whether the range is empty (a position between two characters).
     pub fn is_empty(self) -> bool {
         self.end == self.start
     }
@@ -67,6 +77,7 @@ impl Span {
 pub struct SourceFile {
     /// The name shown in diagnostics (the path as given, or `<stdin>`).
     pub name: String,
+    /// The decoded text.
     pub text: Arc<str>,
     line_starts: Vec<u32>,
     /// Per line: whether it is ASCII only, so that a column is a byte
@@ -77,11 +88,14 @@ pub struct SourceFile {
 /// A 1-based line and column (the column counts characters, not bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct LineCol {
+    /// The line, from 1.
     pub line: usize,
+    /// The column in characters, from 1.
     pub column: usize,
 }
 
 impl SourceFile {
+    /// A file named `name` (as diagnostics show it) with its text.
     pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> SourceFile {
         let text: Arc<str> = text.into();
         let mut line_starts = vec![0u32];
@@ -144,10 +158,12 @@ impl SourceFile {
         self.line_starts.get(index).map(|&s| s as usize)
     }
 
+    /// How many lines the text has (a last line without `\n` counts).
     pub fn line_count(&self) -> usize {
         self.line_starts.len()
     }
 
+    /// The text of `span`; empty when the span is not in this file's text.
     pub fn slice(&self, span: Span) -> &str {
         self.text.get(span.range()).unwrap_or("")
     }
@@ -160,20 +176,24 @@ pub struct SourceMap {
 }
 
 impl SourceMap {
+    /// An empty map.
     pub fn new() -> SourceMap {
         SourceMap::default()
     }
 
+    /// Adds a file and returns its id.
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<Arc<str>>) -> FileId {
         let id = FileId(self.files.len() as u32);
         self.files.push(SourceFile::new(name, text));
         id
     }
 
+    /// The file with this id. Panics on an id from another map.
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]
     }
 
+    /// Every file with its id, in the order they were added.
     pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
         self.files
             .iter()
@@ -181,10 +201,12 @@ impl SourceMap {
             .map(|(i, f)| (FileId(i as u32), f))
     }
 
+    /// How many files the map holds.
     pub fn len(&self) -> usize {
         self.files.len()
     }
 
+    /// Whether the map holds no file.
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }

@@ -12,6 +12,18 @@ use crate::decision::*;
 use crate::value::{DurText, Val};
 
 /// Appends the decision as compact JSON (no newline) to `out`.
+///
+/// ```
+/// let path = std::path::Path::new("examples/inbound/policy.handoff");
+/// let engine = handoff::Checked::from_file(path).unwrap().compile().unwrap();
+/// let now: jiff::Timestamp = "2025-06-01T12:00:00Z".parse().unwrap();
+/// let lead = handoff::parse_lead(br#"{"id": "a"}"#).unwrap();
+/// let d = engine.evaluate(&lead, now);
+/// let mut out = Vec::new();
+/// handoff::write::write_decision(&d, &mut out);
+/// // the bytes serde_json writes for the same decision
+/// assert_eq!(out, serde_json::to_vec(&d).unwrap());
+/// ```
 pub fn write_decision(d: &Decision<'_>, out: &mut Vec<u8>) {
     write_decision_marked(d, out);
 }
@@ -100,9 +112,11 @@ pub fn write_decision_marked(d: &Decision<'_>, out: &mut Vec<u8>) -> Option<usiz
     });
     w.raw(",\"quality\":");
     w.list(&d.quality, |w, q| {
+        w.raw("{\"name\":");
+        w.text(&q.name);
         w.raw(match q.severity {
-            QualitySeverity::Block => "{\"severity\":\"block\",\"message\":",
-            QualitySeverity::Review => "{\"severity\":\"review\",\"message\":",
+            QualitySeverity::Block => ",\"severity\":\"block\",\"message\":",
+            QualitySeverity::Review => ",\"severity\":\"review\",\"message\":",
         });
         w.text(&q.message);
         w.raw(",\"line\":");
@@ -390,6 +404,8 @@ impl W<'_> {
     fn escalation(&mut self, e: &EscalationStatus<'_>) {
         self.raw("{\"step\":");
         self.usize(e.step);
+        self.raw(",\"name\":");
+        self.text(&e.name);
         self.raw(",\"line\":");
         self.usize(e.line);
         self.raw(",\"after\":");
@@ -404,6 +420,24 @@ impl W<'_> {
         self.opt(e.due_at.as_ref(), |w, t| w.timestamp(t));
         self.raw(",\"actions\":");
         self.list(e.actions, |w, a| w.ptext(a));
+        self.raw(",\"action_items\":");
+        self.list(e.action_items, |w, a| {
+            w.raw("{\"kind\":\"");
+            w.raw(a.kind);
+            w.raw("\",\"role\":");
+            w.opt(a.role.as_ref(), |w, r| w.ptext(r));
+            w.raw(",\"target\":");
+            w.opt(a.target.as_ref(), |w, t| {
+                w.raw("{\"kind\":\"");
+                w.raw(t.kind);
+                w.raw("\",\"name\":");
+                w.ptext(&t.name);
+                w.raw("}");
+            });
+            w.raw(",\"message\":");
+            w.opt(a.message.as_ref(), |w, m| w.ptext(m));
+            w.raw("}");
+        });
         self.raw("}");
     }
 }

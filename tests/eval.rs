@@ -1331,3 +1331,162 @@ handoff mql -> sal {
         assert_eq!(type_refuses, format_refuses, "{s:?}: {json}");
     }
 }
+
+/// A small policy whose handoff names its gates and steps, says how
+/// missing context is treated, and declares an exact placeholder.
+fn authoring_policy(missing_context: &str) -> String {
+    format!(
+        r#"
+policy "Names" {{ version "1" }}
+lead {{
+  id: string
+  score: number?
+  title: string?
+  reason: string?
+  handed_off_at: timestamp?
+  contacted_at: timestamp?
+  updated_at: timestamp?
+  treat "TBD" as missing exactly in title
+  treat "n/a" as missing in reason
+}}
+roles marketing, sdr, sdr_manager
+stages mql, sal
+queue inbox
+signal engaged = score >= 40
+handoff mql -> sal {{
+  initiated_by marketing
+  validated_by sdr
+  owned_by sdr
+  ready when engaged and any {{
+    present(title)
+    score >= 90
+  }}
+  require {{ reason "Why they raised their hand" }}
+  {missing_context}
+  quality {{
+    stale: review "Contact data is stale" when since(updated_at) > 30d
+    review "Contact data is stale" when since(updated_at) > 60d
+  }}
+  escalate {{
+    first_call: after 4h since handed_off_at unless contacted_at
+      -> notify sdr_manager "No first call", reassign queue inbox
+    after 1d since handed_off_at -> notify sdr_manager
+  }}
+  route {{ otherwise -> queue inbox }}
+}}
+"#
+    )
+}
+
+#[test]
+fn gates_and_steps_have_names_and_actions_are_data() {
+    let e = engine_from(&authoring_policy(""));
+    let d = e.evaluate(
+        &lead(
+            r#"{"id": "a", "score": 50, "title": "CFO", "reason": "pricing",
+                  "handed_off_at": "2025-06-01T06:00:00Z", "updated_at": "2025-01-01T00:00:00Z"}"#,
+        ),
+        now(),
+    );
+    let json = serde_json::to_value(&d).unwrap();
+    // a given name, then one made from the message
+    let names: Vec<&str> = json["quality"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["stale", "contact_data_is_stale"]);
+    let steps = json["escalations"].as_array().unwrap();
+    assert_eq!(steps[0]["name"], "first_call");
+    assert_eq!(steps[1]["name"], "after_1d");
+    assert_eq!(steps[0]["status"], "overdue");
+    assert_eq!(
+        steps[0]["action_items"],
+        serde_json::json!([
+            {"kind": "notify", "role": "sdr_manager", "target": null, "message": "No first call"},
+            {"kind": "reassign", "role": null, "target": {"kind": "queue", "name": "inbox"}, "message": null}
+        ])
+    );
+    // the hand-written writer says the same
+    let mut written = Vec::new();
+    handoff::write::write_decision(&d, &mut written);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&written).unwrap(),
+        json
+    );
+}
+
+#[test]
+fn unmet_block_conditions_keep_their_members_apart() {
+    let e = engine_from(&authoring_policy(""));
+    let d = e.evaluate(&lead(r#"{"id": "a", "score": 50}"#), now());
+    let unmet = &d.stages[0].unmet;
+    let texts: Vec<String> = unmet.iter().map(|u| u.condition.to_string()).collect();
+    assert!(
+        texts
+            .iter()
+            .any(|t| t == "engaged and any { present(title), score >= 90 }"),
+        "{texts:?}"
+    );
+}
+
+#[test]
+fn missing_context_is_reviewed_unless_the_handoff_holds_it() {
+    let ready = r#"{"id": "a", "score": 50, "title": "CFO", "reason": " N/A "}"#;
+    let review = engine_from(&authoring_policy(""));
+    assert_eq!(
+        review.evaluate(&lead(ready), now()).verdict,
+        Verdict::Review
+    );
+    let said = engine_from(&authoring_policy("missing_context review"));
+    assert_eq!(said.evaluate(&lead(ready), now()).verdict, Verdict::Review);
+    let hold = engine_from(&authoring_policy("missing_context hold"));
+    let d = hold.evaluate(&lead(ready), now());
+    assert_eq!(d.verdict, Verdict::Hold);
+    assert!(d
+        .reasons
+        .iter()
+        .any(|r| r.to_string().starts_with("missing context")));
+    // with the context there, the hold lifts
+    let complete = r#"{"id": "a", "score": 50, "title": "CFO", "reason": "pricing page"}"#;
+    assert_eq!(
+        hold.evaluate(&lead(complete), now()).verdict,
+        Verdict::Handoff
+    );
+}
+
+#[test]
+fn exact_placeholders_match_only_as_written() {
+    let e = engine_from(&authoring_policy(""));
+    // `TBD` is missing exactly as written: the title no longer makes the
+    // lead ready; `tbd` is a title like any other
+    let tbd = e.evaluate(&lead(r#"{"id": "a", "score": 50, "title": "TBD"}"#), now());
+    assert_eq!(tbd.verdict, Verdict::Hold);
+    let lower = e.evaluate(
+        &lead(r#"{"id": "a", "score": 50, "title": "tbd", "reason": "x"}"#),
+        now(),
+    );
+    assert_eq!(lower.verdict, Verdict::Handoff);
+}
+
+#[test]
+fn explain_shows_business_hours_due_times_in_the_calendars_zone() {
+    let mut e = engine("examples/inbound/policy.handoff");
+    e.explain = true;
+    let obj =
+        handoff::parse_lead(&std::fs::read("examples/inbound/lead-ready.json").unwrap()).unwrap();
+    let mut obj = obj;
+    obj["lifecycle"]["handed_off_at"] = serde_json::json!("2025-05-30T08:00:00Z");
+    if let Some(l) = obj["lifecycle"].as_object_mut() {
+        l.remove("first_contact_at");
+    }
+    let d = e.evaluate(&obj, now());
+    let text = handoff::explain::explain(&e, &obj, &d, now());
+    // Friday 08:00 UTC is 10:00 in Berlin; four open hours later is 14:00
+    // there, 12:00 UTC
+    assert!(
+        text.contains("due 2025-05-30T12:00:00Z (Fri 2025-05-30 14:00 Europe/Berlin)"),
+        "{text}"
+    );
+}

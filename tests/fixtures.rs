@@ -188,6 +188,7 @@ fn language_reference_snippets_parse() {
             "escalate",
             "debrief",
             "overrides",
+            "missing_context",
         ]
         .contains(&first)
             || (first == "playbook" && !code.contains('{'));
@@ -246,7 +247,12 @@ fn all_documented_white_space_is_white_space() {
     assert!(a.diagnostics.is_empty());
     let codes = |c: &Checked| c.diagnostics.iter().map(|d| d.code).collect::<Vec<_>>();
     assert_eq!(codes(&a), codes(&b), "{:?}", b.diagnostics.first());
-    let (pa, pb) = (a.program.unwrap(), b.program.unwrap());
-    assert_eq!(pa.signals.len(), pb.signals.len());
-    assert_eq!(pa.handoffs.len(), pb.handoffs.len());
+    assert!(a.is_ok() && b.is_ok());
+    // the same declarations, whatever the white space
+    let items = |t: &str| {
+        let parsed = handoff::syntax::parse_module(handoff::span::FileId(0), t);
+        parsed.module.map(|m| m.items.len())
+    };
+    assert_eq!(items(&original), items(&varied));
+    assert!(items(&original).is_some_and(|n| n > 5));
 }

@@ -36,6 +36,18 @@ fn in_document(r: &Record<'_>, e: crate::record::RecordError) -> String {
 /// says on which line of the document the record starts and which record
 /// it is (`record`, from 1); a fault between records gets an error record
 /// of its own (without `record`), and the records after it are still read.
+///
+/// ```
+/// let path = std::path::Path::new("examples/inbound/policy.handoff");
+/// let engine = handoff::Checked::from_file(path).unwrap().compile().unwrap();
+/// let now: jiff::Timestamp = "2025-06-01T12:00:00Z".parse().unwrap();
+/// let opts = handoff::batch::Options { now, pretty: false, jobs: 1, streaming: false, progress: None };
+/// let doc = br#"[{"id": "a"}, {"id": "b"}]"#;
+/// let mut out = Vec::new();
+/// let summary = handoff::batch::run_document(&engine, &doc[..], &mut out, &opts);
+/// assert_eq!(summary.errors, 0);
+/// assert_eq!(std::str::from_utf8(&out).unwrap().lines().count(), 2);
+/// ```
 pub fn run_document<R: BufRead, W: Write>(
     engine: &Engine,
     input: R,

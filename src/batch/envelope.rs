@@ -11,7 +11,9 @@ use super::Record;
 pub struct DocumentError {
     /// 1-based line and column in the document (0 when unknown).
     pub line: usize,
+    /// See `line`.
     pub column: usize,
+    /// What is wrong, for people.
     pub message: String,
 }
 
@@ -85,6 +87,7 @@ pub fn envelope_size(text: &str) -> Option<usize> {
 /// about it.
 #[derive(Debug, Default)]
 pub struct Document<'a> {
+    /// The records, in the document's order.
     pub records: Vec<Record<'a>>,
     /// Things to tell the user (an export that says it holds only a page
     /// of its records; an object read as one lead that looks like a list).

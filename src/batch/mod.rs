@@ -47,8 +47,8 @@ use lines::ChunkReader;
 use output::finish;
 pub use output::write_line;
 use parallel::parallel;
+pub use summary::{metric_lines, tally, MetricTally, Summary};
 use summary::{progress, Counts};
-pub use summary::{tally, MetricTally, Summary};
 
 /// A chunk of input holds whole lines and is about this long.
 const CHUNK: usize = 1 << 20;
@@ -74,6 +74,28 @@ pub struct Options {
 
 /// Evaluates every line of `input` and writes one line (or, pretty, one
 /// block) per input line to `out`, in input order.
+///
+/// ```
+/// let path = std::path::Path::new("examples/inbound/policy.handoff");
+/// let engine = handoff::Checked::from_file(path).unwrap().compile().unwrap();
+/// let now: jiff::Timestamp = "2025-06-01T12:00:00Z".parse().unwrap();
+/// let opts = handoff::batch::Options {
+///     now,
+///     pretty: false,
+///     jobs: 1,
+///     streaming: false,
+///     progress: None,
+/// };
+/// // a broken record is answered with an error record; the others still run
+/// let leads = b"{\"id\": \"a\"}\n{not json\n{\"id\": \"c\"}\n";
+/// let mut out = Vec::new();
+/// let summary = handoff::batch::run(&engine, &leads[..], &mut out, &opts);
+/// assert_eq!(summary.errors, 1);
+/// let lines: Vec<&str> = std::str::from_utf8(&out).unwrap().lines().collect();
+/// assert_eq!(lines.len(), 3);
+/// assert!(lines[1].contains("invalid_json"));
+/// assert!(lines[2].contains("\"c\""));
+/// ```
 pub fn run<R: Read + Send, W: Write>(engine: &Engine, input: R, out: W, opts: &Options) -> Summary {
     let mut reader = ChunkReader::new(input, opts.streaming);
     if opts.jobs <= 1 {
@@ -137,6 +159,7 @@ pub struct Record<'a> {
     pub number: usize,
     /// The line of the document it starts on, from 1, and the column.
     pub line: usize,
+    /// The column it starts at, in characters from 1.
     pub column: usize,
     /// Its JSON text as given (it may span lines).
     pub bytes: &'a [u8],

@@ -157,3 +157,98 @@ pub(super) fn progress(opts: &Options, counts: &Counts) {
         p.store(counts.total(), Ordering::Relaxed);
     }
 }
+
+/// One line per metric, for people: the share over the batch, or how
+/// many leads met a value metric's target (`eval` prints them after the
+/// summary).
+///
+/// ```
+/// let path = std::path::Path::new("examples/inbound/policy.handoff");
+/// let engine = handoff::Checked::from_file(path).unwrap().compile().unwrap();
+/// let tallies = vec![handoff::batch::MetricTally::default(); engine.metric_count()];
+/// for line in handoff::batch::metric_lines(&engine, &tallies) {
+///     assert!(line.starts_with("metric "));
+/// }
+/// ```
+pub fn metric_lines(engine: &Engine, tallies: &[MetricTally]) -> Vec<String> {
+    use crate::ir::{CmpOp, MetricBodyIr};
+    let op = |o: CmpOp| match o {
+        CmpOp::Le => "<=",
+        CmpOp::Lt => "<",
+        CmpOp::Ge => ">=",
+        CmpOp::Gt => ">",
+        CmpOp::Eq => "==",
+        CmpOp::Ne => "!=",
+    };
+    let pct = |a: usize, b: usize| {
+        if b == 0 {
+            0.0
+        } else {
+            100.0 * a as f64 / b as f64
+        }
+    };
+    engine
+        .policy
+        .metrics
+        .iter()
+        .zip(tallies)
+        .map(|(m, t)| match &m.body {
+            MetricBodyIr::Share { .. } => {
+                let share = pct(t.hits, t.counted);
+                let target = m.target.as_ref().map(|(o, v)| {
+                    let goal = match v {
+                        crate::value::Val::Num(n) => n * 100.0,
+                        _ => f64::NAN,
+                    };
+                    let met = if t.counted == 0 {
+                        "no data"
+                    } else if compare_f(*o, share, goal) {
+                        "met"
+                    } else {
+                        "not met"
+                    };
+                    format!(", target {} {}%: {met}", op(*o), trim_number(goal))
+                });
+                format!(
+                    "metric {}: {share:.1}% ({} of {}){}",
+                    m.name,
+                    t.hits,
+                    t.counted,
+                    target.unwrap_or_default()
+                )
+            }
+            MetricBodyIr::Value(_) => match &m.target {
+                Some((o, v)) => format!(
+                    "metric {}: {} lead(s) with a value, {:.1}% meet target {} {}",
+                    m.name,
+                    t.counted,
+                    pct(t.hits, t.judged),
+                    op(*o),
+                    match v.to_json() {
+                        serde_json::Value::String(s) => s,
+                        other => other.to_string(),
+                    }
+                ),
+                None => format!("metric {}: {} lead(s) with a value", m.name, t.counted),
+            },
+        })
+        .collect()
+}
+
+fn compare_f(op: crate::ir::CmpOp, a: f64, b: f64) -> bool {
+    use crate::ir::CmpOp;
+    match op {
+        CmpOp::Le => a <= b,
+        CmpOp::Lt => a < b,
+        CmpOp::Ge => a >= b,
+        CmpOp::Gt => a > b,
+        CmpOp::Eq => a == b,
+        CmpOp::Ne => a != b,
+    }
+}
+
+/// `12.5`, `40`: a percentage without trailing zeros.
+fn trim_number(n: f64) -> String {
+    let s = format!("{n:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}

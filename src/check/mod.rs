@@ -49,9 +49,6 @@ impl Program {
     pub fn team_index(&self, name: &str) -> Option<usize> {
         self.teams.iter().position(|s| s.name.name == name)
     }
-    pub fn queue_index(&self, name: &str) -> Option<usize> {
-        self.queues.iter().position(|s| s.name.name == name)
-    }
     pub fn calendar_index(&self, name: &str) -> Option<usize> {
         self.calendars.iter().position(|s| s.name.name == name)
     }

@@ -10,7 +10,6 @@ impl Compiler<'_> {
     pub(super) fn score(&mut self, s: &ast::Score) -> ScoreIr {
         ScoreIr {
             name: PText::new(&s.name.name),
-            label: s.label.as_ref().map(|l| l.value.clone()),
             terms: s
                 .terms
                 .iter()
@@ -18,7 +17,6 @@ impl Compiler<'_> {
                     points: t.points.value,
                     per: t.per,
                     expr: self.expr(&t.expr),
-                    origin: self.origin(t.span),
                 })
                 .collect(),
             cap: s.cap.first().map(|c| c.value),
@@ -32,7 +30,6 @@ impl Compiler<'_> {
     pub(super) fn metric(&mut self, m: &ast::Metric) -> MetricIr {
         MetricIr {
             name: PText::new(&m.name.name),
-            label: m.label.as_ref().map(|l| l.value.clone()),
             body: match &m.body {
                 ast::MetricBody::Value(e) => MetricBodyIr::Value(self.expr(e)),
                 ast::MetricBody::Share { of, among } => MetricBodyIr::Share {
@@ -59,7 +56,6 @@ impl Compiler<'_> {
 pub(super) fn team(t: &ast::Team) -> TeamIr {
     TeamIr {
         name: t.name.name.clone(),
-        role: t.role.name.clone(),
         members: t
             .members
             .iter()

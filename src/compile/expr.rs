@@ -16,13 +16,13 @@ impl Compiler<'_> {
         let parts = match &e.kind {
             ExprKind::All(items) => items
                 .iter()
-                .map(|i| (self.expr(i), self.origin(i.span)))
+                .map(|i| (self.expr(i), self.expr_origin(i)))
                 .collect(),
             _ => Vec::new(),
         };
         Cond {
             expr,
-            origin: self.origin(e.span),
+            origin: self.expr_origin(e),
             parts,
         }
     }

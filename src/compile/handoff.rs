@@ -6,17 +6,15 @@ use std::sync::Arc;
 
 use super::Compiler;
 use crate::ast;
-use crate::decision::{HandoffRef, OverrideRule, PText, Target};
+use crate::decision::{Action, HandoffRef, OverrideRule, PText, Target};
 use crate::ir::*;
 
 impl Compiler<'_> {
     fn target(&self, t: &ast::Target) -> TargetIr {
         match t {
             ast::Target::Team(n) => TargetIr::Team(self.p.team_index(&n.name).unwrap_or(0) as u32),
-            ast::Target::Queue(n) => {
-                TargetIr::Queue(self.p.queue_index(&n.name).unwrap_or(0) as u32)
-            }
-            ast::Target::Owner(s) => TargetIr::Owner(s.value.clone()),
+            ast::Target::Queue(_) => TargetIr::Queue,
+            ast::Target::Owner(_) => TargetIr::Owner,
         }
     }
 
@@ -44,16 +42,18 @@ impl Compiler<'_> {
                     ast::Format::Named(n) => named_format(&n.name),
                     ast::Format::Regex(s) => regex::Regex::new(&s.value)
                         .ok()
-                        .map(|re| FormatIr::Regex(s.value.clone(), Arc::new(re))),
+                        .map(|re| FormatIr::Regex(Arc::new(re))),
                 }),
                 within: r.within.map(|w| w.seconds),
                 origin: self.origin(r.span),
             })
             .collect();
+        let mut quality_names = Names::default();
         let quality = h
             .quality
             .iter()
             .map(|q| QualityIr {
+                name: quality_names.name(q.name.as_ref(), || slug(&q.message.value)),
                 severity: q.severity,
                 message: PText::new(&q.message.value),
                 reason: PText::new(format!(
@@ -94,6 +94,7 @@ impl Compiler<'_> {
                     .collect()
             })
             .unwrap_or_default();
+        let mut step_names = Names::default();
         let escalations = h
             .escalations
             .first()
@@ -101,6 +102,14 @@ impl Compiler<'_> {
                 steps
                     .iter()
                     .map(|e| EscalationIr {
+                        name: step_names.name(e.name.as_ref(), || {
+                            let after = if e.calendar.is_some() && e.after.seconds % 3600 == 0 {
+                                format!("{}h", e.after.seconds / 3600)
+                            } else {
+                                crate::value::format_duration(e.after.seconds as f64)
+                            };
+                            format!("after_{after}")
+                        }),
                         after: e.after.seconds,
                         calendar: e
                             .calendar
@@ -111,15 +120,22 @@ impl Compiler<'_> {
                         since_path: PText::new(e.since.dotted()),
                         calendar_name: e.calendar.as_ref().map(|c| PText::new(&c.name)),
                         unless: e.unless.as_ref().map(|u| self.field_slot(u)),
-                        actions: e
+                        action_items: e
                             .actions
                             .iter()
                             .map(|a| match a {
-                                ast::Action::Notify { role, message } => ActionIr::Notify {
-                                    role: role.name.clone(),
-                                    message: message.as_ref().map(|m| m.value.clone()),
+                                ast::Action::Notify { role, message } => Action {
+                                    kind: "notify",
+                                    role: Some(PText::new(&role.name)),
+                                    target: None,
+                                    message: message.as_ref().map(|m| PText::new(&m.value)),
                                 },
-                                ast::Action::Reassign(t) => ActionIr::Reassign(self.target(t)),
+                                ast::Action::Reassign(t) => Action {
+                                    kind: "reassign",
+                                    role: None,
+                                    target: Some(target_ref(t)),
+                                    message: None,
+                                },
                             })
                             .collect(),
                         after_text: PText::new(
@@ -197,21 +213,63 @@ impl Compiler<'_> {
                 allowed_by: o.roles.iter().map(|r| PText::new(&r.name)).collect(),
                 reason_required: o.reason_required,
             }),
+            hold_missing_context: h.missing_context.first().is_some_and(|(hold, _)| *hold),
         }
     }
 }
 
 fn named_format(name: &str) -> Option<FormatIr> {
-    let (n, re): (&'static str, &str) = match name {
+    let re = match name {
         "email" => return Some(FormatIr::Email),
-        "phone" => ("phone", r"^\+?[0-9][0-9 ()./-]{5,}$"),
-        "url" => ("url", r"^https?://[^\s]+$"),
-        "domain" => ("domain", r"^([a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}$"),
+        "phone" => r"^\+?[0-9][0-9 ()./-]{5,}$",
+        "url" => r"^https?://[^\s]+$",
+        "domain" => r"^([a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}$",
         _ => return None,
     };
     regex::Regex::new(re)
         .ok()
-        .map(|r| FormatIr::Named(n, Arc::new(r)))
+        .map(|r| FormatIr::Named(Arc::new(r)))
+}
+
+/// The names of a handoff's quality rules or escalation steps: the one
+/// given, or a default, made unique with `_2`, `_3`.
+#[derive(Default)]
+struct Names(std::collections::HashSet<String>);
+
+impl Names {
+    fn name(&mut self, given: Option<&ast::Ident>, default: impl FnOnce() -> String) -> PText {
+        let base = given.map_or_else(default, |n| n.name.clone());
+        let mut name = base.clone();
+        let mut n = 1;
+        while !self.0.insert(name.clone()) {
+            n += 1;
+            name = format!("{base}_{n}");
+        }
+        PText::new(name)
+    }
+}
+
+/// A name made from text: `Contact data is stale` -> `contact_data_is_stale`
+/// (lowercase ASCII letters and digits, `_` between words, at most 48
+/// characters); `rule` when nothing is left.
+fn slug(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
+        }
+        if out.len() >= 48 {
+            break;
+        }
+    }
+    let out = out.trim_end_matches('_');
+    if out.is_empty() {
+        "rule".to_string()
+    } else {
+        out.to_string()
+    }
 }
 
 /// A route target as decisions show it.

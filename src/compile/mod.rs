@@ -20,7 +20,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::check::Program;
-use crate::decision::{PText, PolicyRef, Target};
+use crate::decision::{PText, PolicyRef};
 use crate::ir::*;
 use crate::span::{SourceMap, Span};
 use crate::types::Ty;
@@ -47,6 +47,8 @@ struct Compiler<'a> {
     vars: Vec<(String, usize, Ty, String)>,
     placeholders_all: Arc<HashSet<String>>,
     placeholders_by_path: HashMap<String, Arc<HashSet<String>>>,
+    exact_all: Arc<HashSet<String>>,
+    exact_by_path: HashMap<String, Arc<HashSet<String>>>,
     pii: HashMap<String, Vec<String>>,
 }
 
@@ -55,9 +57,25 @@ struct Compiler<'a> {
 pub fn compile(p: &Program, sources: &SourceMap) -> (Policy, ElemFrames) {
     let mut placeholders_all = HashSet::new();
     let mut placeholders_by_path: HashMap<String, HashSet<String>> = HashMap::new();
+    let mut exact_all = HashSet::new();
+    let mut exact_by_path: HashMap<String, HashSet<String>> = HashMap::new();
     let mut pii = HashMap::new();
     if let Some(s) = &p.schema_decl {
-        for ph in &s.placeholders {
+        for ph in s.placeholders.iter().filter(|ph| ph.exact) {
+            let vals = ph.values.iter().map(|v| v.value.clone());
+            if ph.paths.is_empty() {
+                exact_all.extend(vals);
+            } else {
+                let vals: Vec<String> = vals.collect();
+                for path in &ph.paths {
+                    exact_by_path
+                        .entry(path.dotted())
+                        .or_default()
+                        .extend(vals.iter().cloned());
+                }
+            }
+        }
+        for ph in s.placeholders.iter().filter(|ph| !ph.exact) {
             let vals: Vec<String> = ph
                 .values
                 .iter()
@@ -87,6 +105,9 @@ pub fn compile(p: &Program, sources: &SourceMap) -> (Policy, ElemFrames) {
     for v in placeholders_by_path.values_mut() {
         v.extend(placeholders_all.iter().cloned());
     }
+    for v in exact_by_path.values_mut() {
+        v.extend(exact_all.iter().cloned());
+    }
     let mut c = Compiler {
         p,
         sources,
@@ -94,6 +115,11 @@ pub fn compile(p: &Program, sources: &SourceMap) -> (Policy, ElemFrames) {
         vars: Vec::new(),
         placeholders_all: Arc::new(placeholders_all),
         placeholders_by_path: placeholders_by_path
+            .into_iter()
+            .map(|(k, v)| (k, Arc::new(v)))
+            .collect(),
+        exact_all: Arc::new(exact_all),
+        exact_by_path: exact_by_path
             .into_iter()
             .map(|(k, v)| (k, Arc::new(v)))
             .collect(),
@@ -121,14 +147,6 @@ pub fn compile(p: &Program, sources: &SourceMap) -> (Policy, ElemFrames) {
     let stage_slot = p.stage_field.as_ref().map(|f| c.field_slot(f));
     let handoffs: Vec<HandoffIr> = p.handoffs.iter().map(|h| c.handoff(h)).collect();
     let teams = p.teams.iter().map(team).collect();
-    let queues = p
-        .queues
-        .iter()
-        .map(|q| Target {
-            kind: "queue",
-            name: PText::new(&q.name.name),
-        })
-        .collect();
     let calendars = p.calendars.iter().map(calendar).collect();
     let playbooks = p
         .playbooks
@@ -136,7 +154,6 @@ pub fn compile(p: &Program, sources: &SourceMap) -> (Policy, ElemFrames) {
         .map(|pb| PlaybookIr {
             name: PText::new(&pb.name.name),
             persona: pb.persona.first().map(|s| PText::new(&s.value)),
-            segment: pb.segment.first().map(|s| s.value.clone()),
             touches: pb
                 .touches
                 .iter()
@@ -204,9 +221,6 @@ pub fn compile(p: &Program, sources: &SourceMap) -> (Policy, ElemFrames) {
                 .map(|v| PText::new(&v.value)),
             PText::new(hash),
         ),
-        owner: header
-            .and_then(|h| h.owner.first())
-            .map(|v| v.value.clone()),
         texts: FixedTexts {
             out_of_scope_false: PText::new("outside the policy's scope (`applies_to` is false)"),
             out_of_scope_missing: PText::new(
@@ -226,7 +240,6 @@ pub fn compile(p: &Program, sources: &SourceMap) -> (Policy, ElemFrames) {
         stage_slot,
         handoffs,
         teams,
-        queues,
         calendars,
         playbooks,
         metrics,
@@ -243,14 +256,109 @@ impl Compiler<'_> {
         let lc = f.line_col(span.start);
         // the construct's own text, on one line: a rule of a one-line
         // route block names that rule, not the whole line
-        let raw = f.slice(span);
-        let mut text: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-        if text.chars().count() > 120 {
-            text = text.chars().take(117).collect::<String>() + "...";
-        }
         Origin {
             line: lc.line,
-            text: PText::new(text),
+            text: PText::new(shorten(one_line(f.slice(span)))),
         }
+    }
+
+    /// [`Compiler::origin`] for a condition, written faithfully on one
+    /// line: comments dropped, and the members of `all`, `any` and
+    /// `at least` blocks separated by commas, so that a block written on
+    /// several lines (`any {` / `a and b` / `c` / `}`) reads
+    /// `any { a and b, c }`, not the ambiguous `any { a and b c }`.
+    fn expr_origin(&self, e: &crate::ast::Expr) -> Origin {
+        let f = self.sources.get(e.span.file);
+        let lc = f.line_col(e.span.start);
+        Origin {
+            line: lc.line,
+            text: PText::new(shorten(faithful(f.text.as_ref(), e))),
+        }
+    }
+}
+
+/// Text on one line: comments dropped, white space runs made one space.
+fn one_line(raw: &str) -> String {
+    let mut out = String::new();
+    for line in raw.lines() {
+        let code = strip_comment(line);
+        for w in code.split_whitespace() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(w);
+        }
+    }
+    out
+}
+
+/// A line without its `//` comment (one inside a string stays).
+fn strip_comment(line: &str) -> &str {
+    let bytes = line.as_bytes();
+    let mut in_string = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if in_string => i += 1,
+            b'"' => in_string = !in_string,
+            b'/' if !in_string && bytes.get(i + 1) == Some(&b'/') => return &line[..i],
+            _ => {}
+        }
+        i += 1;
+    }
+    line
+}
+
+/// At most 120 characters, with `...` where the text was cut.
+fn shorten(text: String) -> String {
+    if text.chars().count() > 120 {
+        text.chars().take(117).collect::<String>() + "..."
+    } else {
+        text
+    }
+}
+
+/// The text of `e` on one line, the members of its blocks separated by
+/// commas (see [`Compiler::expr_origin`]).
+fn faithful(src: &str, e: &crate::ast::Expr) -> String {
+    use crate::ast::ExprKind as K;
+    let slice = |a: u32, b: u32| src.get(a as usize..b as usize).unwrap_or("");
+    let children: Vec<&crate::ast::Expr> = match &e.kind {
+        K::All(items) | K::Any(items) | K::AtLeast(_, items) => {
+            let Some(first) = items.first() else {
+                return one_line(slice(e.span.start, e.span.end));
+            };
+            let head = one_line(slice(e.span.start, first.span.start));
+            let members: Vec<String> = items.iter().map(|i| faithful(src, i)).collect();
+            return format!("{head} {} }}", members.join(", "));
+        }
+        K::List(items) | K::Call(_, items) => items.iter().collect(),
+        K::Unary(_, x) | K::Lambda(_, x) => vec![x],
+        K::Binary(_, l, r) => vec![l, r],
+        _ => Vec::new(),
+    };
+    if !children.iter().any(|c| has_block(c)) {
+        return one_line(slice(e.span.start, e.span.end));
+    }
+    // the text between the children as written, each child faithfully
+    let mut out = String::new();
+    let mut at = e.span.start;
+    for c in children {
+        out.push_str(slice(at, c.span.start));
+        out.push_str(&faithful(src, c));
+        at = c.span.end;
+    }
+    out.push_str(slice(at, e.span.end));
+    one_line(&out)
+}
+
+fn has_block(e: &crate::ast::Expr) -> bool {
+    use crate::ast::ExprKind as K;
+    match &e.kind {
+        K::All(_) | K::Any(_) | K::AtLeast(..) => true,
+        K::List(items) | K::Call(_, items) => items.iter().any(has_block),
+        K::Unary(_, x) | K::Lambda(_, x) => has_block(x),
+        K::Binary(_, l, r) => has_block(l) || has_block(r),
+        _ => false,
     }
 }

@@ -38,11 +38,17 @@ impl Compiler<'_> {
                     Arc::new(HashSet::new())
                 }
             });
+        let exact_placeholders = match self.exact_by_path.get(full_path) {
+            Some(set) => set.clone(),
+            None if ty.is_stringy() => self.exact_all.clone(),
+            None => Arc::new(HashSet::new()),
+        };
         self.frames[frame].slots.push(SlotInfo {
             path: PText::new(full_path),
             ty,
             placeholder_lens: crate::ir::placeholder_lens(&placeholders),
             placeholders,
+            exact_placeholders,
             pii_visible_to: self.pii.get(full_path).cloned(),
             keep_json: false,
         });

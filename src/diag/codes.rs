@@ -11,6 +11,7 @@ macro_rules! codes {
     ($($variant:ident = $code:literal, $name:literal, $sev:ident;)*) => {
         /// A stable diagnostic code such as `H101`.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[allow(missing_docs)] // each code is documented in docs/diagnostics.md
         pub enum Code {
             $($variant,)*
         }

@@ -17,11 +17,14 @@ use crate::span::Span;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Worth fixing; the policy still checks and runs (unless `--deny warnings`).
     Warning,
+    /// The policy cannot be compiled or evaluated until it is fixed.
     Error,
 }
 
 impl Severity {
+    /// `"warning"` or `"error"`, as written in every output format.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Warning => "warning",
@@ -33,28 +36,37 @@ impl Severity {
 /// A span with a short message pointing into it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Label {
+    /// The text the label points at.
     pub span: Span,
+    /// What is wrong there, in a few words (may be empty).
     pub message: String,
 }
 
 /// A replacement the author can apply as is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Suggestion {
+    /// The text to replace.
     pub span: Span,
+    /// What to write instead; empty to delete the text.
     pub replacement: String,
 }
 
 /// One problem found in a policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// The stable code (`H101`), documented in docs/diagnostics.md.
     pub code: Code,
+    /// Usually the code's own severity ([`Code::severity`]).
     pub severity: Severity,
     /// One sentence, lowercase, no trailing period; user input in backticks.
     pub message: String,
+    /// Where the problem is.
     pub primary: Label,
+    /// Other places that explain it (the first definition of a duplicate).
     pub secondary: Vec<Label>,
     /// One sentence saying what to do.
     pub help: Option<String>,
+    /// A fix that can be applied as is; only when it is sure to be right.
     pub suggestion: Option<Suggestion>,
 }
 
@@ -81,6 +93,7 @@ impl Diagnostic {
         self
     }
 
+    /// Adds a secondary label.
     pub fn with_secondary(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
         self.secondary.push(Label {
             span,
@@ -89,11 +102,13 @@ impl Diagnostic {
         self
     }
 
+    /// Sets the help line.
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
         self
     }
 
+    /// Sets the machine-applicable fix.
     pub fn suggest(mut self, span: Span, replacement: impl Into<String>) -> Diagnostic {
         self.suggestion = Some(Suggestion {
             span,
@@ -102,6 +117,7 @@ impl Diagnostic {
         self
     }
 
+    /// Whether its severity is [`Severity::Error`].
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }

@@ -222,6 +222,7 @@ impl<'p> Cx<'p, '_> {
         for q in &h.quality {
             if self.cond(&q.when).is_true() {
                 d.quality.push(QualityFlag {
+                    name: q.name.t(),
                     severity: q.severity,
                     message: q.message.t(),
                     line: q.when.origin.line,
@@ -275,6 +276,12 @@ impl<'p> Cx<'p, '_> {
         } else if !ready {
             d.verdict = Verdict::Hold;
             d.reasons.push(Reason::Policy(h.not_ready.t()));
+        } else if h.hold_missing_context && !missing_reasons.is_empty() {
+            // the handoff holds leads that miss context rather than
+            // passing them on for a person to complete
+            d.verdict = Verdict::Hold;
+            d.reasons
+                .extend(missing_reasons.iter().map(|r| Reason::Policy(r.t())));
         } else {
             let at_capacity = d.route.as_ref().is_some_and(|r| r.at_capacity);
             let reviews = fired_as(QualitySeverity::Review).next().is_some();

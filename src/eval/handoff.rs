@@ -40,7 +40,7 @@ impl<'p> Cx<'p, '_> {
                 _ => None,
             }
             .or_else(|| match (&r.format, v) {
-                (Some(FormatIr::Named(_, re) | FormatIr::Regex(_, re)), Val::Str(s))
+                (Some(FormatIr::Named(re) | FormatIr::Regex(re)), Val::Str(s))
                     if !re.is_match(s) =>
                 {
                     Some(2)
@@ -116,8 +116,8 @@ impl<'p> Cx<'p, '_> {
             if matched {
                 let (member, at_capacity) = match &r.target {
                     TargetIr::Team(ti) => self.pick_member(&self.engine.policy.teams[*ti as usize]),
-                    TargetIr::Owner(_) => (Some(r.target_ref.name.t()), false),
-                    TargetIr::Queue(_) => (None, false),
+                    TargetIr::Owner => (Some(r.target_ref.name.t()), false),
+                    TargetIr::Queue => (None, false),
                 };
                 return Some(RouteChoice {
                     rule: i + 1,
@@ -204,6 +204,7 @@ impl<'p> Cx<'p, '_> {
             };
             let st = EscalationStatus {
                 step: i + 1,
+                name: e.name.t(),
                 line: e.origin.line,
                 after: e.after_text.t(),
                 business_hours: e.calendar_name.as_ref().map(PText::t),
@@ -211,6 +212,7 @@ impl<'p> Cx<'p, '_> {
                 status,
                 due_at: due,
                 actions: &e.action_texts,
+                action_items: &e.action_items,
             };
             if status == "pending" && d.next_escalation.is_none() {
                 d.next_escalation = Some(st.clone());

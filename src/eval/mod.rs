@@ -14,7 +14,7 @@ mod scan;
 mod text;
 /// The values of leads and expressions (they live below the IR, which
 /// holds constants of them).
-pub use crate::value;
+pub(crate) use crate::value;
 
 pub use calendar::add_business;
 pub use distribute::{RunState, Turn};
@@ -33,7 +33,7 @@ use value::Val;
 /// (round-robin cursors, member loads) given by the caller.
 #[derive(Debug)]
 pub struct Engine {
-    pub policy: Policy,
+    pub(crate) policy: Policy,
     frames: ElemFrames,
     state: serde_json::Map<String, Value>,
     /// Include the fields each signal read (for `--explain` and `explain`).
@@ -107,7 +107,16 @@ fn blank<'p>(policy: &'p PolicyRef, now: jiff::Timestamp) -> Decision<'p> {
 }
 
 impl Engine {
-    pub fn new(mut policy: Policy, mut frames: ElemFrames) -> Engine {
+    /// How many `metric`s the policy declares (the length of
+    /// [`crate::batch::Summary::metrics`]).
+    pub fn metric_count(&self) -> usize {
+        self.policy.metrics.len()
+    }
+}
+
+impl Engine {
+    /// An engine for a compiled policy (see [`crate::Checked::compile`]).
+    pub(crate) fn new(mut policy: Policy, mut frames: ElemFrames) -> Engine {
         static ENGINES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let mut levels = 0;
         policy.projection.number_levels(&mut levels);
@@ -128,6 +137,17 @@ impl Engine {
     /// fields the policy uses, converted and checked, ready for
     /// [`Engine::evaluate_prepared`] as often as needed (at several `now`s,
     /// say). `evaluate(lead, now)` is `evaluate_prepared(&prepare(lead), now)`.
+    ///
+    /// ```
+    /// let path = std::path::Path::new("examples/inbound/policy.handoff");
+    /// let engine = handoff::Checked::from_file(path).unwrap().compile().unwrap();
+    /// let lead = handoff::parse_lead(br#"{"id": "a", "lifecycle": {"handed_off_at": "2025-06-01T09:00:00Z"}}"#).unwrap();
+    /// let prepared = engine.prepare(&lead);
+    /// // the same lead a day apart: escalations fall due as time passes
+    /// let morning = engine.evaluate_prepared(&prepared, "2025-06-01T10:00:00Z".parse().unwrap());
+    /// let next_day = engine.evaluate_prepared(&prepared, "2025-06-02T10:00:00Z".parse().unwrap());
+    /// assert_eq!(morning.verdict, next_day.verdict);
+    /// ```
     pub fn prepare(&self, lead: &serde_json::Map<String, Value>) -> Prepared {
         let mut slots = vec![Val::Missing; self.policy.slots.len()];
         let ex = self.read_map(lead, &mut slots, Default::default());

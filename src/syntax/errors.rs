@@ -62,6 +62,7 @@ const HANDOFF_WORDS: &[&str] = &[
     "playbook",
     "debrief",
     "overrides",
+    "missing_context",
 ];
 /// Binary operators, reported together as one phrase.
 const OPERATORS: &[&str] = &[

@@ -48,18 +48,23 @@ pub enum Item {
         /// Where it starts in the document: the line from 1, the column
         /// in characters from 1.
         line: usize,
+        /// See `line`.
         column: usize,
     },
     /// A record that cannot be given (with its `number`: too large, or the
     /// document ends inside it), or a fault in the structure between
     /// records (no number).
     Error {
+        /// The record's position among the records, from 1; `None` for a
+        /// fault between records.
         number: Option<usize>,
         /// Where the record starts, or where the fault is.
         line: usize,
+        /// See `line`.
         column: usize,
         /// `invalid_json` or `too_large`, as [`crate::record::RecordError::kind`].
         kind: &'static str,
+        /// What is wrong, for people.
         message: String,
     },
 }

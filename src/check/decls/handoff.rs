@@ -38,6 +38,9 @@ impl Checker {
                 }
             }
         }
+        if let Some((_, second)) = h.missing_context.get(1) {
+            self.duplicate_entry(*second, "missing_context");
+        }
         let mut scope = Scope::default();
         if h.ready.is_empty() {
             self.push(
@@ -62,6 +65,16 @@ impl Checker {
         }
         for q in &h.quality {
             self.condition(&q.when, &mut scope, "a quality rule");
+        }
+        self.unique_names(
+            h.quality.iter().filter_map(|q| q.name.as_ref()),
+            "quality rule",
+        );
+        for steps in &h.escalations {
+            self.unique_names(
+                steps.iter().filter_map(|e| e.name.as_ref()),
+                "escalation step",
+            );
         }
         for c in &h.consent {
             self.typed_field(
@@ -416,6 +429,29 @@ impl Checker {
 }
 
 impl Checker {
+    /// The names given to a handoff's quality rules (or escalation steps)
+    /// are unique within it: programs key on them.
+    fn unique_names<'a>(&mut self, names: impl Iterator<Item = &'a Ident>, what: &str) {
+        let mut seen: Vec<&Ident> = Vec::new();
+        for n in names {
+            match seen.iter().find(|s| s.name == n.name) {
+                Some(first) => self.push(
+                    Diagnostic::new(
+                        Code::Duplicate,
+                        n.span,
+                        format!("two {what}s of this handoff are named `{}`", n.name),
+                    )
+                    .label("second use of the name")
+                    .with_secondary(first.span, "first named here")
+                    .help(format!(
+                        "give each {what} its own name; decisions carry it for programs to key on"
+                    )),
+                ),
+                None => seen.push(n),
+            }
+        }
+    }
+
     /// A consent rule for a channel that no playbook touch uses blocks
     /// nothing: `phone requires consent.phone` while the touches say
     /// `call`.

@@ -39,6 +39,16 @@ pub enum Format {
 }
 
 /// Renders `diags` in `format`. `color` only affects [`Format::Human`].
+///
+/// ```
+/// use handoff::diag::render::{render, Format};
+/// let checked = handoff::Checked::from_bytes("p.handoff", b"signal hot = score >= 2 days");
+/// let short = render(Format::Short, &checked.sources, &checked.diagnostics, false);
+/// assert!(short.starts_with("p.handoff:1:23: error[H020]"), "{short}");
+/// let json: serde_json::Value =
+///     serde_json::from_str(&render(Format::Json, &checked.sources, &checked.diagnostics, false)).unwrap();
+/// assert_eq!(json["diagnostics"][0]["suggestion"]["replacement"], "2d");
+/// ```
 pub fn render(
     format: Format,
     sources: &SourceMap,

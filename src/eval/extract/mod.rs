@@ -91,6 +91,7 @@ impl Extractor<'_> {
             path: crate::decision::PText::new(path.unwrap_or_else(|| key.to_string())),
             ty: Ty::Unknown,
             placeholders: Default::default(),
+            exact_placeholders: Default::default(),
             placeholder_lens: 0,
             pii_visible_to: None,
             keep_json: false,
@@ -300,6 +301,9 @@ impl Scalar<'_> {
 /// case-insensitive), without allocating for ASCII text and, for most
 /// values, without a lookup: the length says it cannot be one.
 fn is_placeholder(info: &SlotInfo, s: &str) -> bool {
+    if !info.exact_placeholders.is_empty() && info.exact_placeholders.contains(s) {
+        return true;
+    }
     if info.placeholder_lens == 0 {
         return false;
     }
@@ -386,6 +390,7 @@ mod tests {
             ty: Ty::String,
             placeholder_lens: crate::ir::placeholder_lens(&set),
             placeholders: std::sync::Arc::new(set),
+            exact_placeholders: Default::default(),
             pii_visible_to: None,
             keep_json: false,
         };
@@ -410,6 +415,15 @@ mod tests {
             ..info
         };
         assert!(!is_placeholder(&none, ""));
+        // `as missing exactly`: as written, nothing trimmed or lowercased
+        let exact = SlotInfo {
+            exact_placeholders: std::sync::Arc::new(["N/A".to_string()].into_iter().collect()),
+            ..none.clone()
+        };
+        assert!(is_placeholder(&exact, "N/A"));
+        for no in ["n/a", " N/A", "N/A "] {
+            assert!(!is_placeholder(&exact, no), "{no:?}");
+        }
         // ASCII placeholders only: text beyond ASCII is ruled out without
         // lowercasing, except by the Kelvin sign, which lowercases to `k`
         let ascii: std::collections::HashSet<String> =

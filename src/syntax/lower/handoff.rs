@@ -31,6 +31,7 @@ impl Lower<'_> {
             playbooks: vec![],
             debrief: vec![],
             overrides: vec![],
+            missing_context: vec![],
         };
         for e in inner {
             let span = self.span(&e);
@@ -81,6 +82,11 @@ impl Lower<'_> {
                         _ => None,
                     };
                     h.playbooks.push(PlaybookSelect { name, when, span });
+                }
+                Rule::missing_context_entry => {
+                    let mut mi = e.into_inner();
+                    let action = next(&mut mi, Rule::missing_action);
+                    h.missing_context.push((action.as_str() == "hold", span));
                 }
                 Rule::debrief_entry => {
                     let mut di = e.into_inner();
@@ -157,6 +163,7 @@ impl Lower<'_> {
         assert_eq!(p.as_rule(), Rule::quality_rule);
         let span = self.span(&p);
         let mut inner = p.into_inner();
+        let name = self.entry_name(&mut inner);
         let severity = match next(&mut inner, Rule::severity).as_str() {
             "block" => QualitySeverity::Block,
             _ => QualitySeverity::Review,
@@ -164,6 +171,7 @@ impl Lower<'_> {
         let message = self.string(next(&mut inner, Rule::string));
         let when = self.expr(next(&mut inner, Rule::expr));
         QualityRule {
+            name,
             severity,
             message,
             when,
@@ -279,10 +287,19 @@ impl Lower<'_> {
         }
     }
 
+    /// `name:` before a quality rule or an escalation step.
+    fn entry_name(&mut self, inner: &mut pest::iterators::Pairs<'_, Rule>) -> Option<Ident> {
+        next_if(inner, Rule::entry_name).map(|n| {
+            let mut ni = n.into_inner();
+            self.ident(next(&mut ni, Rule::ident))
+        })
+    }
+
     fn escalation(&mut self, p: P<'_>) -> Escalation {
         assert_eq!(p.as_rule(), Rule::escalation);
         let span = self.span(&p);
         let mut inner = p.into_inner();
+        let name = self.entry_name(&mut inner);
         let after = self.duration_arg(inner.next().expect("escalation delay"));
         let calendar = next_if(&mut inner, Rule::business_hours).map(|b| {
             let mut bi = b.into_inner();
@@ -312,6 +329,7 @@ impl Lower<'_> {
             });
         }
         Escalation {
+            name,
             after,
             calendar,
             since,

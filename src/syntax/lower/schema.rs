@@ -181,15 +181,18 @@ impl Lower<'_> {
         let span = self.span(&p);
         let mut values = Vec::new();
         let mut paths = Vec::new();
+        let mut exact = false;
         for c in p.into_inner() {
             match c.as_rule() {
                 Rule::string => values.push(self.string(c)),
                 Rule::path => paths.push(self.path(c)),
+                Rule::exactly => exact = true,
                 r => unreachable!("treat {r:?}"),
             }
         }
         PlaceholderDecl {
             values,
+            exact,
             paths,
             span,
         }
