@@ -1490,3 +1490,21 @@ fn explain_shows_business_hours_due_times_in_the_calendars_zone() {
         "{text}"
     );
 }
+
+#[test]
+fn route_rule_texts_keep_block_members_apart() {
+    let src = authoring_policy("").replace(
+        "route { otherwise -> queue inbox }",
+        "route {\n    when any {\n      score >= 95 // hot\n      engaged\n    } -> queue inbox\n    otherwise -> queue inbox\n  }",
+    );
+    let e = engine_from(&src);
+    let d = e.evaluate(
+        &lead(r#"{"id": "a", "score": 50, "title": "CFO", "reason": "x"}"#),
+        now(),
+    );
+    let route = d.route.expect("routed");
+    assert_eq!(
+        route.condition.to_string(),
+        "when any { score >= 95, engaged } -> queue inbox"
+    );
+}

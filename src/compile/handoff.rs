@@ -89,7 +89,10 @@ impl Compiler<'_> {
                         when: rule.when.as_ref().map(|w| self.expr(w)),
                         target: self.target(&rule.target),
                         target_ref: target_ref(&rule.target),
-                        origin: self.origin(rule.span),
+                        origin: match &rule.when {
+                            Some(w) => self.origin_around(rule.span, w),
+                            None => self.origin(rule.span),
+                        },
                     })
                     .collect()
             })

@@ -267,6 +267,25 @@ impl Compiler<'_> {
     /// `at least` blocks separated by commas, so that a block written on
     /// several lines (`any {` / `a and b` / `c` / `}`) reads
     /// `any { a and b, c }`, not the ambiguous `any { a and b c }`.
+    /// [`Compiler::origin`] of a construct that holds a condition (a
+    /// route rule): its text, the condition in it written faithfully.
+    fn origin_around(&self, span: Span, e: &crate::ast::Expr) -> Origin {
+        let f = self.sources.get(span.file);
+        let lc = f.line_col(span.start);
+        let text = f.text.as_ref();
+        let slice = |a: u32, b: u32| text.get(a as usize..b as usize).unwrap_or("");
+        let whole = format!(
+            "{} {} {}",
+            one_line(slice(span.start, e.span.start)),
+            faithful(text, e),
+            one_line(slice(e.span.end, span.end))
+        );
+        Origin {
+            line: lc.line,
+            text: PText::new(shorten(one_line(&whole))),
+        }
+    }
+
     fn expr_origin(&self, e: &crate::ast::Expr) -> Origin {
         let f = self.sources.get(e.span.file);
         let lc = f.line_col(e.span.start);
