@@ -256,3 +256,49 @@ fn all_documented_white_space_is_white_space() {
     assert_eq!(items(&original), items(&varied));
     assert!(items(&original).is_some_and(|n| n > 5));
 }
+
+/// A name defined both in the policy and in a file it imports is reported
+/// at the policy's definition, the line its author is editing, with the
+/// imported one as the secondary label; the imported file gets no error.
+#[test]
+fn a_duplicate_across_an_import_is_reported_in_the_importing_file() {
+    let dir = std::env::temp_dir().join(format!("handoff-dup-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("shared.handoff"),
+        "roles marketing, sdr\nsignal engaged = engagement.score >= 40\n",
+    )
+    .unwrap();
+    let policy = r#"import "shared.handoff"
+
+policy "Dup" { version "1" }
+lead { id: string  engagement { score: number? } }
+stages mql, sal
+queue inbox
+signal engaged = engagement.score >= 50
+handoff mql -> sal {
+  initiated_by marketing
+  validated_by sdr
+  owned_by sdr
+  ready when engaged
+  route { otherwise -> queue inbox }
+}
+"#;
+    std::fs::write(dir.join("policy.handoff"), policy).unwrap();
+    let checked = Checked::from_file(&dir.join("policy.handoff")).unwrap();
+    let dups: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.as_str() == "H110")
+        .collect();
+    assert_eq!(dups.len(), 1, "{:?}", checked.diagnostics);
+    let root = checked.sources.get(dups[0].primary.span.file);
+    assert!(root.name.ends_with("policy.handoff"), "{}", root.name);
+    assert_eq!(root.line_col(dups[0].primary.span.start).line, 7);
+    let other = checked.sources.get(dups[0].secondary[0].span.file);
+    assert!(other.name.ends_with("shared.handoff"), "{}", other.name);
+    let rendered = render::render_human(&checked.sources, &checked.diagnostics, false)
+        .replace(&format!("{}/", dir.display()), "");
+    insta::assert_snapshot!(rendered);
+    std::fs::remove_dir_all(&dir).ok();
+}

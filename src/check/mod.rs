@@ -197,19 +197,16 @@ impl Checker {
         let key = (kind, name.name.clone());
         if let Some(first) = self.defined_at.get(&key) {
             let first = *first;
-            self.push(
-                Diagnostic::new(
-                    Code::Duplicate,
-                    name.span,
-                    format!("{} `{}` is defined twice", kind.word(), name.name),
-                )
-                .label("second definition")
-                .with_secondary(first, "first defined here")
-                .help(format!(
+            let d = duplicate(
+                first,
+                name.span,
+                format!("{} `{}` is defined twice", kind.word(), name.name),
+                format!(
                     "rename one of them or remove the duplicate; each {} name must be unique",
                     kind.word()
-                )),
+                ),
             );
+            self.push(d);
             return false;
         }
         self.defined_at.insert(key, name.span);
@@ -519,16 +516,12 @@ impl Checker {
         for kind in [Kind::Signal, Kind::Score] {
             if let Some(first) = self.defined_at.get(&(kind, name.name.clone())) {
                 let first = *first;
-                self.push(
-                    Diagnostic::new(
-                        Code::Duplicate,
-                        name.span,
-                        format!("`{}` is already defined as a {}", name.name, kind.word()),
-                    )
-                    .label("second definition")
-                    .with_secondary(first, "first defined here")
-                    .help("signals and scores share one set of names; rename one of them"),
-                );
+                self.push(duplicate(
+                    first,
+                    name.span,
+                    format!("`{}` is already defined as a {}", name.name, kind.word()),
+                    "signals and scores share one set of names; rename one of them".to_string(),
+                ));
                 return false;
             }
         }
@@ -635,4 +628,33 @@ pub(crate) fn choose_among(close: &[String], what: &str) -> String {
             listed.join(", ")
         ),
     }
+}
+
+/// A name defined twice. In one file, the error is at the second
+/// definition. When one of them comes from an imported file, the error is
+/// at the definition in the importing file (loaded first, so its file id
+/// is the lower), which its author is editing, and the imported file is
+/// left alone.
+fn duplicate(first: Span, second: Span, message: String, help: String) -> Diagnostic {
+    if first.file == second.file {
+        return Diagnostic::new(Code::Duplicate, second, message)
+            .label("second definition")
+            .with_secondary(first, "first defined here")
+            .help(help);
+    }
+    let (here, there) = if first.file < second.file {
+        (first, second)
+    } else {
+        (second, first)
+    };
+    Diagnostic::new(
+        Code::Duplicate,
+        here,
+        format!("{message}: once here and once in an imported file"),
+    )
+    .label("defined again here")
+    .with_secondary(there, "the imported definition")
+    .help(format!(
+        "{help}; to use the imported definition, remove this one"
+    ))
 }

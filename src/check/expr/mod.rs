@@ -312,6 +312,37 @@ impl Checker {
                     .collect();
                 d = d.help(super::choose_among(&close, what));
             }
+            diag::Near::None if i == 0 && !self.deeper_paths(&seg.name).is_empty() => {
+                // `email` for `contact.email`: the field lives in a record
+                let deeper = self.deeper_paths(&seg.name);
+                let rest: Vec<&str> = p.segments[1..].iter().map(|s| s.name.as_str()).collect();
+                let with_rest = |d: &str| {
+                    if rest.is_empty() {
+                        d.to_string()
+                    } else {
+                        format!("{d}.{}", rest.join("."))
+                    }
+                };
+                match deeper.as_slice() {
+                    [one] => {
+                        let fixed = with_rest(one);
+                        d.message = format!("{}; did you mean `{fixed}`?", d.message);
+                        d = d
+                            .help(format!("write the whole path from the lead: `{fixed}`"))
+                            .suggest(p.span, fixed);
+                    }
+                    several => {
+                        let listed: Vec<String> = several
+                            .iter()
+                            .map(|d| format!("`{}`", with_rest(d)))
+                            .collect();
+                        d = d.help(format!(
+                            "fields with this name are inside records: {}; write the whole path of the one you mean",
+                            listed.join(", ")
+                        ));
+                    }
+                }
+            }
             diag::Near::None => {
                 // candidates come sorted: the first few, without sorting
                 // thousands of names for each of thousands of errors
@@ -368,4 +399,41 @@ fn record_at<'a>(
 
 fn first_line(s: &str) -> String {
     s.lines().last().unwrap_or(s).trim().to_string()
+}
+
+impl Checker {
+    /// The dotted paths of schema fields inside records whose own name is
+    /// `name` (case ignored), at most five, shortest first: `contact.email`
+    /// for `email`.
+    fn deeper_paths(&self, name: &str) -> Vec<String> {
+        fn walk(
+            r: &crate::types::RecordTy,
+            prefix: &str,
+            name: &str,
+            out: &mut Vec<String>,
+            depth: usize,
+        ) {
+            if depth > 8 {
+                return;
+            }
+            for f in &r.fields {
+                let path = if prefix.is_empty() {
+                    f.name.clone()
+                } else {
+                    format!("{prefix}.{}", f.name)
+                };
+                if !prefix.is_empty() && f.name.eq_ignore_ascii_case(name) {
+                    out.push(path.clone());
+                }
+                if let Ty::Record(inner) = &f.ty {
+                    walk(inner, &path, name, out, depth + 1);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.p.schema, "", name, &mut out, 0);
+        out.sort_by_key(|p| (p.matches('.').count(), p.clone()));
+        out.truncate(5);
+        out
+    }
 }
