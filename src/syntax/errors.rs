@@ -85,8 +85,24 @@ pub(super) fn convert(file: FileId, src: &str, err: &pest::error::Error<Rule>) -
                 && word(src[..at].chars().next_back())
                 && word(src[at..].chars().next())
         };
+        // `:` alone was expected there: the parser tried to read the word
+        // before as a `name:` (of a quality rule or an escalation step) and
+        // the word was something else; what the author missed is at the
+        // word, where pest's own position is
+        let only_name_colon = {
+            let tokens: Vec<String> = attempts
+                .expected_tokens()
+                .iter()
+                .map(|t| t.to_string())
+                .filter(|t| {
+                    t != "BUILTIN_RULE" && !NOISE.contains(&t.as_str()) && !t.trim().is_empty()
+                })
+                .collect();
+            !tokens.is_empty() && tokens.iter().all(|t| t == ":")
+        };
         if attempts.max_position > start
             && attempts.max_position <= src.len()
+            && !only_name_colon
             && !mid_word(attempts.max_position)
             && attempts.expected_tokens().iter().any(|t| {
                 let t = t.to_string();
@@ -120,7 +136,29 @@ pub(super) fn convert(file: FileId, src: &str, err: &pest::error::Error<Rule>) -
             }
         }
     }
+    // a word read as a `name:` that has no colon: the parser stopped after
+    // it, but the mistake is the word itself; say what the block takes
+    let mut name_colon = false;
     if let Some(attempts) = err.parse_attempts() {
+        if only_colon(attempts.expected_tokens()) {
+            let at = start.min(src.len());
+            let before = src[..at].trim_end_matches([' ', '\t']);
+            let len = before
+                .chars()
+                .rev()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .count();
+            if len > 0 {
+                start = before.len() - len;
+                name_colon = true;
+                words.insert("}".to_string());
+                for w in block_entry_words(src, start) {
+                    words.insert(w.to_string());
+                }
+            }
+        }
+    }
+    if let (Some(attempts), false) = (err.parse_attempts(), name_colon) {
         for t in attempts.expected_tokens() {
             let token = t.to_string();
             // ranges (`a..z`) and built-in rules are not words an author writes
@@ -557,4 +595,43 @@ fn unmatched_open(src: &str) -> Option<usize> {
         i += 1;
     }
     stack.pop()
+}
+
+/// The words that start an entry of the block open at `at`: `block` and
+/// `review` in `quality { }`, `after` in `escalate { }`.
+fn block_entry_words(src: &str, at: usize) -> &'static [&'static str] {
+    let Some(open) = unmatched_open(&src[..at]) else {
+        return &[];
+    };
+    let head = src[..open].trim_end();
+    let keyword: String = head
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    match keyword.as_str() {
+        "quality" => &["block", "review"],
+        "escalate" => &["after"],
+        _ => &[],
+    }
+}
+
+/// Whether `:` is the one token an author could have written where the
+/// parser stopped: it read the word before as a `name:` (of a quality
+/// rule or an escalation step).
+fn only_colon<T: std::fmt::Display>(expected: Vec<T>) -> bool {
+    let mut tokens = expected
+        .into_iter()
+        .map(|t| t.to_string())
+        .filter(|t| {
+            t != "BUILTIN_RULE"
+                && !NOISE.contains(&t.as_str())
+                && (t.len() <= 2 || !t.contains(".."))
+                && !t.trim().is_empty()
+        })
+        .peekable();
+    tokens.peek().is_some() && tokens.all(|t| t == ":")
 }

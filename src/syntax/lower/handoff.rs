@@ -138,8 +138,27 @@ impl Lower<'_> {
         for c in inner {
             match c.as_rule() {
                 Rule::req_at_least => {
-                    let mut ci = c.into_inner();
-                    req.at_least = Some(self.int(next(&mut ci, Rule::int)));
+                    let n = c.into_inner().next().expect("a count");
+                    if n.as_rule() == Rule::count_word_err {
+                        let span = self.span(&n);
+                        let words = [
+                            "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                            "ten",
+                        ];
+                        let value = words.iter().position(|w| *w == n.as_str()).unwrap_or(0) + 1;
+                        self.error(
+                            Diagnostic::new(
+                                Code::Syntax,
+                                span,
+                                format!("`at least {}` needs the count in digits", n.as_str()),
+                            )
+                            .label(format!("write `{value}`"))
+                            .help(format!("write `at least {value}`"))
+                            .suggest(span, value.to_string()),
+                        );
+                    } else {
+                        req.at_least = Some(self.int(n));
+                    }
                 }
                 Rule::req_format => {
                     let f = c.into_inner().next().expect("format value");
@@ -290,8 +309,18 @@ impl Lower<'_> {
     /// `name:` before a quality rule or an escalation step.
     fn entry_name(&mut self, inner: &mut pest::iterators::Pairs<'_, Rule>) -> Option<Ident> {
         next_if(inner, Rule::entry_name).map(|n| {
-            let mut ni = n.into_inner();
-            self.ident(next(&mut ni, Rule::ident))
+            // one token, `name:`, so that a failed parse after a word never
+            // reports "expected `:`" in place of what the author missed
+            let span = self.span(&n);
+            let name = n.as_str().trim_end_matches(':').to_string();
+            Ident {
+                span: Span::new(
+                    span.file,
+                    span.start as usize,
+                    span.start as usize + name.len(),
+                ),
+                name,
+            }
         })
     }
 
