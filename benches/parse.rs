@@ -30,6 +30,9 @@ fn bench(c: &mut Criterion) {
     g.bench_function("parse", |b| {
         b.iter(|| handoff::syntax::parse_module(handoff::span::FileId(0), &src));
     });
+    g.bench_function("fmt (with its two checking parses)", |b| {
+        b.iter(|| handoff::fmt::format_source(&src).expect("formats"));
+    });
     g.bench_function("parse + check", |b| {
         b.iter(|| handoff::Checked::from_bytes("gen.handoff", src.as_bytes()));
     });

@@ -60,6 +60,7 @@ pub mod diag;
 pub mod docs;
 pub mod eval;
 pub mod explain;
+pub mod fmt;
 pub mod load;
 pub mod span;
 pub mod write;

@@ -25,6 +25,7 @@ const LAYERS: &[(&str, u32)] = &[
     // files -> modules; AST -> checked program; the compiled form
     ("load", 3),
     ("check", 3),
+    ("fmt", 3),
     ("ir", 3),
     ("write", 3),
     // what IR and evaluator share

@@ -551,3 +551,70 @@ fn no_progress_bar_off_a_terminal() {
     assert!(!err.contains('\r') && !err.contains("\x1b["), "{err:?}");
     assert!(out.lines().all(|l| l.starts_with('{')));
 }
+
+#[test]
+fn fmt_rewrites_checks_and_diffs() {
+    let dir = temp_dir("fmt");
+    let messy = "signal engaged=score>=40\nsignal hot = score >= 80\n";
+    let tidy = "signal engaged = score >= 40\nsignal hot = score >= 80\n";
+    let file = dir.join("p.handoff");
+    std::fs::write(&file, messy).unwrap();
+    let path = file.to_str().unwrap();
+
+    // --check: lists the file, exit 1, changes nothing
+    let (code, out, err) = run(&["fmt", "--check", path], b"");
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(out.trim(), path);
+    assert!(err.contains("not formatted"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), messy);
+
+    // --diff: a unified diff, nothing changed
+    let (code, out, _) = run(&["fmt", "--diff", path], b"");
+    assert_eq!(code, 0);
+    assert!(out.contains("-signal engaged=score>=40"), "{out}");
+    assert!(out.contains("+signal engaged = score >= 40"), "{out}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), messy);
+
+    // a folder: rewritten in place, then clean
+    let (code, _, err) = run(&["fmt", dir.to_str().unwrap()], b"");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), tidy);
+    let (code, out, _) = run(&["fmt", "--check", path], b"");
+    assert_eq!((code, out.as_str()), (0, ""));
+
+    // standard input to standard output
+    let (code, out, _) = run(&["fmt", "-"], messy.as_bytes());
+    assert_eq!((code, out.as_str()), (0, tidy));
+}
+
+#[test]
+fn fmt_error_paths() {
+    let dir = temp_dir("fmt-errors");
+    // a file that does not parse: its errors, exit 1, left alone
+    let broken = dir.join("broken.handoff");
+    std::fs::write(&broken, "signal x = \n").unwrap();
+    let (code, _, err) = run(&["fmt", broken.to_str().unwrap()], b"");
+    assert_eq!(code, 1);
+    assert!(err.contains("does not parse"), "{err}");
+    assert!(err.contains("H001"), "{err}");
+    assert_eq!(std::fs::read_to_string(&broken).unwrap(), "signal x = \n");
+    // a file that does not exist: exit 2, named
+    let (code, _, err) = run(&["fmt", "no/such.handoff"], b"");
+    assert_eq!(code, 2);
+    assert!(err.contains("no/such.handoff"), "{err}");
+    // `-` with other files, and --check with --diff: usage errors
+    let (code, _, err) = run(&["fmt", "-", broken.to_str().unwrap()], b"");
+    assert_eq!(code, 2, "{err}");
+    let (code, _, _) = run(&["fmt", "--check", "--diff", "-"], b"");
+    assert_eq!(code, 2);
+    // an empty folder
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let (code, _, err) = run(&["fmt", empty.to_str().unwrap()], b"");
+    assert_eq!(code, 2);
+    assert!(err.contains("no `.handoff` file"), "{err}");
+    // --help
+    let (code, out, _) = run(&["fmt", "--help"], b"");
+    assert_eq!(code, 0);
+    assert!(out.contains("--check") && out.contains("--diff"), "{out}");
+}

@@ -174,7 +174,7 @@ pub(crate) fn run(args: CheckArgs) -> i32 {
 
 /// The `*.handoff` files under `dir`, in sorted order, folders whose names
 /// start with a dot left out.
-fn policy_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+pub(crate) fn policy_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     let mut seen = HashSet::new();

@@ -4,6 +4,7 @@
 mod check;
 mod eval;
 mod explain;
+mod fmt;
 mod policy;
 mod progress;
 
@@ -47,6 +48,9 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Explain the decision for one lead in words.
     Explain(explain::ExplainArgs),
+    /// Format policy files in the canonical layout (whitespace only; the
+    /// meaning is checked to be unchanged before anything is written).
+    Fmt(fmt::FmtArgs),
     /// Print the documentation of a diagnostic code, e.g. `handoff explain-code H101`.
     ExplainCode {
         /// A code such as H101, or its name such as unknown-field.
@@ -97,6 +101,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
         Command::Check(a) => check::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Explain(a) => explain::run(a),
+        Command::Fmt(a) => fmt::run(a),
         Command::ExplainCode { code } => explain_code(&code),
     }
 }

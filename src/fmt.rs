@@ -1,0 +1,727 @@
+//! `handoff fmt`: one canonical layout for policy files.
+//!
+//! The formatter changes white space only. It reads the text a line at a
+//! time, splits each line into its code and its `//` comment, and writes
+//! the code again with:
+//!
+//! - indentation of two spaces per open `{`, and two more for a line that
+//!   continues an entry (an `unless`, `->` or `when` line of an escalation
+//!   or quality rule, a line inside open parentheses or brackets, a line
+//!   after one that ends with an operator or a comma);
+//! - single spaces between tokens, none inside `( )` and `[ ]` or before
+//!   `,`, `?` and `:`, one around `==`, `!=`, `<=`, `>=`, `=` and `->` and
+//!   on both sides of `{` and `}`; where spacing could change how a token
+//!   reads (`-`, `<`, `>`, `+`, `(` after a word), the author's choice of
+//!   space or none is kept;
+//! - columns: the `->` of consecutive route rules, the parts of
+//!   consecutive one-line quality rules (`name:`, severity, message,
+//!   `when`), the labels of consecutive `require` items, and the trailing
+//!   comments of consecutive lines (two spaces after the code), aligned;
+//! - blank lines: at most one in a row, none just inside a block, one
+//!   before and after a declaration that spans lines;
+//! - `\n` line ends, no trailing white space, one final newline.
+//!
+//! Line breaks are the author's: the formatter never joins or splits
+//! lines. Comments and doc comments are kept as written, in place.
+//!
+//! It never changes meaning: [`format_source`] parses its output again and
+//! compares the syntax tree (positions aside) and the comments, in order,
+//! with the input's; on any difference it refuses with
+//! [`FmtError::Internal`] instead of returning text.
+
+use crate::diag::Diagnostic;
+use crate::span::FileId;
+
+/// Why a text was not formatted.
+#[derive(Debug)]
+pub enum FmtError {
+    /// The text does not parse: these are its syntax errors. Fix them
+    /// first; the formatter only formats what it can read.
+    Syntax(Vec<Diagnostic>),
+    /// The formatted text would not mean what the input means (a bug in
+    /// the formatter: nothing is written). The message says what differs.
+    Internal(String),
+}
+
+/// Formats policy text. Returns the canonical text (equal to the input
+/// when it is already formatted).
+///
+/// ```
+/// let messy = "signal  engaged=score>=40   \"Engaged\"\nsignal hot = score >= 80\n";
+/// let tidy = handoff::fmt::format_source(messy).unwrap();
+/// assert_eq!(tidy, "signal engaged = score >= 40 \"Engaged\"\nsignal hot = score >= 80\n");
+/// // formatting is a fixpoint
+/// assert_eq!(handoff::fmt::format_source(&tidy).unwrap(), tidy);
+/// ```
+pub fn format_source(text: &str) -> Result<String, FmtError> {
+    let before = crate::syntax::parse_module(FileId(0), text);
+    let errors: Vec<Diagnostic> = before
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .cloned()
+        .collect();
+    let Some(module) = before.module.filter(|_| errors.is_empty()) else {
+        return Err(FmtError::Syntax(errors));
+    };
+    let out = layout(text);
+    let after = crate::syntax::parse_module(FileId(0), &out);
+    let Some(formatted) = after.module else {
+        return Err(FmtError::Internal(
+            "the formatted text does not parse".to_string(),
+        ));
+    };
+    if shape(&format!("{module:?}")) != shape(&format!("{formatted:?}")) {
+        return Err(FmtError::Internal(
+            "the formatted text parses to a different policy".to_string(),
+        ));
+    }
+    if comments(text) != comments(&out) {
+        return Err(FmtError::Internal(
+            "the formatted text lost or moved a comment".to_string(),
+        ));
+    }
+    Ok(out)
+}
+
+/// A syntax tree's debug text without positions (`12..20`, `#0`).
+fn shape(debug: &str) -> String {
+    let mut out = String::with_capacity(debug.len());
+    let bytes = debug.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // a span prints as `START..END`
+        if bytes[i].is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric()) {
+            let mut j = i;
+            while j < bytes.len() && bytes[j].is_ascii_digit() {
+                j += 1;
+            }
+            if bytes[j..].starts_with(b"..") {
+                let mut k = j + 2;
+                while k < bytes.len() && bytes[k].is_ascii_digit() {
+                    k += 1;
+                }
+                if k > j + 2 {
+                    i = k;
+                    continue;
+                }
+            }
+        }
+        out.push(bytes[i] as char);
+        i += 1;
+    }
+    out
+}
+
+/// Every comment of a text, in order, without the white space around it.
+fn comments(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter_map(|l| split_comment(l).1)
+        .map(str::trim)
+        .collect()
+}
+
+/// A line's code and its `//` comment (a `//` inside a string is text).
+fn split_comment(line: &str) -> (&str, Option<&str>) {
+    let bytes = line.as_bytes();
+    let mut in_string = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if in_string => i += 1,
+            b'"' => in_string = !in_string,
+            b'/' if !in_string && bytes.get(i + 1) == Some(&b'/') => {
+                return (&line[..i], Some(&line[i..]));
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    (line, None)
+}
+
+// ---------------------------------------------------------------- tokens
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A name, a number, a path, a date, a duration: anything made of
+    /// letters, digits and `_ . : % + -`.
+    Word,
+    /// `"..."` as written.
+    Str,
+    /// One of `{ } ( ) [ ] , ?` or an operator.
+    Punct,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Token<'a> {
+    text: &'a str,
+    kind: Kind,
+    /// White space stood before it in the input.
+    spaced: bool,
+}
+
+fn tokens(code: &str) -> Vec<Token<'_>> {
+    let bytes = code.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut spaced = false;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c == b' ' || c == b'\t' || c == b'\r' || c == 0x0b || c == 0x0c {
+            spaced = true;
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let kind = if c == b'"' {
+            i += 1;
+            while i < bytes.len() && bytes[i] != b'"' {
+                if bytes[i] == b'\\' {
+                    i += 1;
+                }
+                i += 1;
+            }
+            i = (i + 1).min(bytes.len());
+            Kind::Str
+        } else if c == b':' && bytes.get(i + 1).is_some_and(|b| !b.is_ascii_digit()) {
+            // a schema field's colon written apart from its name (`id :string`)
+            i += 1;
+            Kind::Punct
+        } else if is_word_byte(c) && !(c == b'-' && bytes.get(i + 1) == Some(&b'>')) {
+            while i < bytes.len()
+                && is_word_byte(bytes[i])
+                && !(bytes[i] == b'-' && bytes.get(i + 1) == Some(&b'>'))
+            {
+                // `score:number`: the colon ends the name (a clock such as
+                // `09:00` has a digit after it and stays one word)
+                if bytes[i] == b':' && bytes.get(i + 1).is_some_and(|b| b.is_ascii_alphabetic()) {
+                    i += 1;
+                    break;
+                }
+                i += 1;
+            }
+            Kind::Word
+        } else {
+            let two = code.get(i..i + 2).unwrap_or("");
+            i += if matches!(two, "==" | "!=" | "<=" | ">=" | "->") {
+                2
+            } else {
+                // one character (a byte of ASCII, or a whole other one)
+                code[i..].chars().next().map_or(1, char::len_utf8)
+            };
+            Kind::Punct
+        };
+        out.push(Token {
+            text: &code[start..i],
+            kind,
+            spaced,
+        });
+        spaced = false;
+    }
+    out
+}
+
+fn is_word_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b':' | b'%' | b'+' | b'-') || c >= 0x80
+}
+
+/// Whether one space goes between `prev` and `cur`.
+fn space_between(prev: &Token, cur: &Token) -> bool {
+    let (p, c) = (prev.text, cur.text);
+    if matches!(c, "," | ")" | "]" | "?") || c == ":" {
+        return false;
+    }
+    if matches!(p, "(" | "[") {
+        return false;
+    }
+    if p == "," || p == ":" || (p.ends_with(':') && prev.kind == Kind::Word) {
+        return true;
+    }
+    // a string never touches a word: `version"1"` is `version "1"`
+    if (prev.kind == Kind::Str) != (cur.kind == Kind::Str)
+        && (prev.kind == Kind::Word || cur.kind == Kind::Word)
+    {
+        return true;
+    }
+    // `list<{ ... }>`: a record type inside a list keeps its spacing
+    if (p == "<" && c == "{") || (p == "}" && c == ">") {
+        return cur.spaced;
+    }
+    let spaced_op = |t: &str| matches!(t, "==" | "!=" | "<=" | ">=" | "->" | "=" | "{" | "}");
+    if spaced_op(c) || spaced_op(p) {
+        return true;
+    }
+    cur.spaced
+}
+
+/// A line's code with canonical spacing.
+fn respace(code: &str) -> String {
+    let toks = tokens(code);
+    let mut out = String::with_capacity(code.len());
+    for (i, t) in toks.iter().enumerate() {
+        if i > 0 && space_between(&toks[i - 1], t) {
+            out.push(' ');
+        }
+        out.push_str(t.text);
+    }
+    out
+}
+
+// ---------------------------------------------------------------- lines
+
+/// One line of output before alignment.
+struct Line {
+    indent: usize,
+    code: String,
+    comment: Option<String>,
+    /// The keyword of the innermost block the line is in (`route`,
+    /// `quality`, ...), empty at the top level.
+    block: String,
+    /// It continues the entry of the line before.
+    continuation: bool,
+}
+
+impl Line {
+    fn blank(&self) -> bool {
+        self.code.is_empty() && self.comment.is_none()
+    }
+}
+
+/// Keywords that start a top-level declaration.
+const ITEMS: &[&str] = &[
+    "import", "policy", "lead", "roles", "stages", "team", "queue", "calendar", "signal", "score",
+    "handoff", "playbook", "metric",
+];
+
+/// Words that begin a line continuing the entry above it.
+const CONTINUES: &[&str] = &[
+    "unless", "->", "and", "or", "since", "requires", "+", "-", "*", "/", "==", "!=", "<", "<=",
+    ">", ">=", "=", "in", "not", "target", "among", "visible",
+];
+
+fn layout(text: &str) -> String {
+    let mut lines: Vec<Line> = Vec::new();
+    // open brackets: the keyword before each `{`, and `(`/`[` as such
+    let mut stack: Vec<String> = Vec::new();
+    let mut prev_open_end = false;
+    for raw in text.lines() {
+        let raw = raw.strip_prefix('\u{FEFF}').unwrap_or(raw);
+        let (code, comment) = split_comment(raw);
+        let code = respace(code.trim());
+        let comment = comment.map(|c| c.trim_end().to_string());
+        let toks = tokens(&code);
+        let first = toks.first().map(|t| t.text).unwrap_or("");
+        // closers at the start of the line belong to the outer level
+        let mut depth_stack = stack.clone();
+        for t in &toks {
+            match t.text {
+                "}" | ")" | "]" => {
+                    depth_stack.pop();
+                }
+                _ => break,
+            }
+        }
+        let braces = depth_stack.iter().filter(|s| !is_paren(s)).count();
+        let parens = depth_stack.iter().filter(|s| is_paren(s)).count();
+        let block = depth_stack
+            .iter()
+            .rev()
+            .find(|s| !is_paren(s))
+            .cloned()
+            .unwrap_or_default();
+        let continuation = !code.is_empty()
+            && parens == 0
+            && (prev_open_end
+                || CONTINUES.contains(&first)
+                || (first == "when" && block != "route")
+                || toks.first().is_some_and(|t| t.kind == Kind::Str));
+        let indent = 2 * braces + 2 * parens + if continuation { 2 } else { 0 };
+        // the brackets this line opens and closes
+        for (i, t) in toks.iter().enumerate() {
+            match t.text {
+                "{" => {
+                    let kw = block_keyword(&toks[..i]);
+                    stack.push(kw);
+                }
+                "(" => stack.push("(".into()),
+                "[" => stack.push("[".into()),
+                "}" | ")" | "]" => {
+                    stack.pop();
+                }
+                _ => {}
+            }
+        }
+        if !code.is_empty() {
+            let last = toks.last().map(|t| t.text).unwrap_or("");
+            // (`<` and `>` end `list<...>` types as often as they compare)
+            prev_open_end = matches!(
+                last,
+                "," | "and"
+                    | "or"
+                    | "="
+                    | "=="
+                    | "!="
+                    | "<="
+                    | ">="
+                    | "+"
+                    | "-"
+                    | "*"
+                    | "/"
+                    | "->"
+                    | "not"
+                    | "in"
+            ) && stack.last().is_none_or(|s| !is_paren(s));
+        }
+        lines.push(Line {
+            indent,
+            code,
+            comment,
+            block,
+            continuation,
+        });
+    }
+    let lines = blank_lines(lines);
+    let mut rendered: Vec<(usize, String, Option<String>)> = lines
+        .iter()
+        .map(|l| (l.indent, l.code.clone(), l.comment.clone()))
+        .collect();
+    align_routes(&lines, &mut rendered);
+    align_quality(&lines, &mut rendered);
+    align_require(&lines, &mut rendered);
+    align_comments(&mut rendered);
+    let mut out = String::with_capacity(text.len() + 64);
+    for (indent, code, comment) in rendered {
+        let mut line = String::new();
+        if !code.is_empty() || comment.is_some() {
+            line.push_str(&" ".repeat(indent));
+        }
+        line.push_str(&code);
+        if let Some(c) = comment {
+            if !code.is_empty() && !line.ends_with(' ') {
+                line.push(' ');
+            }
+            line.push_str(&c);
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    // no blank lines at the start or the end
+    let trimmed = out.trim_matches('\n');
+    if trimmed.is_empty() {
+        String::new()
+    } else {
+        format!("{trimmed}\n")
+    }
+}
+
+fn is_paren(s: &str) -> bool {
+    s == "(" || s == "["
+}
+
+/// The word that names a block: the first word of the entry that opens it
+/// (`route`, `quality`, `handoff`, `any`, a record field's name).
+fn block_keyword(before: &[Token]) -> String {
+    let words: Vec<&str> = before
+        .iter()
+        .filter(|t| t.kind == Kind::Word)
+        .map(|t| t.text)
+        .collect();
+    match words.as_slice() {
+        [] => String::new(),
+        // `stale: block ...` never opens a block; `x: { ... }` does not occur
+        [.., last] if matches!(*last, "any" | "all" | "of") => "any".to_string(),
+        [first, ..] => first.trim_end_matches(':').to_string(),
+    }
+}
+
+/// At most one blank line in a row, none just inside a block, and one
+/// around a declaration that spans lines (before its doc comments).
+fn blank_lines(lines: Vec<Line>) -> Vec<Line> {
+    let mut out: Vec<Line> = Vec::with_capacity(lines.len());
+    for line in lines {
+        if line.blank() {
+            let prev_blank_or_open = out
+                .last()
+                .is_none_or(|l: &Line| l.blank() || (l.comment.is_none() && l.code.ends_with('{')));
+            if !prev_blank_or_open {
+                out.push(line);
+            }
+            continue;
+        }
+        // none just before a closing brace
+        if line.code.starts_with('}') {
+            while out.last().is_some_and(Line::blank) {
+                out.pop();
+            }
+        }
+        // a top-level declaration after one that spanned lines, or one that
+        // opens a block: a blank line first, above its comments
+        let first = line.code.split([' ', '{']).next().unwrap_or("");
+        if line.indent == 0 && !line.continuation && ITEMS.contains(&first) {
+            let mut at = out.len();
+            while at > 0 && out[at - 1].code.is_empty() && out[at - 1].comment.is_some() {
+                at -= 1;
+            }
+            let before = at.checked_sub(1).map(|i| &out[i]);
+            let opens = line.code.ends_with('{');
+            let after_block = before.is_some_and(|b| b.indent == 0 && b.code.ends_with('}'));
+            if let Some(b) = before {
+                if !b.blank() && (opens || after_block) {
+                    out.insert(
+                        at,
+                        Line {
+                            indent: 0,
+                            code: String::new(),
+                            comment: None,
+                            block: String::new(),
+                            continuation: false,
+                        },
+                    );
+                }
+            }
+        }
+        out.push(line);
+    }
+    while out.last().is_some_and(Line::blank) {
+        out.pop();
+    }
+    out
+}
+
+/// The index of the token `->` in a line's code outside brackets, as a
+/// byte offset.
+fn arrow_at(code: &str) -> Option<usize> {
+    let mut depth = 0i32;
+    let mut in_string = false;
+    let bytes = code.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if in_string => i += 1,
+            b'"' => in_string = !in_string,
+            b'(' | b'[' | b'{' if !in_string => depth += 1,
+            b')' | b']' | b'}' if !in_string => depth -= 1,
+            b'-' if !in_string && depth == 0 && bytes.get(i + 1) == Some(&b'>') => {
+                return Some(i);
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Runs of consecutive lines (no blank line, same indentation) that
+/// `member` accepts.
+fn groups(lines: &[Line], member: impl Fn(&Line) -> bool) -> Vec<Vec<usize>> {
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    let mut cur: Vec<usize> = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let joins = member(l)
+            && cur
+                .last()
+                .is_none_or(|&p| p + 1 == i && lines[p].indent == l.indent);
+        if joins {
+            cur.push(i);
+        } else {
+            if cur.len() > 1 {
+                out.push(std::mem::take(&mut cur));
+            }
+            cur.clear();
+            if member(l) {
+                cur.push(i);
+            }
+        }
+    }
+    if cur.len() > 1 {
+        out.push(cur);
+    }
+    out
+}
+
+/// A code column past which nothing is aligned.
+const MAX_ALIGN: usize = 48;
+
+/// The `->` of consecutive route rules in one column.
+fn align_routes(lines: &[Line], out: &mut [(usize, String, Option<String>)]) {
+    let member = |l: &Line| {
+        l.block == "route"
+            && !l.continuation
+            && (l.code.starts_with("when ") || l.code.starts_with("otherwise"))
+            && arrow_at(&l.code).is_some()
+    };
+    // a rule far longer than the others keeps one space before its arrow
+    // rather than pushing every arrow of the block to the right
+    let head = |code: &str| arrow_at(code).map(|a| code[..a].trim_end().chars().count());
+    let member = |l: &Line| member(l) && head(&l.code).is_some_and(|w| w <= MAX_ALIGN);
+    for group in groups(lines, member) {
+        let width = group
+            .iter()
+            .filter_map(|&i| head(&out[i].1))
+            .max()
+            .unwrap_or(0)
+            + 1;
+        for &i in &group {
+            let code = &out[i].1;
+            if let Some(a) = arrow_at(code) {
+                let head = code[..a].trim_end();
+                let pad = width.saturating_sub(head.chars().count()).max(1);
+                out[i].1 = format!("{head}{}{}", " ".repeat(pad), &code[a..]);
+            }
+        }
+    }
+}
+
+/// Consecutive one-line quality rules in columns: `name:`, severity,
+/// message, `when ...`.
+fn align_quality(lines: &[Line], out: &mut [(usize, String, Option<String>)]) {
+    // (name, severity, message, rest)
+    fn parts(code: &str) -> Option<(&str, &str, &str, &str)> {
+        let toks = tokens(code);
+        let mut i = 0;
+        let name = match toks.first() {
+            Some(t) if t.kind == Kind::Word && t.text.ends_with(':') && t.text.len() > 1 => {
+                i = 1;
+                t.text
+            }
+            _ => "",
+        };
+        let sev = toks
+            .get(i)
+            .filter(|t| matches!(t.text, "block" | "review"))?;
+        let msg = toks.get(i + 1).filter(|t| t.kind == Kind::Str)?;
+        let when = toks.get(i + 2).filter(|t| t.text == "when")?;
+        let rest_at = when.text.as_ptr() as usize - code.as_ptr() as usize;
+        Some((name, sev.text, msg.text, &code[rest_at..]))
+    }
+    let member = |l: &Line| l.block == "quality" && !l.continuation && parts(&l.code).is_some();
+    for group in groups(lines, member) {
+        let rows: Vec<(String, String, String, String)> = group
+            .iter()
+            .filter_map(|&i| parts(&out[i].1))
+            .map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d.to_string()))
+            .collect();
+        if rows.len() != group.len() {
+            continue;
+        }
+        // a name column only when every rule has a name; otherwise a name
+        // goes with its severity
+        let rows: Vec<(String, String, String, String)> = if rows.iter().all(|r| !r.0.is_empty()) {
+            rows
+        } else {
+            rows.into_iter()
+                .map(|(n, s, m, r)| {
+                    let sev = if n.is_empty() { s } else { format!("{n} {s}") };
+                    (String::new(), sev, m, r)
+                })
+                .collect()
+        };
+        let w = |f: fn(&(String, String, String, String)) -> &String| {
+            rows.iter().map(|r| f(r).chars().count()).max().unwrap_or(0)
+        };
+        let (wn, ws, wm) = (w(|r| &r.0), w(|r| &r.1), w(|r| &r.2));
+        for (&i, (n, s, m, rest)) in group.iter().zip(&rows) {
+            let mut line = String::new();
+            if wn > 0 {
+                line.push_str(n);
+                line.push_str(&" ".repeat(wn - n.chars().count() + 1));
+            }
+            line.push_str(s);
+            line.push_str(&" ".repeat(ws - s.chars().count() + 1));
+            line.push_str(m);
+            line.push_str(&" ".repeat(wm - m.chars().count() + 1));
+            line.push_str(rest);
+            out[i].1 = line;
+        }
+    }
+}
+
+/// The labels of consecutive one-line `require` items in one column.
+fn align_require(lines: &[Line], out: &mut [(usize, String, Option<String>)]) {
+    fn label_at(code: &str) -> Option<usize> {
+        let toks = tokens(code);
+        let last = toks.last().filter(|t| t.kind == Kind::Str)?;
+        // the last string is a label unless it is a `format` pattern
+        let before = toks.len().checked_sub(2).map(|i| toks[i].text)?;
+        if before == "format" || toks.iter().any(|t| t.text == "{") {
+            return None;
+        }
+        Some(last.text.as_ptr() as usize - code.as_ptr() as usize)
+    }
+    let head = |code: &str| label_at(code).map(|a| code[..a].trim_end().chars().count());
+    let member = |l: &Line| {
+        l.block == "require" && !l.continuation && head(&l.code).is_some_and(|w| w <= MAX_ALIGN)
+    };
+    for group in groups(lines, member) {
+        let width = group
+            .iter()
+            .filter_map(|&i| head(&out[i].1))
+            .max()
+            .unwrap_or(0)
+            + 1;
+        for &i in &group {
+            let code = &out[i].1;
+            if let Some(a) = label_at(code) {
+                let h = code[..a].trim_end();
+                let pad = width - h.chars().count();
+                out[i].1 = format!("{h}{}{}", " ".repeat(pad), &code[a..]);
+            }
+        }
+    }
+}
+
+/// Trailing comments of consecutive lines (same indentation, no blank
+/// line between) in one column, two spaces after the longest code.
+fn align_comments(out: &mut [(usize, String, Option<String>)]) {
+    let mut i = 0;
+    while i < out.len() {
+        let trailing = |r: &(usize, String, Option<String>)| !r.1.is_empty() && r.2.is_some();
+        if !trailing(&out[i]) {
+            i += 1;
+            continue;
+        }
+        let mut j = i + 1;
+        while j < out.len() && trailing(&out[j]) && out[j].0 == out[i].0 {
+            j += 1;
+        }
+        let width = out[i..j]
+            .iter()
+            .map(|r| r.0 + r.1.chars().count())
+            .max()
+            .unwrap_or(0);
+        for r in &mut out[i..j] {
+            let len = r.0 + r.1.chars().count();
+            r.1.push_str(&" ".repeat(width - len + 2));
+        }
+        i = j;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spacing_is_canonical_where_it_cannot_change_meaning() {
+        assert_eq!(respace("signal  x=a==b"), "signal x = a == b");
+        assert_eq!(respace("f( a ,b )"), "f(a, b)");
+        assert_eq!(respace("x in [ \"a\" , \"b\" ]"), "x in [\"a\", \"b\"]");
+        assert_eq!(respace("when x->team t"), "when x -> team t");
+        // kept as written: `-` and `<` could be part of a date or a type
+        assert_eq!(respace("mon-fri 09:00-17:30"), "mon-fri 09:00-17:30");
+        assert_eq!(respace("tags: list<string>?"), "tags: list<string>?");
+        assert_eq!(respace("a: list<{ k: string }>"), "a: list<{ k: string }>");
+        assert_eq!(respace("a - b"), "a - b");
+        assert_eq!(respace("x  \"a  b\""), "x \"a  b\"");
+    }
+
+    #[test]
+    fn shapes_ignore_positions_only() {
+        assert_eq!(
+            shape("Ident { name: \"x1\", span: 12..20 }"),
+            "Ident { name: \"x1\", span:  }"
+        );
+        assert_eq!(shape("Number(2.5)"), "Number(2.5)");
+    }
+}
