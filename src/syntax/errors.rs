@@ -369,7 +369,10 @@ pub(super) fn convert(file: FileId, src: &str, err: &pest::error::Error<Rule>) -
         let matches_word = *alias == word;
         let matches_symbol =
             !alias.chars().all(|c| c.is_ascii_alphabetic()) && symbol.starts_with(alias);
-        if matches_word || matches_symbol {
+        // only when writing ours there lets the parser on: `then` is `->`
+        // in a rule, but not between two touches
+        let helps = || super::mistakes::repair::helps(src, start, start + alias.len(), ours);
+        if (matches_word || matches_symbol) && helps() {
             let span = Span::new(file, start, start + alias.len());
             return Diagnostic::new(
                 Code::Syntax,
@@ -422,6 +425,23 @@ pub(super) fn convert(file: FileId, src: &str, err: &pest::error::Error<Rule>) -
         if let Some(k) = crate::diag::did_you_mean(&word, keywords.iter().copied()) {
             help = format!("did you mean `{k}`?");
             d = d.suggest(Span::new(file, start, start + word.len()), k);
+            return d.help(help);
+        }
+    }
+    // nothing known: try small edits and show the one that reads on
+    let expected: Vec<String> = words.iter().cloned().collect();
+    let stop = super::mistakes::Stop {
+        file,
+        src,
+        at: start,
+    };
+    if let Some(r) = super::mistakes::repair::repair(&stop, &expected) {
+        help = format!("{}: write `{}`", r.what, r.line);
+        if r.complete {
+            let (ls, le) = r.line_span;
+            let indent = src[ls..le].len() - src[ls..le].trim_start().len();
+            let le = ls + src[ls..le].trim_end().len();
+            d = d.suggest(Span::new(file, ls + indent, le), r.line);
         }
     }
     d.help(help)

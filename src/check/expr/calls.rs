@@ -22,6 +22,39 @@ impl Checker {
                 format!("unknown function `{}`", name.name),
             )
             .label("not a function of the language");
+            let joined = |op: &str| {
+                args.iter()
+                    .map(short)
+                    .collect::<Vec<_>>()
+                    .join(&format!(" {op} "))
+            };
+            let spreadsheet = match name.name.to_ascii_uppercase().as_str() {
+                "AND" if args.len() > 1 => Some(joined("and")),
+                "OR" if args.len() > 1 => Some(joined("or")),
+                "NOT" if args.len() == 1 => Some(format!("not {}", short(&args[0]))),
+                _ => None,
+            };
+            // a signal or score called like a function: `engaged()`
+            let named = args.is_empty()
+                && (self.is_defined(super::super::Kind::Signal, &name.name)
+                    || self.is_defined(super::super::Kind::Score, &name.name));
+            if let Some(fixed) = spreadsheet.filter(|f| !f.contains("...")) {
+                d.message = format!(
+                    "{}; conditions combine with `and`, `or` and `not`",
+                    d.message
+                );
+                d = d.help(format!("write `{fixed}`")).suggest(e.span, fixed);
+                self.push(d);
+                return Ty::Unknown;
+            }
+            if named {
+                d.message = format!("`{}` is a name, not a function", name.name);
+                d = d
+                    .help(format!("write `{}` without `()`", name.name))
+                    .suggest(e.span, name.name.clone());
+                self.push(d);
+                return Ty::Unknown;
+            }
             match diag::did_you_mean(&name.name, FUNCTIONS.iter().map(|(n, _)| *n)) {
                 Some(s) => d = d.help(format!("did you mean `{s}`?")).suggest(name.span, s),
                 None => {

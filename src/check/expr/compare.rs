@@ -40,6 +40,7 @@ impl Checker {
                 if !ok {
                     self.mismatch(e, op, l, &lt, r, &rt);
                 } else {
+                    self.lint_case_compare(op, l, r);
                     self.enum_literal(&lt, l, r);
                     self.enum_literal(&rt, r, l);
                 }
@@ -147,6 +148,22 @@ impl Checker {
         let chained =
             matches!(&l.kind, ExprKind::Binary(o, ..) if o.is_comparison()) && op.is_comparison();
         let member = if op == BinOp::Ne { "not in" } else { "in" };
+        // a number or a date in quotes: the literal without them
+        let unquoted = |e: &Expr| match &e.kind {
+            ExprKind::Str(s) => {
+                let t = s.trim();
+                let number = t.parse::<f64>().is_ok();
+                let date = t.len() >= 10
+                    && t.as_bytes()[4] == b'-'
+                    && t.as_bytes()[7] == b'-'
+                    && t[..4].chars().all(|c| c.is_ascii_digit());
+                (number || date).then(|| t.to_string())
+            }
+            _ => None,
+        };
+        let quoted_literal = unquoted(r)
+            .map(|t| (r.span, t))
+            .or_else(|| unquoted(l).map(|t| (l.span, t)));
         let help = match (lt, rt) {
             _ if chained => "comparisons do not chain: write `1 < n and n < 3`".to_string(),
             (a, Ty::List(elem)) if matches!(op, BinOp::Eq | BinOp::Ne) && a.comparable(elem) => format!(
@@ -166,29 +183,82 @@ impl Checker {
                 short(r)
             ),
             (a, b) if a.is_stringy() && b.is_stringy() => "text can only be compared with `==` and `!=`; use `in [...]` for a set of values".to_string(),
-            (Ty::Timestamp, b) | (b, Ty::Timestamp) if b.is_stringy() => "write the date without quotes, e.g. `2025-01-01` or `2025-01-01T00:00:00Z`".to_string(),
-            (a, b) if (a.is_numeric() && b.is_stringy()) || (a.is_stringy() && b.is_numeric()) => {
-                "compare numbers with numbers: remove the quotes around a number, or compare with a text field".to_string()
-            }
+            (Ty::Timestamp, b) | (b, Ty::Timestamp) if b.is_stringy() => match &quoted_literal {
+                Some((_, t)) => format!("write the date without quotes: `{t}`"),
+                None => "write the date without quotes, e.g. `2025-01-01` or `2025-01-01T00:00:00Z`".to_string(),
+            },
+            (a, b) if (a.is_numeric() && b.is_stringy()) || (a.is_stringy() && b.is_numeric()) => match &quoted_literal {
+                Some((_, t)) => format!("write the number without quotes: `{t}`"),
+                None => "compare numbers with numbers: remove the quotes around a number, or compare with a text field".to_string(),
+            },
             (Ty::Timestamp, _) | (_, Ty::Timestamp) => "to compare a timestamp with a duration write `since(field) > 14d`".to_string(),
             (Ty::Bool, _) | (_, Ty::Bool) => "use the condition itself, or `not` it, instead of comparing it".to_string(),
             _ => format!("both sides of `{}` must have the same type", op.symbol()),
         };
-        self.push(
-            Diagnostic::new(
-                Code::TypeMismatch,
-                e.span,
-                if lt.is_stringy() && rt.is_stringy() {
-                    format!("text cannot be ordered with `{}`", op.symbol())
-                } else {
-                    format!("cannot compare a {lt} with a {rt}")
-                },
-            )
-            .label(format!("{lt} {} {rt}", op.symbol()))
-            .with_secondary(l.span, format!("a {lt}"))
-            .with_secondary(r.span, format!("a {rt}"))
-            .help(help),
-        );
+        let mut d = Diagnostic::new(
+            Code::TypeMismatch,
+            e.span,
+            if lt.is_stringy() && rt.is_stringy() {
+                format!("text cannot be ordered with `{}`", op.symbol())
+            } else {
+                format!("cannot compare a {lt} with a {rt}")
+            },
+        )
+        .label(format!("{lt} {} {rt}", op.symbol()))
+        .with_secondary(l.span, format!("a {lt}"))
+        .with_secondary(r.span, format!("a {rt}"))
+        .help(help);
+        if let Some((span, t)) = quoted_literal {
+            d = d.suggest(span, t);
+        }
+        self.push(d);
+    }
+
+    /// `lower(x) == "DE"`: text lowercased (or uppercased) and compared with
+    /// a literal that has letters of the other case can never be equal.
+    pub(super) fn lint_case_compare(&mut self, op: BinOp, l: &Expr, r: &Expr) {
+        if !matches!(op, BinOp::Eq | BinOp::Ne | BinOp::In | BinOp::NotIn) {
+            return;
+        }
+        let ExprKind::Call(f, _) = &l.kind else {
+            return;
+        };
+        let lowered = match f.name.as_str() {
+            "lower" => true,
+            "upper" => false,
+            _ => return,
+        };
+        let lits: Vec<&Expr> = match &r.kind {
+            ExprKind::Str(_) => vec![r],
+            ExprKind::List(items) => items.iter().collect(),
+            _ => return,
+        };
+        for lit in lits {
+            let ExprKind::Str(s) = &lit.kind else {
+                continue;
+            };
+            let fixed = if lowered {
+                s.to_lowercase()
+            } else {
+                s.to_uppercase()
+            };
+            if fixed != *s {
+                self.push(
+                    Diagnostic::new(
+                        Code::NeverReady,
+                        lit.span,
+                        format!(
+                            "`{}(...)` never equals \"{s}\": it has no {} letters",
+                            f.name,
+                            if lowered { "capital" } else { "small" }
+                        ),
+                    )
+                    .label("can never match")
+                    .help(format!("write \"{fixed}\""))
+                    .suggest(lit.span, format!("\"{fixed}\"")),
+                );
+            }
+        }
     }
 
     /// `company.region in [EMEA, APAC]`, `segment == commercial`: bare words

@@ -230,6 +230,51 @@ pub(super) fn clock(text: &str) -> Option<String> {
     Some(format!("{h:02}:{m:02}"))
 }
 
+/// `holidays 2025-12-24 to 2025-12-26`: each holiday is listed.
+pub(super) fn holiday_range(stop: &Stop<'_>) -> Option<Diagnostic> {
+    let src = stop.src;
+    let rest = &src[stop.at..];
+    let sep = ["to ", "- ", "until ", "through "]
+        .iter()
+        .find(|s| rest.starts_with(**s))?;
+    let before = src[..stop.at].trim_end();
+    let d1 = before.get(before.len().checked_sub(10)?..)?;
+    let d2 = rest[sep.len()..].trim_start().get(..10)?;
+    let line = &src[stop.line_start()..stop.at];
+    if !line.trim_start().starts_with("holidays") {
+        return None;
+    }
+    let a: jiff::civil::Date = d1.parse().ok()?;
+    let b: jiff::civil::Date = d2.parse().ok()?;
+    if b < a {
+        return None;
+    }
+    let mut days = Vec::new();
+    let mut d = a;
+    while d <= b && days.len() <= 62 {
+        days.push(d.to_string());
+        d = d.tomorrow().ok()?;
+    }
+    if days.len() > 62 {
+        return None;
+    }
+    let start = before.len() - 10;
+    let end =
+        stop.at + sep.len() + (rest[sep.len()..].len() - rest[sep.len()..].trim_start().len()) + 10;
+    let span = stop.span(start, end);
+    let fixed = days.join(", ");
+    Some(
+        Diagnostic::new(
+            Code::Syntax,
+            span,
+            "holidays are listed one by one, not as a range",
+        )
+        .label(format!("write `{fixed}`"))
+        .help(format!("write `{fixed}`"))
+        .suggest(span, fixed),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -746,3 +746,114 @@ pub(super) fn null_tests(stop: &Stop<'_>) -> Option<Diagnostic> {
         .suggest(span, fixed),
     )
 }
+
+/// `x like "%@gmail.com"`: SQL's `like` is one of the text functions.
+pub(super) fn sql_like(stop: &Stop<'_>) -> Option<Diagnostic> {
+    let src = stop.src;
+    let word = word_at(src, stop.at);
+    if !word.eq_ignore_ascii_case("like") {
+        return None;
+    }
+    let before = src[..stop.at].trim_end();
+    let plen = before
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
+        .count();
+    if plen == 0 {
+        return None;
+    }
+    let path = &before[before.len() - plen..];
+    let after = src[stop.at + word.len()..].trim_start();
+    let pattern = after.strip_prefix('"')?;
+    let close = pattern.find('"')?;
+    let pattern = &pattern[..close];
+    let inner = pattern.trim_matches('%');
+    let fixed = match (pattern.starts_with('%'), pattern.ends_with('%')) {
+        (true, true) => format!("contains({path}, \"{inner}\")"),
+        (true, false) => format!("ends_with({path}, \"{inner}\")"),
+        (false, true) => format!("starts_with({path}, \"{inner}\")"),
+        (false, false) => format!("{path} == \"{inner}\""),
+    };
+    let start = before.len() - plen;
+    let end = src[..stop.at + word.len()].len()
+        + (src[stop.at + word.len()..].len() - after.len())
+        + close
+        + 2;
+    let span = stop.span(start, end);
+    Some(
+        Diagnostic::new(Code::Syntax, span, "`like` is SQL; text is matched with functions here")
+            .label(format!("write `{fixed}`"))
+            .help(format!(
+                "write `{fixed}` (also `starts_with`, `contains`, or `matches` for a regular expression)"
+            ))
+            .suggest(span, fixed),
+    )
+}
+
+/// `x between 200 and 999`: two comparisons.
+pub(super) fn between(stop: &Stop<'_>) -> Option<Diagnostic> {
+    let src = stop.src;
+    let word = word_at(src, stop.at);
+    if !word.eq_ignore_ascii_case("between") {
+        return None;
+    }
+    let before = src[..stop.at].trim_end();
+    let plen = before
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
+        .count();
+    if plen == 0 {
+        return None;
+    }
+    let path = &before[before.len() - plen..];
+    let rest = &src[stop.at + word.len()..];
+    let parts: Vec<&str> = rest.split_whitespace().take(3).collect();
+    if parts.len() < 3 || !parts[1].eq_ignore_ascii_case("and") {
+        return None;
+    }
+    let (a, b) = (parts[0], parts[2]);
+    let fixed = format!("{path} >= {a} and {path} <= {b}");
+    let start = before.len() - plen;
+    let end = stop.at + word.len() + rest.find(b)? + b.len();
+    let span = stop.span(start, end);
+    Some(
+        Diagnostic::new(
+            Code::Syntax,
+            span,
+            "`between` is written as two comparisons",
+        )
+        .label(format!("write `{fixed}`"))
+        .help(format!("write `{fixed}` (both ends included)"))
+        .suggest(span, fixed),
+    )
+}
+
+/// `email?: email`: the `?` of an optional field follows its type.
+pub(super) fn optional_on_name(stop: &Stop<'_>) -> Option<Diagnostic> {
+    let src = stop.src;
+    if !src[stop.at..].starts_with("?") {
+        return None;
+    }
+    let (ws, name) = word_before(src, stop.at)?;
+    let rest = src[stop.at + 1..].trim_start();
+    let rest = rest.strip_prefix(':')?.trim_start();
+    let ty = word_at(rest, 0);
+    if ty.is_empty() {
+        return None;
+    }
+    let end = stop.at + 1 + (src[stop.at + 1..].len() - rest.len()) + ty.len();
+    let span = stop.span(ws, end);
+    let fixed = format!("{name}: {ty}?");
+    Some(
+        Diagnostic::new(
+            Code::Syntax,
+            span,
+            "the `?` of an optional field goes after its type",
+        )
+        .label(format!("write `{fixed}`"))
+        .help(format!("write `{fixed}`"))
+        .suggest(span, fixed),
+    )
+}

@@ -17,6 +17,7 @@ mod calendar;
 mod entries;
 mod lists;
 mod numbers;
+pub(crate) mod repair;
 
 pub(crate) use numbers::duration_words;
 
@@ -64,6 +65,7 @@ pub(super) fn recognise(stop: &Stop<'_>) -> Option<Diagnostic> {
         entries::enum_shapes,
         entries::schema_types,
         entries::keyword_colon,
+        calendar::holiday_range,
         calendar::calendar_hours,
         entries::slash_dates,
         numbers::duration_words,
@@ -81,6 +83,9 @@ pub(super) fn recognise(stop: &Stop<'_>) -> Option<Diagnostic> {
         entries::route_without_when,
         entries::name_with_spaces,
         entries::null_tests,
+        entries::sql_like,
+        entries::between,
+        entries::optional_on_name,
         unquoted_text,
     ];
     recognisers.iter().find_map(|r| r(stop))
@@ -152,6 +157,32 @@ fn operator_spelling(stop: &Stop<'_>) -> Option<Diagnostic> {
                 }
                 let span = stop.span(start, end);
                 let shown = ours.trim_end();
+                // `!present(x)`: show the whole negated operand
+                let operand = if *theirs == "!" {
+                    let rest = &src[end..];
+                    let word = word_at(rest, 0);
+                    let mut len = word.len();
+                    if rest[len..].starts_with('(') {
+                        let mut depth = 0;
+                        for (i, c) in rest[len..].char_indices() {
+                            match c {
+                                '(' => depth += 1,
+                                ')' => {
+                                    depth -= 1;
+                                    if depth == 0 {
+                                        len += i + 1;
+                                        break;
+                                    }
+                                }
+                                '\n' => break,
+                                _ => {}
+                            }
+                        }
+                    }
+                    (len > 0).then(|| format!(": `not {}`", &rest[..len]))
+                } else {
+                    None
+                };
                 return Some(
                     Diagnostic::new(
                         Code::OperatorSpelling,
@@ -160,7 +191,8 @@ fn operator_spelling(stop: &Stop<'_>) -> Option<Diagnostic> {
                     )
                     .label(format!("write `{shown}`"))
                     .help(format!(
-                        "replace `{theirs}` with `{shown}`; the comparisons are `==`, `!=`, `<`, `<=`, `>`, `>=` and conditions combine with `and`, `or`, `not`"
+                        "replace `{theirs}` with `{shown}`{}; the comparisons are `==`, `!=`, `<`, `<=`, `>`, `>=` and conditions combine with `and`, `or`, `not`",
+                        operand.unwrap_or_default()
                     ))
                     .suggest(span, *ours),
                 );
