@@ -63,6 +63,7 @@ pub mod explain;
 pub mod fmt;
 pub mod load;
 pub mod span;
+pub mod testing;
 pub mod write;
 
 // The stages between text and evaluator. `syntax` and `ast` stay

@@ -34,6 +34,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("eval", 6),
     ("explain", 7),
     ("batch", 7),
+    ("testing", 8),
     ("cli", 9),
 ];
 

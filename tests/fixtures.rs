@@ -8,10 +8,11 @@ use handoff::diag::render;
 use handoff::Checked;
 
 fn expected_code(text: &str) -> Option<String> {
-    text.lines()
-        .next()?
-        .trim()
+    // `// expect:` in a policy, `# expect:` in a test suite
+    let first = text.lines().next()?.trim();
+    first
         .strip_prefix("// expect:")
+        .or_else(|| first.strip_prefix("# expect:"))
         .map(|c| c.trim().to_string())
 }
 
@@ -136,6 +137,7 @@ fn every_code_has_a_fixture_and_a_docs_entry() {
         "tests/fixtures/err/syntax",
         "tests/fixtures/err/check",
         "tests/fixtures/err/check/cycle",
+        "tests/fixtures/err/suites",
     ] {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();

@@ -7,6 +7,7 @@ mod explain;
 mod fmt;
 mod policy;
 mod progress;
+mod test;
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
@@ -51,6 +52,9 @@ enum Command {
     /// Format policy files in the canonical layout (whitespace only; the
     /// meaning is checked to be unchanged before anything is written).
     Fmt(fmt::FmtArgs),
+    /// Run test suites (`*.test.toml`): example leads and the decisions
+    /// they must get, with coverage by rule.
+    Test(test::TestArgs),
     /// Print the documentation of a diagnostic code, e.g. `handoff explain-code H101`.
     ExplainCode {
         /// A code such as H101, or its name such as unknown-field.
@@ -102,6 +106,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
         Command::Eval(a) => eval::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Fmt(a) => fmt::run(a),
+        Command::Test(a) => test::run(a),
         Command::ExplainCode { code } => explain_code(&code),
     }
 }

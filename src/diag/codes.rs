@@ -148,6 +148,10 @@ codes! {
     SignalCycle        = "H701", "signal-cycle", Error;
     SelfReference      = "H702", "self-reference", Error;
     MetricType         = "H703", "metric-type", Error;
+
+    // -- test suites (H8xx)
+    TestFile           = "H801", "invalid-test-suite", Error;
+    TestUnknownName    = "H802", "test-expects-unknown-name", Error;
 }
 
 #[cfg(test)]

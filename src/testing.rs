@@ -1,0 +1,822 @@
+//! `handoff test`: suites of example leads and the decisions they must get.
+//!
+//! A suite is a TOML file named `*.test.toml`, kept beside the policy it
+//! tests (docs/testing.md). It names the policy, a default `now`, a few
+//! named leads, and cases: a lead (named, a file, or written inline), with
+//! fields set or removed, and expectations on any part of the decision. An
+//! expectation left out is not checked. Tables keep variants short: one lead
+//! shape, one row per variant with the fields it changes and what it
+//! expects.
+//!
+//! Running a suite loads and compiles its policy once, evaluates every case,
+//! and compares. Coverage is counted by rule, across the suite: which
+//! signals were seen true and false, which route rules were taken, which
+//! escalation steps fell due, which quality gates tripped, which playbooks
+//! were chosen, which consent rules blocked.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::diag::{Code, Diagnostic};
+use crate::eval::Engine;
+use crate::span::{SourceMap, Span};
+
+/// A suite file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SuiteFile {
+    /// The policy, relative to the suite file.
+    policy: String,
+    /// The default evaluation time (RFC 3339).
+    now: Option<String>,
+    /// Leads the cases name: a path to a JSON file, or a table.
+    #[serde(default)]
+    leads: BTreeMap<String, toml::Value>,
+    #[serde(default, rename = "case")]
+    cases: Vec<CaseFile>,
+    #[serde(default, rename = "table")]
+    tables: Vec<TableFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseFile {
+    name: String,
+    /// A name from `[leads]`, a path to a JSON file, or an inline table.
+    lead: toml::Value,
+    /// Fields to set, by dotted path: `{ "company.employees" = 50 }`.
+    #[serde(default)]
+    set: BTreeMap<String, toml::Value>,
+    /// Fields to remove, by dotted path.
+    #[serde(default)]
+    unset: Vec<String>,
+    now: Option<String>,
+    /// A state file for round-robin and least-loaded teams.
+    state: Option<String>,
+    #[serde(default)]
+    expect: Expect,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TableFile {
+    name: String,
+    lead: toml::Value,
+    now: Option<String>,
+    /// Lead paths to set, and expectation keys (`verdict`, `route`,
+    /// `route_rule`, `member`, `playbook`), one per column.
+    columns: Vec<String>,
+    rows: Vec<Vec<toml::Value>>,
+}
+
+/// What a case expects; every part is optional.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// `handoff`, `review`, `hold`, `blocked` or `out_of_scope`.
+    pub verdict: Option<String>,
+    /// `team NAME`, `queue NAME` or `owner ID`; `none` for no route.
+    pub route: Option<String>,
+    /// The number of the route rule that matched, from 1.
+    pub route_rule: Option<usize>,
+    /// The member of the team the lead goes to.
+    pub member: Option<String>,
+    /// The chosen playbook's name; `none` for none.
+    pub playbook: Option<String>,
+    /// The names of the quality gates that tripped, all of them.
+    pub quality: Option<Vec<String>>,
+    /// Escalation steps by name and the status each must have
+    /// (`not_started`, `stopped`, `pending`, `overdue`).
+    pub escalations: Option<BTreeMap<String, String>>,
+    /// The fields of missing context, all of them.
+    pub missing_context: Option<Vec<String>>,
+    /// The channels consent blocks, all of them.
+    pub consent_blocked: Option<Vec<String>>,
+    /// Signals by name: `true`, `false` or `"missing"`.
+    pub signals: Option<BTreeMap<String, toml::Value>>,
+    /// Readiness by stage step, `"mql -> sal" = true`.
+    pub ready: Option<BTreeMap<String, bool>>,
+    /// Condition texts that must be among the unmet ones (as decisions
+    /// write them).
+    pub unmet: Option<Vec<String>>,
+    /// Packet fields masked for the owner, all of them.
+    pub masked: Option<Vec<String>>,
+}
+
+/// One expectation that did not hold.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Mismatch {
+    /// What was checked: `verdict`, `quality`, `escalations.first_call`.
+    pub what: String,
+    /// What the case expects.
+    pub expected: String,
+    /// What the decision says.
+    pub actual: String,
+}
+
+/// The result of one case.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CaseResult {
+    /// The case's name (a table row is named after its table and values).
+    pub name: String,
+    /// Every expectation held.
+    pub passed: bool,
+    /// The expectations that did not hold.
+    pub mismatches: Vec<Mismatch>,
+    /// A problem that kept the case from running (a lead file that cannot
+    /// be read, a bad `now`).
+    pub error: Option<String>,
+    /// The decision explained in words, for a failed case.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<String>,
+}
+
+/// What one rule of the policy is, where it is, and whether the suite
+/// exercised it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CoverageItem {
+    /// `signal true`, `signal false`, `route rule`, `escalation step`,
+    /// `quality gate`, `playbook`, `consent rule`.
+    pub kind: &'static str,
+    /// Its name (or, for a route rule, the handoff and the rule's number).
+    pub name: String,
+    /// Its line in the policy.
+    pub line: usize,
+    /// Some case exercised it.
+    pub covered: bool,
+}
+
+/// A suite run.
+#[derive(Debug, serde::Serialize)]
+pub struct SuiteResult {
+    /// The suite file.
+    pub file: String,
+    /// The policy it tests.
+    pub policy: String,
+    /// Every case, in order.
+    pub cases: Vec<CaseResult>,
+    /// Every rule of the policy and whether it was exercised.
+    pub coverage: Vec<CoverageItem>,
+}
+
+impl SuiteResult {
+    /// The share of rules exercised, in percent (100 for a policy with
+    /// none).
+    pub fn coverage_percent(&self) -> f64 {
+        if self.coverage.is_empty() {
+            return 100.0;
+        }
+        let covered = self.coverage.iter().filter(|c| c.covered).count();
+        100.0 * covered as f64 / self.coverage.len() as f64
+    }
+}
+
+/// Why a suite could not run: its diagnostics (with the suite's text in
+/// `sources`), or a file that could not be read.
+#[derive(Debug)]
+pub enum SuiteError {
+    /// The suite file or its policy has errors.
+    Diagnostics(SourceMap, Vec<Diagnostic>),
+    /// A file could not be read.
+    Io(String),
+}
+
+/// Loads and runs one suite. `filter` keeps only cases whose name contains
+/// it.
+pub fn run_suite(path: &Path, filter: Option<&str>) -> Result<SuiteResult, SuiteError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| SuiteError::Io(format!("{}: cannot read the suite: {e}", path.display())))?;
+    let name = path.display().to_string();
+    let mut sources = SourceMap::new();
+    let file = sources.add(name.clone(), text.as_str());
+    let suite: SuiteFile = toml::from_str(&text).map_err(|e| {
+        let (start, end) = e.span().map_or((0, 0), |r| (r.start, r.end));
+        let message = e.message().to_string();
+        let d = Diagnostic::new(Code::TestFile, Span::new(file, start, end), message)
+            .label("here")
+            .help("a suite is TOML: `policy = \"policy.handoff\"`, then `[[case]]` tables with `name`, `lead` and `[case.expect]`; see docs/testing.md");
+        SuiteError::Diagnostics(std::mem::take(&mut sources), vec![d])
+    })?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let policy_path = dir.join(&suite.policy);
+    let checked = crate::Checked::from_file(&policy_path).map_err(|e| {
+        SuiteError::Io(format!(
+            "{}: cannot read the policy {}: {e}",
+            name,
+            policy_path.display()
+        ))
+    })?;
+    let Some(engine) = checked.compile() else {
+        let diags = checked.diagnostics.clone();
+        return Err(SuiteError::Diagnostics(checked.sources, diags));
+    };
+    // the names a suite may expect, checked before anything runs
+    let known = Names::of(&engine);
+    let mut diags = Vec::new();
+    let locate = |needle: &str| -> Span {
+        let quoted = format!("\"{needle}\"");
+        let at = text
+            .find(&quoted)
+            .or_else(|| text.find(needle))
+            .unwrap_or(0);
+        Span::new(file, at, at + needle.len().min(text.len() - at))
+    };
+    let default_now = suite.now.clone();
+    let mut cases: Vec<CaseFile> = suite.cases;
+    for t in suite.tables {
+        for (i, row) in t.rows.iter().enumerate() {
+            let mut set = BTreeMap::new();
+            let mut expect = Expect::default();
+            let mut label = Vec::new();
+            for (col, v) in t.columns.iter().zip(row) {
+                label.push(format!("{col} = {}", to_json(v)));
+                let s = || show(v);
+                match col.as_str() {
+                    "verdict" => expect.verdict = Some(s()),
+                    "route" => expect.route = Some(s()),
+                    "member" => expect.member = Some(s()),
+                    "playbook" => expect.playbook = Some(s()),
+                    "route_rule" => expect.route_rule = v.as_integer().map(|n| n as usize),
+                    _ => {
+                        set.insert(col.clone(), v.clone());
+                    }
+                }
+            }
+            if row.len() != t.columns.len() {
+                diags.push(
+                    Diagnostic::new(
+                        Code::TestFile,
+                        locate(&t.name),
+                        format!(
+                            "row {} of table `{}` has {} values for {} columns",
+                            i + 1,
+                            t.name,
+                            row.len(),
+                            t.columns.len()
+                        ),
+                    )
+                    .label("in this table")
+                    .help("give each row one value per column, in the order of `columns`"),
+                );
+            }
+            cases.push(CaseFile {
+                name: format!("{} #{} ({})", t.name, i + 1, label.join(", ")),
+                lead: t.lead.clone(),
+                set,
+                unset: Vec::new(),
+                now: t.now.clone(),
+                state: None,
+                expect,
+            });
+        }
+    }
+    for c in &cases {
+        known.check(&c.expect, &locate, &mut diags);
+    }
+    if !diags.is_empty() {
+        return Err(SuiteError::Diagnostics(sources, diags));
+    }
+    let mut coverage = Coverage::new(&engine);
+    let mut results = Vec::new();
+    for c in cases {
+        if filter.is_some_and(|f| !c.name.contains(f)) {
+            continue;
+        }
+        let now_text = c.now.clone().or_else(|| default_now.clone());
+        results.push(run_case(
+            &checked,
+            &engine,
+            dir,
+            &suite.leads,
+            &c,
+            now_text,
+            &mut coverage,
+        ));
+    }
+    Ok(SuiteResult {
+        file: name,
+        policy: policy_path.display().to_string(),
+        cases: results,
+        coverage: coverage.items,
+    })
+}
+
+fn run_case(
+    checked: &crate::Checked,
+    engine: &Engine,
+    dir: &Path,
+    leads: &BTreeMap<String, toml::Value>,
+    case: &CaseFile,
+    now: Option<String>,
+    coverage: &mut Coverage,
+) -> CaseResult {
+    let (name, lead, set, unset, state, expect) = (
+        case.name.as_str(),
+        &case.lead,
+        &case.set,
+        &case.unset,
+        case.state.clone(),
+        &case.expect,
+    );
+    let failed = |error: String| CaseResult {
+        name: name.to_string(),
+        passed: false,
+        mismatches: Vec::new(),
+        error: Some(error),
+        explanation: None,
+    };
+    let mut obj = match build_lead(dir, leads, lead) {
+        Ok(o) => o,
+        Err(e) => return failed(e),
+    };
+    for (path, v) in set {
+        set_path(&mut obj, path, to_json(v));
+    }
+    for path in unset {
+        unset_path(&mut obj, path);
+    }
+    let now: jiff::Timestamp = match now.as_deref().map(str::parse) {
+        Some(Ok(t)) => t,
+        Some(Err(e)) => return failed(format!("`now` is not an RFC 3339 time: {e}")),
+        None => return failed("no `now`: give one at the top of the suite or in the case".into()),
+    };
+    // a case with state gets an engine of its own, started from it
+    let with_state;
+    let engine = match state {
+        Some(s) => {
+            let path = dir.join(&s);
+            let text = match std::fs::read_to_string(&path) {
+                Ok(t) => t,
+                Err(e) => {
+                    return failed(format!(
+                        "cannot read the state file {}: {e}",
+                        path.display()
+                    ))
+                }
+            };
+            let Ok(Value::Object(map)) = serde_json::from_str::<Value>(&text) else {
+                return failed(format!(
+                    "the state file {} is not a JSON object",
+                    path.display()
+                ));
+            };
+            let Some(fresh) = checked.compile() else {
+                return failed("the policy does not compile".into());
+            };
+            with_state = fresh.with_state(map);
+            &with_state
+        }
+        None => engine,
+    };
+    let d = engine.evaluate(&obj, now);
+    let json = serde_json::to_value(&d).unwrap_or(Value::Null);
+    coverage.record(&json);
+    let mismatches = compare(expect, &json);
+    let passed = mismatches.is_empty();
+    let explanation = (!passed).then(|| crate::explain::explain(engine, &obj, &d, now));
+    CaseResult {
+        name: name.to_string(),
+        passed,
+        mismatches,
+        error: None,
+        explanation,
+    }
+}
+
+fn build_lead(
+    dir: &Path,
+    leads: &BTreeMap<String, toml::Value>,
+    lead: &toml::Value,
+) -> Result<Map<String, Value>, String> {
+    match lead {
+        toml::Value::String(s) => match leads.get(s) {
+            Some(named) => build_lead(dir, &BTreeMap::new(), named),
+            None => {
+                let path: PathBuf = dir.join(s);
+                let bytes = std::fs::read(&path)
+                    .map_err(|e| format!("cannot read the lead {}: {e}", path.display()))?;
+                crate::parse_lead(&bytes)
+                    .map_err(|e| format!("the lead {}: {}", path.display(), e.message))
+            }
+        },
+        toml::Value::Table(_) => match to_json(lead) {
+            Value::Object(m) => Ok(m),
+            _ => Err("a lead is a table".into()),
+        },
+        _ => Err("`lead` is the name of a lead, a path to a JSON file, or a table".into()),
+    }
+}
+
+/// A TOML value as text: a string as it is, anything else as JSON.
+fn show(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => to_json(other).to_string(),
+    }
+}
+
+fn to_json(v: &toml::Value) -> Value {
+    match v {
+        toml::Value::String(s) => Value::String(s.clone()),
+        toml::Value::Integer(i) => Value::from(*i),
+        toml::Value::Float(f) => Value::from(*f),
+        toml::Value::Boolean(b) => Value::Bool(*b),
+        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Array(a) => Value::Array(a.iter().map(to_json).collect()),
+        toml::Value::Table(t) => {
+            Value::Object(t.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
+        }
+    }
+}
+
+fn set_path(obj: &mut Map<String, Value>, path: &str, v: Value) {
+    let mut parts = path.split('.').peekable();
+    let mut cur = obj;
+    while let Some(p) = parts.next() {
+        if parts.peek().is_none() {
+            cur.insert(p.to_string(), v);
+            return;
+        }
+        let next = cur
+            .entry(p.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !next.is_object() {
+            *next = Value::Object(Map::new());
+        }
+        cur = next.as_object_mut().expect("an object");
+    }
+}
+
+fn unset_path(obj: &mut Map<String, Value>, path: &str) {
+    let parts: Vec<&str> = path.split('.').collect();
+    let mut cur = obj;
+    for p in &parts[..parts.len() - 1] {
+        match cur.get_mut(*p).and_then(Value::as_object_mut) {
+            Some(next) => cur = next,
+            None => return,
+        }
+    }
+    cur.remove(*parts.last().unwrap_or(&""));
+}
+
+/// Compares a decision's JSON with what a case expects.
+fn compare(e: &Expect, d: &Value) -> Vec<Mismatch> {
+    let mut out = Vec::new();
+    let mut check = |what: &str, expected: String, actual: String| {
+        if expected != actual {
+            out.push(Mismatch {
+                what: what.to_string(),
+                expected,
+                actual,
+            });
+        }
+    };
+    let text = |v: &Value| {
+        v.as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| "none".to_string())
+    };
+    if let Some(v) = &e.verdict {
+        check("verdict", v.clone(), text(&d["verdict"]));
+    }
+    let route = &d["route"];
+    if let Some(r) = &e.route {
+        let actual = if route.is_null() {
+            "none".to_string()
+        } else {
+            format!(
+                "{} {}",
+                text(&route["target"]["kind"]),
+                text(&route["target"]["name"])
+            )
+        };
+        check("route", r.clone(), actual);
+    }
+    if let Some(n) = e.route_rule {
+        check(
+            "route_rule",
+            n.to_string(),
+            route["rule"]
+                .as_u64()
+                .map_or("none".into(), |n| n.to_string()),
+        );
+    }
+    if let Some(m) = &e.member {
+        check("member", m.clone(), text(&route["member"]));
+    }
+    if let Some(p) = &e.playbook {
+        check("playbook", p.clone(), text(&d["playbook"]["name"]));
+    }
+    let names = |v: &Value, key: &str| -> BTreeSet<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x[key].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let set_text = |s: &BTreeSet<String>| {
+        if s.is_empty() {
+            "[]".to_string()
+        } else {
+            format!("[{}]", s.iter().cloned().collect::<Vec<_>>().join(", "))
+        }
+    };
+    if let Some(q) = &e.quality {
+        let want: BTreeSet<String> = q.iter().cloned().collect();
+        check(
+            "quality",
+            set_text(&want),
+            set_text(&names(&d["quality"], "name")),
+        );
+    }
+    if let Some(m) = &e.missing_context {
+        let want: BTreeSet<String> = m.iter().cloned().collect();
+        check(
+            "missing_context",
+            set_text(&want),
+            set_text(&names(&d["missing_context"], "field")),
+        );
+    }
+    if let Some(c) = &e.consent_blocked {
+        let want: BTreeSet<String> = c.iter().cloned().collect();
+        check(
+            "consent_blocked",
+            set_text(&want),
+            set_text(&names(&d["consent"]["blocked_channels"], "channel")),
+        );
+    }
+    if let Some(m) = &e.masked {
+        let want: BTreeSet<String> = m.iter().cloned().collect();
+        let masked: BTreeSet<String> = d["packet"]["fields"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter(|f| f["masked"] == Value::Bool(true))
+                    .filter_map(|f| f["field"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        check("masked", set_text(&want), set_text(&masked));
+    }
+    if let Some(steps) = &e.escalations {
+        for (name, status) in steps {
+            let actual = d["escalations"]
+                .as_array()
+                .and_then(|a| a.iter().find(|s| s["name"] == name.as_str()))
+                .map_or("none".to_string(), |s| text(&s["status"]));
+            check(&format!("escalations.{name}"), status.clone(), actual);
+        }
+    }
+    if let Some(signals) = &e.signals {
+        for (name, want) in signals {
+            let want = show(want);
+            let actual = match &d["signals"][name]["value"] {
+                Value::Bool(b) => b.to_string(),
+                Value::Null => "missing".to_string(),
+                other => other.to_string(),
+            };
+            check(&format!("signals.{name}"), want, actual);
+        }
+    }
+    if let Some(ready) = &e.ready {
+        for (step, want) in ready {
+            let actual = d["stages"]
+                .as_array()
+                .and_then(|a| {
+                    a.iter()
+                        .find(|s| format!("{} -> {}", text(&s["from"]), text(&s["to"])) == *step)
+                })
+                .map_or("none".to_string(), |s| s["ready"].to_string());
+            check(&format!("ready.{step}"), want.to_string(), actual);
+        }
+    }
+    if let Some(unmet) = &e.unmet {
+        let all: BTreeSet<String> = d["stages"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .flat_map(|s| s["unmet"].as_array().cloned().unwrap_or_default())
+                    .filter_map(|u| u["condition"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for u in unmet {
+            if !all.contains(u) {
+                check("unmet", u.clone(), set_text(&all));
+            }
+        }
+    }
+    out
+}
+
+/// The names a policy declares, to check a suite's expectations against.
+struct Names {
+    gates: BTreeSet<String>,
+    steps: BTreeSet<String>,
+    signals: BTreeSet<String>,
+    playbooks: BTreeSet<String>,
+    targets: BTreeSet<String>,
+}
+
+impl Names {
+    fn of(engine: &Engine) -> Names {
+        let p = &engine.policy;
+        let mut gates = BTreeSet::new();
+        let mut steps = BTreeSet::new();
+        let mut targets = BTreeSet::new();
+        for h in &p.handoffs {
+            gates.extend(h.quality.iter().map(|q| q.name.to_string()));
+            steps.extend(h.escalations.iter().map(|e| e.name.to_string()));
+            targets.extend(
+                h.routes
+                    .iter()
+                    .map(|r| format!("{} {}", r.target_ref.kind, r.target_ref.name)),
+            );
+        }
+        targets.insert("none".into());
+        Names {
+            gates,
+            steps,
+            signals: p.signals.iter().map(|s| s.name.to_string()).collect(),
+            playbooks: p
+                .playbooks
+                .iter()
+                .map(|pb| pb.name.to_string())
+                .chain(["none".to_string()])
+                .collect(),
+            targets,
+        }
+    }
+
+    /// Reports expectations that name what the policy does not declare.
+    fn check(&self, e: &Expect, locate: &dyn Fn(&str) -> Span, out: &mut Vec<Diagnostic>) {
+        let mut unknown = |what: &str, name: &str, known: &BTreeSet<String>| {
+            if known.contains(name) {
+                return;
+            }
+            let mut d = Diagnostic::new(
+                Code::TestUnknownName,
+                locate(name),
+                format!("the policy has no {what} `{name}`"),
+            )
+            .label(format!("no {what} of this name"));
+            d = match crate::diag::near_names(name, known.iter().map(String::as_str)) {
+                crate::diag::Near::One(s) => d.help(format!("did you mean `{s}`?")),
+                crate::diag::Near::Several(s) => d.help(format!("close names: {}", s.join(", "))),
+                crate::diag::Near::None => d.help(format!(
+                    "the {what}s are: {}",
+                    known.iter().cloned().collect::<Vec<_>>().join(", ")
+                )),
+            };
+            out.push(d);
+        };
+        for g in e.quality.iter().flatten() {
+            unknown("quality gate", g, &self.gates);
+        }
+        for s in e.escalations.iter().flat_map(|m| m.keys()) {
+            unknown("escalation step", s, &self.steps);
+        }
+        for s in e.signals.iter().flat_map(|m| m.keys()) {
+            unknown("signal", s, &self.signals);
+        }
+        if let Some(p) = &e.playbook {
+            unknown("playbook", p, &self.playbooks);
+        }
+        if let Some(r) = &e.route {
+            unknown("route target", r, &self.targets);
+        }
+    }
+}
+
+/// Coverage by rule across a suite.
+struct Coverage {
+    items: Vec<CoverageItem>,
+}
+
+impl Coverage {
+    fn new(engine: &Engine) -> Coverage {
+        let p = &engine.policy;
+        let mut items = Vec::new();
+        for s in &p.signals {
+            for kind in ["signal true", "signal false"] {
+                items.push(CoverageItem {
+                    kind,
+                    name: s.name.to_string(),
+                    line: s.origin.line,
+                    covered: false,
+                });
+            }
+        }
+        for h in &p.handoffs {
+            let head = format!("{} -> {}", h.head.from.as_str(), h.head.to.as_str());
+            for (i, r) in h.routes.iter().enumerate() {
+                items.push(CoverageItem {
+                    kind: "route rule",
+                    name: format!("{head} rule {}", i + 1),
+                    line: r.origin.line,
+                    covered: false,
+                });
+            }
+            for e in &h.escalations {
+                items.push(CoverageItem {
+                    kind: "escalation step",
+                    name: e.name.to_string(),
+                    line: e.origin.line,
+                    covered: false,
+                });
+            }
+            for q in &h.quality {
+                items.push(CoverageItem {
+                    kind: "quality gate",
+                    name: q.name.to_string(),
+                    line: q.when.origin.line,
+                    covered: false,
+                });
+            }
+            for c in &h.consent {
+                items.push(CoverageItem {
+                    kind: "consent rule",
+                    name: c.channel.to_string(),
+                    line: c.origin.line,
+                    covered: false,
+                });
+            }
+            for (cond, pb) in &h.playbooks {
+                let name = p
+                    .playbooks
+                    .get(*pb as usize)
+                    .map_or(String::new(), |pb| pb.name.to_string());
+                if !items.iter().any(|i| i.kind == "playbook" && i.name == name) {
+                    items.push(CoverageItem {
+                        kind: "playbook",
+                        name,
+                        line: cond.as_ref().map_or(0, |c| c.origin.line),
+                        covered: false,
+                    });
+                }
+            }
+        }
+        Coverage { items }
+    }
+
+    fn record(&mut self, d: &Value) {
+        let mark = |items: &mut Vec<CoverageItem>, kind: &str, name: &str| {
+            for i in items
+                .iter_mut()
+                .filter(|i| i.kind == kind && i.name == name)
+            {
+                i.covered = true;
+            }
+        };
+        if let Some(signals) = d["signals"].as_object() {
+            for (name, s) in signals {
+                match s["value"] {
+                    Value::Bool(true) => mark(&mut self.items, "signal true", name),
+                    Value::Bool(false) => mark(&mut self.items, "signal false", name),
+                    _ => {}
+                }
+            }
+        }
+        if let (Some(h), Some(rule)) = (d["handoff"].as_object(), d["route"]["rule"].as_u64()) {
+            let head = format!(
+                "{} -> {}",
+                h.get("from").and_then(Value::as_str).unwrap_or(""),
+                h.get("to").and_then(Value::as_str).unwrap_or("")
+            );
+            mark(
+                &mut self.items,
+                "route rule",
+                &format!("{head} rule {rule}"),
+            );
+        }
+        for s in d["escalations"].as_array().into_iter().flatten() {
+            if matches!(s["status"].as_str(), Some("pending" | "overdue")) {
+                if let Some(n) = s["name"].as_str() {
+                    mark(&mut self.items, "escalation step", n);
+                }
+            }
+        }
+        for q in d["quality"].as_array().into_iter().flatten() {
+            if let Some(n) = q["name"].as_str() {
+                mark(&mut self.items, "quality gate", n);
+            }
+        }
+        for c in d["consent"]["blocked_channels"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            if let Some(n) = c["channel"].as_str() {
+                mark(&mut self.items, "consent rule", n);
+            }
+        }
+        if let Some(n) = d["playbook"]["name"].as_str() {
+            mark(&mut self.items, "playbook", n);
+        }
+    }
+}
