@@ -141,6 +141,9 @@ pub struct CoverageItem {
     /// `signal true`, `signal false`, `route rule`, `escalation step`,
     /// `quality gate`, `playbook`, `consent rule`.
     pub kind: &'static str,
+    /// The handoff it belongs to (`mql -> sal`), empty for signals and
+    /// playbooks.
+    pub handoff: String,
     /// Its name (or, for a route rule, the handoff and the rule's number).
     pub name: String,
     /// Its line in the policy.
@@ -234,6 +237,30 @@ pub fn run_suite(path: &Path, filter: Option<&str>) -> Result<SuiteResult, Suite
             for (col, v) in t.columns.iter().zip(row) {
                 label.push(format!("{col} = {}", to_json(v)));
                 let s = || show(v);
+                let keys = ["verdict", "route", "route_rule", "member", "playbook"];
+                if !keys.contains(&col.as_str()) && keys.iter().any(|k| k.eq_ignore_ascii_case(col))
+                {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::TestFile,
+                            locate(col),
+                            format!("column `{col}` is written in lower case"),
+                        )
+                        .label("an expectation key")
+                        .help(format!("write `{}`", col.to_ascii_lowercase())),
+                    );
+                }
+                if col == "route_rule" && v.as_integer().is_none() {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::TestFile,
+                            locate(&t.name),
+                            "`route_rule` takes a number",
+                        )
+                        .label("in this table")
+                        .help("write the rule's number without quotes, e.g. `2`"),
+                    );
+                }
                 match col.as_str() {
                     "verdict" => expect.verdict = Some(s()),
                     "route" => expect.route = Some(s()),
@@ -275,6 +302,22 @@ pub fn run_suite(path: &Path, filter: Option<&str>) -> Result<SuiteResult, Suite
     }
     for c in &cases {
         known.check(&c.expect, &locate, &mut diags);
+        known.check_paths(c.set.keys().chain(&c.unset), &locate, &mut diags);
+        if let toml::Value::String(l) = &c.lead {
+            if !suite.leads.contains_key(l) && !dir.join(l).exists() {
+                let mut d = Diagnostic::new(
+                    Code::TestUnknownName,
+                    locate(l),
+                    format!("`{l}` is neither a lead of `[leads]` nor a file"),
+                )
+                .label("no such lead");
+                d = match crate::diag::near_names(l, suite.leads.keys().map(String::as_str)) {
+                    crate::diag::Near::One(s) => d.help(format!("did you mean `{s}`?")),
+                    _ => d.help("name a lead of `[leads]`, or give a path to a JSON file relative to the suite"),
+                };
+                diags.push(d);
+            }
+        }
     }
     if !diags.is_empty() {
         return Err(SuiteError::Diagnostics(sources, diags));
@@ -616,6 +659,10 @@ fn compare(e: &Expect, d: &Value) -> Vec<Mismatch> {
 
 /// The names a policy declares, to check a suite's expectations against.
 struct Names {
+    /// The lead fields the policy reads, by dotted path.
+    fields: BTreeSet<String>,
+    /// The handoffs, `from -> to`.
+    heads: BTreeSet<String>,
     gates: BTreeSet<String>,
     steps: BTreeSet<String>,
     signals: BTreeSet<String>,
@@ -640,6 +687,12 @@ impl Names {
         }
         targets.insert("none".into());
         Names {
+            fields: p.slots.iter().map(|s| s.path.to_string()).collect(),
+            heads: p
+                .handoffs
+                .iter()
+                .map(|h| format!("{} -> {}", h.head.from.as_str(), h.head.to.as_str()))
+                .collect(),
             gates,
             steps,
             signals: p.signals.iter().map(|s| s.name.to_string()).collect(),
@@ -690,6 +743,77 @@ impl Names {
         if let Some(r) = &e.route {
             unknown("route target", r, &self.targets);
         }
+        for step in e.ready.iter().flat_map(|m| m.keys()) {
+            unknown("handoff", step, &self.heads);
+        }
+        // values from a fixed set: a typo would only ever fail
+        let mut one_of = |what: &str, v: &str, allowed: &[&str]| {
+            if !allowed.contains(&v) {
+                let mut d =
+                    Diagnostic::new(Code::TestFile, locate(v), format!("`{v}` is not {what}"))
+                        .label("not one of the values");
+                d = d.help(format!("write one of: {}", allowed.join(", ")));
+                out.push(d);
+            }
+        };
+        if let Some(v) = &e.verdict {
+            one_of(
+                "a verdict",
+                v,
+                &["handoff", "review", "hold", "blocked", "out_of_scope"],
+            );
+        }
+        for status in e.escalations.iter().flat_map(|m| m.values()) {
+            one_of(
+                "an escalation status",
+                status,
+                &["not_started", "stopped", "pending", "overdue"],
+            );
+        }
+        for v in e.signals.iter().flat_map(|m| m.values()) {
+            if let toml::Value::String(s) = v {
+                one_of("a signal value", s, &["missing"]);
+            } else if !v.is_bool() {
+                one_of(
+                    "a signal value",
+                    &to_json(v).to_string(),
+                    &["true", "false", "missing"],
+                );
+            }
+        }
+    }
+
+    /// Reports `set` and `unset` paths the policy never reads: setting
+    /// them would change nothing, so the case would not test what its
+    /// name says.
+    fn check_paths<'a>(
+        &self,
+        paths: impl Iterator<Item = &'a String>,
+        locate: &dyn Fn(&str) -> Span,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        for p in paths {
+            let read = self.fields.iter().any(|f| {
+                f == p || f.starts_with(&format!("{p}.")) || p.starts_with(&format!("{f}."))
+            });
+            if read {
+                continue;
+            }
+            let mut d = Diagnostic::new(
+                Code::TestUnknownName,
+                locate(p),
+                format!("the policy reads no field `{p}`, so setting it changes nothing"),
+            )
+            .label("not read by the policy");
+            d = match crate::diag::near_names(p, self.fields.iter().map(String::as_str)) {
+                crate::diag::Near::One(s) => d.help(format!("did you mean `{s}`?")),
+                crate::diag::Near::Several(s) => d.help(format!("close fields: {}", s.join(", "))),
+                crate::diag::Near::None => {
+                    d.help("set a field the policy reads (see its `lead { }` schema)")
+                }
+            };
+            out.push(d);
+        }
     }
 }
 
@@ -706,6 +830,7 @@ impl Coverage {
             for kind in ["signal true", "signal false"] {
                 items.push(CoverageItem {
                     kind,
+                    handoff: String::new(),
                     name: s.name.to_string(),
                     line: s.origin.line,
                     covered: false,
@@ -717,6 +842,7 @@ impl Coverage {
             for (i, r) in h.routes.iter().enumerate() {
                 items.push(CoverageItem {
                     kind: "route rule",
+                    handoff: head.clone(),
                     name: format!("{head} rule {}", i + 1),
                     line: r.origin.line,
                     covered: false,
@@ -725,6 +851,7 @@ impl Coverage {
             for e in &h.escalations {
                 items.push(CoverageItem {
                     kind: "escalation step",
+                    handoff: head.clone(),
                     name: e.name.to_string(),
                     line: e.origin.line,
                     covered: false,
@@ -733,6 +860,7 @@ impl Coverage {
             for q in &h.quality {
                 items.push(CoverageItem {
                     kind: "quality gate",
+                    handoff: head.clone(),
                     name: q.name.to_string(),
                     line: q.when.origin.line,
                     covered: false,
@@ -741,6 +869,7 @@ impl Coverage {
             for c in &h.consent {
                 items.push(CoverageItem {
                     kind: "consent rule",
+                    handoff: head.clone(),
                     name: c.channel.to_string(),
                     line: c.origin.line,
                     covered: false,
@@ -754,6 +883,7 @@ impl Coverage {
                 if !items.iter().any(|i| i.kind == "playbook" && i.name == name) {
                     items.push(CoverageItem {
                         kind: "playbook",
+                        handoff: String::new(),
                         name,
                         line: cond.as_ref().map_or(0, |c| c.origin.line),
                         covered: false,
@@ -765,11 +895,19 @@ impl Coverage {
     }
 
     fn record(&mut self, d: &Value) {
+        // gates and steps are named per handoff: only the applicable one's
+        let applied = match d["handoff"].as_object() {
+            Some(h) => format!(
+                "{} -> {}",
+                h.get("from").and_then(Value::as_str).unwrap_or(""),
+                h.get("to").and_then(Value::as_str).unwrap_or("")
+            ),
+            None => String::new(),
+        };
         let mark = |items: &mut Vec<CoverageItem>, kind: &str, name: &str| {
-            for i in items
-                .iter_mut()
-                .filter(|i| i.kind == kind && i.name == name)
-            {
+            for i in items.iter_mut().filter(|i| {
+                i.kind == kind && i.name == name && (i.handoff.is_empty() || i.handoff == applied)
+            }) {
                 i.covered = true;
             }
         };
@@ -806,13 +944,20 @@ impl Coverage {
                 mark(&mut self.items, "quality gate", n);
             }
         }
+        // a consent rule is known by its line: two rules may share a channel
         for c in d["consent"]["blocked_channels"]
             .as_array()
             .into_iter()
             .flatten()
         {
-            if let Some(n) = c["channel"].as_str() {
-                mark(&mut self.items, "consent rule", n);
+            if let Some(line) = c["line"].as_u64() {
+                for i in self
+                    .items
+                    .iter_mut()
+                    .filter(|i| i.kind == "consent rule" && i.line == line as usize)
+                {
+                    i.covered = true;
+                }
             }
         }
         if let Some(n) = d["playbook"]["name"].as_str() {

@@ -111,3 +111,25 @@ fn missing_paths_are_usage_errors() {
         "{out}"
     );
 }
+
+#[test]
+fn a_case_full_of_typos_is_refused_before_it_runs() {
+    let (code, out, err) = run(
+        &[
+            "test",
+            "tests/fixtures/err/suites/H802-typos-in-a-case.test.toml",
+        ],
+        b"",
+    );
+    assert_eq!(code, 1);
+    assert!(!out.contains("FAIL"), "nothing runs: {out}");
+    for expected in [
+        "did you mean `ready`?",
+        "did you mean `company.region`?",
+        "`handof` is not a verdict",
+        "`Overdue` is not an escalation status",
+        "did you mean `mql -> sal`?",
+    ] {
+        assert!(err.contains(expected), "{expected}: {err}");
+    }
+}
