@@ -441,7 +441,7 @@ fn build_lead(
                 let path: PathBuf = dir.join(s);
                 let bytes = std::fs::read(&path)
                     .map_err(|e| format!("cannot read the lead {}: {e}", path.display()))?;
-                crate::parse_lead(&bytes)
+                crate::record::parse_lead(&bytes)
                     .map_err(|e| format!("the lead {}: {}", path.display(), e.message))
             }
         },
