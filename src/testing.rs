@@ -190,6 +190,40 @@ pub enum SuiteError {
 /// Loads and runs one suite. `filter` keeps only cases whose name contains
 /// it.
 pub fn run_suite(path: &Path, filter: Option<&str>) -> Result<SuiteResult, SuiteError> {
+    suite(path, filter, true)
+}
+
+/// Checks a suite without running it, as `handoff check` does: its TOML,
+/// its policy, and every name, value and field its cases use. The result
+/// holds the suite's diagnostics (none when it is valid) and its text.
+///
+/// ```
+/// let path = std::path::Path::new("examples/inbound/policy.test.toml");
+/// let checked = handoff::testing::check_suite(path).unwrap();
+/// assert!(checked.diagnostics.is_empty());
+/// ```
+pub fn check_suite(path: &Path) -> std::io::Result<crate::Checked> {
+    match suite(path, None, false) {
+        Ok(_) => {
+            let mut sources = SourceMap::new();
+            let text = std::fs::read_to_string(path)?;
+            sources.add(path.display().to_string(), text.as_str());
+            Ok(crate::Checked {
+                sources,
+                diagnostics: Vec::new(),
+                program: None,
+            })
+        }
+        Err(SuiteError::Diagnostics(sources, diagnostics)) => Ok(crate::Checked {
+            sources,
+            diagnostics,
+            program: None,
+        }),
+        Err(SuiteError::Io(m)) => Err(std::io::Error::other(m)),
+    }
+}
+
+fn suite(path: &Path, filter: Option<&str>, run_cases: bool) -> Result<SuiteResult, SuiteError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| SuiteError::Io(format!("{}: cannot read the suite: {e}", path.display())))?;
     let name = path.display().to_string();
@@ -325,7 +359,7 @@ pub fn run_suite(path: &Path, filter: Option<&str>) -> Result<SuiteResult, Suite
     let mut coverage = Coverage::new(&engine);
     let mut results = Vec::new();
     for c in cases {
-        if filter.is_some_and(|f| !c.name.contains(f)) {
+        if !run_cases || filter.is_some_and(|f| !c.name.contains(f)) {
             continue;
         }
         let now_text = c.now.clone().or_else(|| default_now.clone());

@@ -133,3 +133,35 @@ fn a_case_full_of_typos_is_refused_before_it_runs() {
         assert!(err.contains(expected), "{expected}: {err}");
     }
 }
+
+#[test]
+fn check_validates_suites_too() {
+    // a folder: its policies and its suites
+    let (code, out, _) = run(&["check", "examples", "--format", "short"], b"");
+    assert_eq!((code, out.as_str()), (0, ""));
+    let (code, out, _) = run(
+        &[
+            "check",
+            "tests/fixtures/err/suites/H802-unknown-gate.test.toml",
+            "--format",
+            "short",
+        ],
+        b"",
+    );
+    assert_eq!(code, 1);
+    assert!(out.contains(":10:12: error[H802]"), "{out}");
+}
+
+#[test]
+fn coverage_as_json_for_tools() {
+    let (code, out, _) = run(&["test", FAILING, "--coverage-format", "json"], b"");
+    assert_eq!(code, 1, "the failures still fail the run");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let suite = &doc["coverage"][0];
+    assert_eq!(suite["file"], FAILING);
+    let items = suite["items"].as_array().unwrap();
+    assert_eq!(items.len(), 34);
+    assert!(items.iter().any(|i| i["kind"] == "quality gate"
+        && i["name"] == "stale_contact"
+        && i["covered"] == false));
+}

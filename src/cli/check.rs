@@ -77,6 +77,18 @@ pub(crate) fn run(args: CheckArgs) -> i32 {
                     continue;
                 }
             }
+        } else if path.to_string_lossy().ends_with(".test.toml") {
+            // a test suite: its TOML, its policy, and the names it expects
+            match handoff::testing::check_suite(path) {
+                Ok(c) => c,
+                Err(e) => {
+                    unread.push(Unread {
+                        file: path.display().to_string(),
+                        message: format!("cannot check the suite `{}`: {e}", path.display()),
+                    });
+                    continue;
+                }
+            }
         } else {
             match handoff::Checked::from_file_with(path, options) {
                 Ok(c) => c,
@@ -194,7 +206,9 @@ pub(crate) fn policy_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         for p in entries.into_iter().rev() {
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|e| e == "handoff") {
+            } else if p.extension().is_some_and(|e| e == "handoff")
+                || p.to_string_lossy().ends_with(".test.toml")
+            {
                 out.push(p);
             }
         }

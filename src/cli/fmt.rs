@@ -43,7 +43,12 @@ pub(crate) fn run(a: FmtArgs) -> i32 {
                         path.display()
                     ))
                 }
-                Ok(found) => paths.extend(found),
+                Ok(found) => paths.extend(
+                    // suites (`*.test.toml`) are TOML, not policies
+                    found
+                        .into_iter()
+                        .filter(|p| p.extension().is_some_and(|e| e == "handoff")),
+                ),
                 Err(e) => return fail(format!("{}: cannot read the folder: {e}", path.display())),
             }
         } else {

@@ -27,10 +27,19 @@ pub(crate) struct TestArgs {
     /// Print the rules no case exercised, with their lines.
     #[arg(long)]
     coverage: bool,
+    /// Print the coverage, and only the coverage, in this format instead of
+    /// the results (`json` for tools).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    coverage_format: Option<CoverageFormat>,
     /// Fail when a suite exercises less than this share of its policy's
     /// rules, in percent.
     #[arg(long, value_name = "PCT")]
     min_coverage: Option<f64>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum CoverageFormat {
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -84,10 +93,11 @@ pub(crate) fn run(a: TestArgs) -> i32 {
         .iter()
         .map(|r| r.cases.iter().filter(|c| !c.passed).count())
         .sum();
-    let text = match a.format {
-        TestFormat::Human => human(&results, a.coverage),
-        TestFormat::Json => json(&results),
-        TestFormat::Junit => junit(&results),
+    let text = match (a.coverage_format, a.format) {
+        (Some(CoverageFormat::Json), _) => coverage_json(&results),
+        (None, TestFormat::Human) => human(&results, a.coverage),
+        (None, TestFormat::Json) => json(&results),
+        (None, TestFormat::Junit) => junit(&results),
     };
     if let Err(code) = print(text.as_bytes()) {
         return code;
@@ -211,6 +221,25 @@ fn json(results: &[SuiteResult]) -> String {
     format!(
         "{}\n",
         serde_json::to_string_pretty(&doc).unwrap_or_default()
+    )
+}
+
+fn coverage_json(results: &[SuiteResult]) -> String {
+    let suites: Vec<serde_json::Value> = results
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "file": r.file,
+                "policy": r.policy,
+                "percent": r.coverage_percent(),
+                "items": r.coverage,
+            })
+        })
+        .collect();
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(&serde_json::json!({ "coverage": suites }))
+            .unwrap_or_default()
     )
 }
 
