@@ -21,8 +21,11 @@
 //!   before and after a declaration that spans lines;
 //! - `\n` line ends, no trailing white space, one final newline.
 //!
-//! Line breaks are the author's: the formatter never joins or splits
-//! lines. Comments and doc comments are kept as written, in place.
+//! Line breaks are the author's: the formatter never joins lines, and
+//! splits one only when it passes 100 columns, after the last comma that
+//! fits (long lists of roles, members, holidays or values wrap onto
+//! continuation lines). Comments and doc comments are kept as written, in
+//! place.
 //!
 //! It never changes meaning: [`format_source`] parses its output again and
 //! compares the syntax tree (positions aside) and the comments, in order,
@@ -300,7 +303,77 @@ const CONTINUES: &[&str] = &[
     ">", ">=", "=", "in", "not", "target", "among", "visible",
 ];
 
+/// Lines longer than this (indentation included) are broken after a comma.
+const MAX_WIDTH: usize = 100;
+
+/// Breaks each line whose code (respaced, at an indentation guessed from
+/// its brackets) passes [`MAX_WIDTH`] after the last comma that fits, so
+/// that long lists of roles, members, holidays or values wrap. A line
+/// without such a comma stays long.
+fn wrap_long_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut depth = 0usize;
+    for raw in text.lines() {
+        let (code, comment) = split_comment(raw);
+        let mut code = respace(code.trim());
+        let indent = 2 * depth + 4;
+        let mut pieces = Vec::new();
+        while indent + code.chars().count() > MAX_WIDTH {
+            let Some(cut) = last_comma_before(&code, MAX_WIDTH.saturating_sub(indent)) else {
+                break;
+            };
+            pieces.push(code[..=cut].to_string());
+            code = code[cut + 1..].trim_start().to_string();
+        }
+        for t in tokens(&code) {
+            match t.text {
+                "{" | "(" | "[" => depth += 1,
+                "}" | ")" | "]" => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        for p in pieces {
+            out.push_str(&p);
+            out.push('\n');
+        }
+        out.push_str(&code);
+        if let Some(c) = comment {
+            out.push(' ');
+            out.push_str(c.trim_end());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The byte offset of the last `,` outside strings at or before the
+/// `limit`-th character, if any.
+fn last_comma_before(code: &str, limit: usize) -> Option<usize> {
+    let mut in_string = false;
+    let mut found = None;
+    let mut escaped = false;
+    for (n, (i, c)) in code.char_indices().enumerate() {
+        if n > limit {
+            break;
+        }
+        match c {
+            '\\' if in_string && !escaped => {
+                escaped = true;
+                continue;
+            }
+            '"' if !escaped => in_string = !in_string,
+            ',' if !in_string => found = Some(i),
+            _ => {}
+        }
+        escaped = false;
+    }
+    // a comma at the very end breaks nothing
+    found.filter(|&i| i + 1 < code.len())
+}
+
 fn layout(text: &str) -> String {
+    let wrapped = wrap_long_lines(text);
+    let text = wrapped.as_str();
     let mut lines: Vec<Line> = Vec::new();
     // open brackets: the keyword before each `{`, and `(`/`[` as such
     let mut stack: Vec<String> = Vec::new();
