@@ -586,7 +586,7 @@ fn open_string_before(src: &str, limit: usize) -> Option<(usize, usize)> {
 }
 
 /// The last bracket that is never closed, skipping strings and comments.
-fn unmatched_open(src: &str) -> Option<usize> {
+pub(in crate::syntax) fn unmatched_open(src: &str) -> Option<usize> {
     let bytes = src.as_bytes();
     let mut stack = Vec::new();
     let mut i = 0;

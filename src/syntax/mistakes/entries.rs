@@ -716,17 +716,7 @@ pub(super) fn null_tests(stop: &Stop<'_>) -> Option<Diagnostic> {
     })
     .map(|(w, n)| (*n, w.len()))?;
     // the path the test is about: the word before, dotted
-    let before = src[..stop.at].trim_end();
-    let plen = before
-        .chars()
-        .rev()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
-        .count();
-    if plen == 0 {
-        return None;
-    }
-    let path = &before[before.len() - plen..];
-    let start = before.len() - plen;
+    let (start, path) = path_before(src, stop.at)?;
     let fixed = if negated {
         format!("not present({path})")
     } else {
@@ -754,16 +744,7 @@ pub(super) fn sql_like(stop: &Stop<'_>) -> Option<Diagnostic> {
     if !word.eq_ignore_ascii_case("like") {
         return None;
     }
-    let before = src[..stop.at].trim_end();
-    let plen = before
-        .chars()
-        .rev()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
-        .count();
-    if plen == 0 {
-        return None;
-    }
-    let path = &before[before.len() - plen..];
+    let (start, path) = path_before(src, stop.at)?;
     let after = src[stop.at + word.len()..].trim_start();
     let pattern = after.strip_prefix('"')?;
     let close = pattern.find('"')?;
@@ -775,7 +756,6 @@ pub(super) fn sql_like(stop: &Stop<'_>) -> Option<Diagnostic> {
         (false, true) => format!("starts_with({path}, \"{inner}\")"),
         (false, false) => format!("{path} == \"{inner}\""),
     };
-    let start = before.len() - plen;
     let end = src[..stop.at + word.len()].len()
         + (src[stop.at + word.len()..].len() - after.len())
         + close
@@ -798,16 +778,7 @@ pub(super) fn between(stop: &Stop<'_>) -> Option<Diagnostic> {
     if !word.eq_ignore_ascii_case("between") {
         return None;
     }
-    let before = src[..stop.at].trim_end();
-    let plen = before
-        .chars()
-        .rev()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
-        .count();
-    if plen == 0 {
-        return None;
-    }
-    let path = &before[before.len() - plen..];
+    let (start, path) = path_before(src, stop.at)?;
     let rest = &src[stop.at + word.len()..];
     let parts: Vec<&str> = rest.split_whitespace().take(3).collect();
     if parts.len() < 3 || !parts[1].eq_ignore_ascii_case("and") {
@@ -815,7 +786,6 @@ pub(super) fn between(stop: &Stop<'_>) -> Option<Diagnostic> {
     }
     let (a, b) = (parts[0], parts[2]);
     let fixed = format!("{path} >= {a} and {path} <= {b}");
-    let start = before.len() - plen;
     let end = stop.at + word.len() + rest.find(b)? + b.len();
     let span = stop.span(start, end);
     Some(
@@ -856,4 +826,16 @@ pub(super) fn optional_on_name(stop: &Stop<'_>) -> Option<Diagnostic> {
         .help(format!("write `{fixed}`"))
         .suggest(span, fixed),
     )
+}
+
+/// The dotted path that ends just before `at` (spaces between): its start
+/// and text.
+fn path_before(src: &str, at: usize) -> Option<(usize, &str)> {
+    let before = src[..at].trim_end();
+    let len = before
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
+        .count();
+    (len > 0).then(|| (before.len() - len, &before[before.len() - len..]))
 }

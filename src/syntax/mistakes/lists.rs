@@ -11,7 +11,7 @@ pub(super) fn parentheses_for_list(stop: &Stop<'_>) -> Option<Diagnostic> {
         return None;
     }
     // the bracket this comma is inside
-    let open = innermost_open(&src[..stop.at])?;
+    let open = crate::syntax::errors::unmatched_open(&src[..stop.at])?;
     if src.as_bytes()[open] != b'(' {
         return None;
     }
@@ -149,35 +149,6 @@ fn comma_before(src: &str, at: usize) -> Option<usize> {
             }
         }
     }
-}
-
-/// The last bracket opened and not closed in `text` (strings skipped).
-fn innermost_open(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut stack = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                    i += 1 + usize::from(bytes[i] == b'\\');
-                }
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'(' | b'[' | b'{' => stack.push(i),
-            b')' | b']' | b'}' => {
-                stack.pop();
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    stack.pop()
 }
 
 /// The bracket that closes the one at `open`, on the same line.
