@@ -315,17 +315,22 @@ fn wrap_long_lines(text: &str) -> String {
     let mut depth = 0usize;
     for raw in text.lines() {
         let (code, comment) = split_comment(raw);
-        let mut code = respace(code.trim());
+        let whole = respace(code.trim());
         let indent = 2 * depth + 4;
         let mut pieces = Vec::new();
-        while indent + code.chars().count() > MAX_WIDTH {
-            let Some(cut) = last_comma_before(&code, MAX_WIDTH.saturating_sub(indent)) else {
+        // by offsets into the line: a very long line is cut in one pass
+        let mut at = 0;
+        while indent + whole[at..].chars().take(MAX_WIDTH + 1).count() > MAX_WIDTH {
+            let rest = &whole[at..];
+            let Some(cut) = last_comma_before(rest, MAX_WIDTH.saturating_sub(indent)) else {
                 break;
             };
-            pieces.push(code[..=cut].to_string());
-            code = code[cut + 1..].trim_start().to_string();
+            pieces.push(&rest[..=cut]);
+            let next = &rest[cut + 1..];
+            at += cut + 1 + (next.len() - next.trim_start().len());
         }
-        for t in tokens(&code) {
+        let code = &whole[at..];
+        for t in tokens(&whole) {
             match t.text {
                 "{" | "(" | "[" => depth += 1,
                 "}" | ")" | "]" => depth = depth.saturating_sub(1),
@@ -333,10 +338,10 @@ fn wrap_long_lines(text: &str) -> String {
             }
         }
         for p in pieces {
-            out.push_str(&p);
+            out.push_str(p);
             out.push('\n');
         }
-        out.push_str(&code);
+        out.push_str(code);
         if let Some(c) = comment {
             out.push(' ');
             out.push_str(c.trim_end());

@@ -135,3 +135,18 @@ proptest! {
         }
     }
 }
+
+/// One very long line (a list of 30,000 roles on a line) wraps in one pass
+/// and reads back as the same policy.
+#[test]
+fn a_very_long_list_wraps_into_lines_of_at_most_100_columns() {
+    let names: Vec<String> = (0..30_000).map(|i| format!("role_{i}")).collect();
+    let text = format!("roles {}\n", names.join(", "));
+    let out = format_source(&text).unwrap();
+    assert!(out.lines().count() > 1000);
+    assert!(
+        out.lines().all(|l| l.chars().count() <= 100),
+        "a line past 100 columns"
+    );
+    assert_eq!(format_source(&out).unwrap(), out);
+}
