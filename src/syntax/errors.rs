@@ -391,6 +391,18 @@ pub(super) fn convert(file: FileId, src: &str, err: &pest::error::Error<Rule>) -
             .chars()
             .take_while(|c| !c.is_whitespace() && *c != '}' && *c != ',')
             .collect();
+        // a keyword where text belongs means the text is missing, not
+        // unquoted: `block when ...` lacks its message
+        let keyword = matches!(
+            bare.as_str(),
+            "when" | "and" | "or" | "not" | "in" | "otherwise" | "after" | "since" | "unless"
+                | "requires" | "as" | "of"
+        );
+        if keyword {
+            return d.help(format!(
+                "the text is missing before `{bare}`: write it in double quotes, e.g. `\"...\" {bare}`"
+            ));
+        }
         if !bare.is_empty() && !bare.contains('"') {
             // 'single quoted' text keeps its content, in double quotes
             let single = rest.starts_with('\'');
