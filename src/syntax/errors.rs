@@ -395,8 +395,18 @@ pub(super) fn convert(file: FileId, src: &str, err: &pest::error::Error<Rule>) -
         // unquoted: `block when ...` lacks its message
         let keyword = matches!(
             bare.as_str(),
-            "when" | "and" | "or" | "not" | "in" | "otherwise" | "after" | "since" | "unless"
-                | "requires" | "as" | "of"
+            "when"
+                | "and"
+                | "or"
+                | "not"
+                | "in"
+                | "otherwise"
+                | "after"
+                | "since"
+                | "unless"
+                | "requires"
+                | "as"
+                | "of"
         );
         if keyword {
             return d.help(format!(
