@@ -15,6 +15,7 @@ use crate::span::{FileId, Span};
 
 mod calendar;
 mod entries;
+mod expressions;
 mod lists;
 mod numbers;
 pub(crate) mod repair;
@@ -59,7 +60,7 @@ impl Stop<'_> {
 pub(super) fn recognise(stop: &Stop<'_>) -> Option<Diagnostic> {
     let recognisers: &[fn(&Stop<'_>) -> Option<Diagnostic>] = &[
         hash_comment,
-        entries::metric_target_op,
+        expressions::metric_target_op,
         operator_spelling,
         single_quotes,
         entries::enum_shapes,
@@ -67,7 +68,7 @@ pub(super) fn recognise(stop: &Stop<'_>) -> Option<Diagnostic> {
         entries::keyword_colon,
         calendar::holiday_range,
         calendar::calendar_hours,
-        entries::slash_dates,
+        expressions::slash_dates,
         numbers::duration_words,
         entries::weight_percent,
         numbers::percent_words,
@@ -82,10 +83,10 @@ pub(super) fn recognise(stop: &Stop<'_>) -> Option<Diagnostic> {
         entries::business_hours_of,
         entries::route_without_when,
         entries::name_with_spaces,
-        entries::null_tests,
-        entries::sql_like,
-        entries::between,
-        entries::optional_on_name,
+        expressions::null_tests,
+        expressions::sql_like,
+        expressions::between,
+        expressions::optional_on_name,
         unquoted_text,
     ];
     recognisers.iter().find_map(|r| r(stop))
