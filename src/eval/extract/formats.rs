@@ -19,6 +19,46 @@ pub fn parse_timestamp(s: &str) -> Option<jiff::Timestamp> {
         .map(|z| z.timestamp())
 }
 
+/// A duration written in a lead as text: the policy's own compact form
+/// (`5d`, `1w2d`, `4h30m`, as decisions write them; `w` is 7 days and `d`
+/// 24 hours), or what jiff reads (ISO 8601 `PT4H`, `2h 30m`). Seconds.
+pub(crate) fn parse_duration_text(s: &str) -> Option<f64> {
+    let t = s.trim();
+    if let Some(secs) = compact_duration(t) {
+        return Some(secs);
+    }
+    t.parse::<jiff::SignedDuration>()
+        .ok()
+        .map(|d| d.as_secs_f64())
+}
+
+/// `5d`, `1w2d`, `1d 4h`: whole numbers each followed by one of
+/// `w d h m s`, white space allowed between the parts.
+fn compact_duration(t: &str) -> Option<f64> {
+    let mut total = 0f64;
+    let mut n: Option<f64> = None;
+    let mut parts = 0;
+    for c in t.chars() {
+        match c {
+            '0'..='9' => n = Some(n.unwrap_or(0.0) * 10.0 + f64::from(c as u8 - b'0')),
+            'w' | 'd' | 'h' | 'm' | 's' => {
+                let unit = match c {
+                    'w' => 604_800.0,
+                    'd' => 86_400.0,
+                    'h' => 3_600.0,
+                    'm' => 60.0,
+                    _ => 1.0,
+                };
+                total += n.take()? * unit;
+                parts += 1;
+            }
+            ' ' if n.is_none() => {}
+            _ => return None,
+        }
+    }
+    (parts > 0 && n.is_none() && total.is_finite()).then_some(total)
+}
+
 /// One `@` with text before it, a domain after it with an inner `.`, and
 /// no white space (in one pass over the bytes; non-ASCII text goes the
 /// long way for Unicode white space).
@@ -144,6 +184,19 @@ fn month(b: &[u8; 20]) -> Option<(i64, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_as_decisions_write_them() {
+        assert_eq!(parse_duration_text("5d"), Some(432_000.0));
+        assert_eq!(parse_duration_text("1w2d"), Some(777_600.0));
+        assert_eq!(parse_duration_text("1d 4h"), Some(100_800.0));
+        assert_eq!(parse_duration_text("120h"), Some(432_000.0));
+        assert_eq!(parse_duration_text("PT4H"), Some(14_400.0));
+        assert_eq!(parse_duration_text("2h 30m"), Some(9_000.0));
+        for bad in ["", "d", "5x", "5", "5d4", "soon"] {
+            assert_eq!(parse_duration_text(bad), None, "{bad:?}");
+        }
+    }
 
     /// Over years of instants and every one-byte corruption of them:
     /// whenever the fast path answers, jiff parses the same instant.

@@ -168,9 +168,9 @@ impl Extractor<'_> {
                 Some(t) => Val::Ts(t),
                 None => self.issue_found(info, ty, sc.describe()),
             },
-            (Ty::Duration, Scalar::Str(s)) => match s.parse::<jiff::SignedDuration>() {
-                Ok(d) => Val::Dur(d.as_secs_f64()),
-                Err(_) => self.issue_found(info, ty, sc.describe()),
+            (Ty::Duration, Scalar::Str(s)) => match formats::parse_duration_text(s) {
+                Some(secs) => Val::Dur(secs),
+                None => self.issue_found(info, ty, sc.describe()),
             },
             (Ty::Unknown, _) => Val::Missing,
             _ => self.issue_found(info, ty, sc.describe()),
