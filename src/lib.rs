@@ -57,6 +57,7 @@
 pub mod batch;
 pub mod decision;
 pub mod diag;
+pub mod diff;
 pub mod docs;
 pub mod eval;
 pub mod explain;

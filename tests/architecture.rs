@@ -35,6 +35,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("explain", 7),
     ("batch", 7),
     ("testing", 8),
+    ("diff", 8),
     ("cli", 9),
 ];
 

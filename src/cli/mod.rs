@@ -2,6 +2,7 @@
 //! Every command calls the library's public API.
 
 mod check;
+mod diff;
 mod eval;
 mod explain;
 mod fmt;
@@ -49,6 +50,9 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Explain the decision for one lead in words.
     Explain(explain::ExplainArgs),
+    /// Compare two versions of a policy over a batch of leads: which leads
+    /// they decide differently, and what changed in the text.
+    Diff(diff::DiffArgs),
     /// Format policy files in the canonical layout (whitespace only; the
     /// meaning is checked to be unchanged before anything is written).
     Fmt(fmt::FmtArgs),
@@ -106,6 +110,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
         Command::Eval(a) => eval::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Fmt(a) => fmt::run(a),
+        Command::Diff(a) => diff::run(a),
         Command::Test(a) => test::run(a),
         Command::ExplainCode { code } => explain_code(&code),
     }

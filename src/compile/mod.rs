@@ -139,7 +139,11 @@ pub fn compile(p: &Program, sources: &SourceMap) -> (Policy, ElemFrames) {
                 description: s.description.as_ref().map(|d| d.value.clone()),
                 expr,
                 reads,
-                origin: c.origin(s.name.span),
+                // the line of its name, the text of its condition
+                origin: Origin {
+                    line: c.origin(s.name.span).line,
+                    text: c.expr_origin(&s.expr).text,
+                },
             }
         })
         .collect();
