@@ -181,90 +181,113 @@ pub fn diff<R: BufRead>(
         structure: structure(old, new),
         ..DiffReport::default()
     };
-    let mut line = Vec::new();
+    // chunks of lines; the two versions evaluate a chunk at the same time,
+    // one on a thread of its own, and the decisions are compared in order
+    const CHUNK: usize = 2048;
     let mut n = 0;
-    // each engine refills its decision lead after lead
-    let mut spare_old = crate::eval::Spare::default();
-    let mut spare_new = crate::eval::Spare::default();
-    loop {
-        line.clear();
-        if input.read_until(b'\n', &mut line)? == 0 {
-            break;
+    let mut eof = false;
+    while !eof {
+        let mut lines: Vec<(usize, Vec<u8>)> = Vec::with_capacity(CHUNK);
+        while lines.len() < CHUNK {
+            let mut line = Vec::new();
+            if input.read_until(b'\n', &mut line)? == 0 {
+                eof = true;
+                break;
+            }
+            n += 1;
+            let len = trim_line(&line).len();
+            line.truncate(len);
+            if !line.iter().all(u8::is_ascii_whitespace) {
+                lines.push((n, line));
+            }
         }
-        n += 1;
-        let text = trim_line(&line);
-        if text.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let (a, b) = match (
-            old.evaluate_bytes_reusing(text, opts.now, &mut spare_old),
-            new.evaluate_bytes_reusing(text, opts.now, &mut spare_new),
-        ) {
-            (Ok(a), Ok(b)) => (&*a, &*b),
-            (Err(e), _) | (_, Err(e)) => {
-                report.bad_count += 1;
-                if report.bad_records.len() < 100 {
-                    report.bad_records.push(BadRecord {
-                        line: n,
-                        message: e.message,
+        let (olds, news) = std::thread::scope(|scope| {
+            let other = scope.spawn(|| evaluate_all(old, &lines, opts.now));
+            let news = evaluate_all(new, &lines, opts.now);
+            (other.join(), news)
+        });
+        let Ok(olds) = olds else {
+            return Err(std::io::Error::other("the evaluation thread failed"));
+        };
+        for (((n, _), a), b) in lines.iter().zip(olds).zip(news) {
+            let n = *n;
+            let (a, b) = match (a, b) {
+                (Ok(a), Ok(b)) => (a, b),
+                (Err(message), _) | (_, Err(message)) => {
+                    report.bad_count += 1;
+                    if report.bad_records.len() < 100 {
+                        report.bad_records.push(BadRecord { line: n, message });
+                    }
+                    continue;
+                }
+            };
+            let (a, b) = (&a, &b);
+            report.leads += 1;
+            // most leads are decided alike: a cheap look first, text only for
+            // the leads that differ
+            if same(a, b) {
+                continue;
+            }
+            let lead = a.lead_id.clone().unwrap_or_else(|| format!("line {n}"));
+            let (fa, fb) = (facets(a), facets(b));
+            let mut any = false;
+            let pairs: [(&'static str, &String, &String); 7] = [
+                ("verdict", &fa.verdict, &fb.verdict),
+                ("route", &fa.route, &fb.route),
+                ("playbook", &fa.playbook, &fb.playbook),
+                ("quality", &fa.quality, &fb.quality),
+                ("escalations", &fa.escalations, &fb.escalations),
+                ("missing_context", &fa.missing, &fb.missing),
+                ("readiness", &fa.readiness, &fb.readiness),
+            ];
+            for (kind, before, after) in pairs {
+                if before == after {
+                    continue;
+                }
+                any = true;
+                let c = report.changes.entry(kind).or_default();
+                c.count += 1;
+                if c.samples.len() < opts.samples {
+                    c.samples.push(Sample {
+                        lead: lead.clone(),
+                        before: before.clone(),
+                        after: after.clone(),
                     });
                 }
-                continue;
             }
-        };
-        report.leads += 1;
-        // most leads are decided alike: a cheap look first, text only for
-        // the leads that differ
-        if same(a, b) {
-            continue;
-        }
-        let lead = a.lead_id.clone().unwrap_or_else(|| format!("line {n}"));
-        let (fa, fb) = (facets(a), facets(b));
-        let mut any = false;
-        let pairs: [(&'static str, &String, &String); 7] = [
-            ("verdict", &fa.verdict, &fb.verdict),
-            ("route", &fa.route, &fb.route),
-            ("playbook", &fa.playbook, &fb.playbook),
-            ("quality", &fa.quality, &fb.quality),
-            ("escalations", &fa.escalations, &fb.escalations),
-            ("missing_context", &fa.missing, &fb.missing),
-            ("readiness", &fa.readiness, &fb.readiness),
-        ];
-        for (kind, before, after) in pairs {
-            if before == after {
-                continue;
+            if fa.verdict != fb.verdict {
+                *report
+                    .verdicts
+                    .entry(format!("{} -> {}", fa.verdict, fb.verdict))
+                    .or_default() += 1;
             }
-            any = true;
-            let c = report.changes.entry(kind).or_default();
-            c.count += 1;
-            if c.samples.len() < opts.samples {
-                c.samples.push(Sample {
-                    lead: lead.clone(),
-                    before: before.clone(),
-                    after: after.clone(),
-                });
+            let target = |d: &Decision| {
+                d.route.as_ref().map_or("none".to_string(), |r| {
+                    format!("{} {}", r.target.kind, r.target.name.as_str())
+                })
+            };
+            let (ta, tb) = (target(a), target(b));
+            if ta != tb {
+                *report.routes.entry(format!("{ta} -> {tb}")).or_default() += 1;
             }
-        }
-        if fa.verdict != fb.verdict {
-            *report
-                .verdicts
-                .entry(format!("{} -> {}", fa.verdict, fb.verdict))
-                .or_default() += 1;
-        }
-        let target = |d: &Decision| {
-            d.route.as_ref().map_or("none".to_string(), |r| {
-                format!("{} {}", r.target.kind, r.target.name.as_str())
-            })
-        };
-        let (ta, tb) = (target(a), target(b));
-        if ta != tb {
-            *report.routes.entry(format!("{ta} -> {tb}")).or_default() += 1;
-        }
-        if any {
-            report.changed += 1;
+            if any {
+                report.changed += 1;
+            }
         }
     }
     Ok(report)
+}
+
+/// Every line of a chunk evaluated by one engine, in order.
+fn evaluate_all<'p>(
+    e: &'p Engine,
+    lines: &[(usize, Vec<u8>)],
+    now: jiff::Timestamp,
+) -> Vec<Result<Decision<'p>, String>> {
+    lines
+        .iter()
+        .map(|(_, l)| e.evaluate_bytes(l, now).map_err(|err| err.message))
+        .collect()
 }
 
 /// Whether two decisions agree on everything a diff compares, without
