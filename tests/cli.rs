@@ -64,6 +64,17 @@ fn a_closed_stdout_ends_the_run_quietly() {
     for args in [
         &["explain-code", "H101"][..],
         &["check", INBOUND, "--format", "json"],
+        &["fmt", "--diff", "tests/fixtures/fmt/messy.handoff"],
+        &["test", "examples/inbound", "--format", "junit"],
+        &[
+            "diff",
+            INBOUND,
+            "examples/inbound/changes/raise-threshold.handoff",
+            "--leads",
+            LEADS,
+            "--now",
+            NOW,
+        ],
     ] {
         let mut child = handoff()
             .args(args)

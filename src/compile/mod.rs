@@ -304,7 +304,7 @@ impl Compiler<'_> {
 fn one_line(raw: &str) -> String {
     let mut out = String::new();
     for line in raw.lines() {
-        let code = strip_comment(line);
+        let code = crate::syntax::split_comment(line).0;
         for w in code.split_whitespace() {
             if !out.is_empty() {
                 out.push(' ');
@@ -313,23 +313,6 @@ fn one_line(raw: &str) -> String {
         }
     }
     out
-}
-
-/// A line without its `//` comment (one inside a string stays).
-fn strip_comment(line: &str) -> &str {
-    let bytes = line.as_bytes();
-    let mut in_string = false;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' if in_string => i += 1,
-            b'"' => in_string = !in_string,
-            b'/' if !in_string && bytes.get(i + 1) == Some(&b'/') => return &line[..i],
-            _ => {}
-        }
-        i += 1;
-    }
-    line
 }
 
 /// At most 120 characters, with `...` where the text was cut.

@@ -68,7 +68,20 @@ pub(super) fn align_routes(lines: &[Line], out: &mut [(usize, String, Option<Str
     };
     // a rule far longer than the others keeps one space before its arrow
     // rather than pushing every arrow of the block to the right
-    let head = |code: &str| arrow_at(code).map(|a| code[..a].trim_end().chars().count());
+    align_column(lines, out, member, arrow_at);
+}
+
+/// Puts the column that `at` finds (a byte offset in a line's code) of
+/// the consecutive lines `member` accepts in one place, one space after
+/// the longest code before it; a line whose code before the column passes
+/// [`MAX_ALIGN`] keeps one space and is left out.
+fn align_column(
+    lines: &[Line],
+    out: &mut [(usize, String, Option<String>)],
+    member: impl Fn(&Line) -> bool,
+    at: fn(&str) -> Option<usize>,
+) {
+    let head = |code: &str| at(code).map(|a| code[..a].trim_end().chars().count());
     let member = |l: &Line| member(l) && head(&l.code).is_some_and(|w| w <= MAX_ALIGN);
     for group in groups(lines, member) {
         let width = group
@@ -79,10 +92,10 @@ pub(super) fn align_routes(lines: &[Line], out: &mut [(usize, String, Option<Str
             + 1;
         for &i in &group {
             let code = &out[i].1;
-            if let Some(a) = arrow_at(code) {
-                let head = code[..a].trim_end();
-                let pad = width.saturating_sub(head.chars().count()).max(1);
-                out[i].1 = format!("{head}{}{}", " ".repeat(pad), &code[a..]);
+            if let Some(a) = at(code) {
+                let h = code[..a].trim_end();
+                let pad = width.saturating_sub(h.chars().count()).max(1);
+                out[i].1 = format!("{h}{}{}", " ".repeat(pad), &code[a..]);
             }
         }
     }
@@ -164,26 +177,8 @@ pub(super) fn align_require(lines: &[Line], out: &mut [(usize, String, Option<St
         }
         Some(last.text.as_ptr() as usize - code.as_ptr() as usize)
     }
-    let head = |code: &str| label_at(code).map(|a| code[..a].trim_end().chars().count());
-    let member = |l: &Line| {
-        l.block == "require" && !l.continuation && head(&l.code).is_some_and(|w| w <= MAX_ALIGN)
-    };
-    for group in groups(lines, member) {
-        let width = group
-            .iter()
-            .filter_map(|&i| head(&out[i].1))
-            .max()
-            .unwrap_or(0)
-            + 1;
-        for &i in &group {
-            let code = &out[i].1;
-            if let Some(a) = label_at(code) {
-                let h = code[..a].trim_end();
-                let pad = width - h.chars().count();
-                out[i].1 = format!("{h}{}{}", " ".repeat(pad), &code[a..]);
-            }
-        }
-    }
+    let member = |l: &Line| l.block == "require" && !l.continuation;
+    align_column(lines, out, member, label_at);
 }
 
 /// Trailing comments of consecutive lines (same indentation, no blank

@@ -33,6 +33,7 @@
 //! [`FmtError::Internal`] instead of returning text.
 
 use crate::diag::Diagnostic;
+use crate::syntax::split_comment;
 
 mod align;
 
@@ -126,25 +127,6 @@ fn comments(text: &str) -> Vec<&str> {
         .filter_map(|l| split_comment(l).1)
         .map(str::trim)
         .collect()
-}
-
-/// A line's code and its `//` comment (a `//` inside a string is text).
-fn split_comment(line: &str) -> (&str, Option<&str>) {
-    let bytes = line.as_bytes();
-    let mut in_string = false;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' if in_string => i += 1,
-            b'"' => in_string = !in_string,
-            b'/' if !in_string && bytes.get(i + 1) == Some(&b'/') => {
-                return (&line[..i], Some(&line[i..]));
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    (line, None)
 }
 
 // ---------------------------------------------------------------- tokens

@@ -49,7 +49,7 @@ pub(in crate::syntax) const ITEM_WORDS: &[&str] = &[
     "handoff", "playbook", "metric",
 ];
 /// Keywords that start an entry inside `handoff { }`.
-const HANDOFF_WORDS: &[&str] = &[
+pub(in crate::syntax) const HANDOFF_WORDS: &[&str] = &[
     "initiated_by",
     "validated_by",
     "owned_by",

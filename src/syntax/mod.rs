@@ -222,3 +222,22 @@ fn too_deep(file: FileId, at: usize) -> Diagnostic {
     .label("too deep here")
     .help("split the condition into named signals; each can use the others by name")
 }
+
+/// A line's code and its `//` comment (a `//` inside a string is text).
+pub(crate) fn split_comment(line: &str) -> (&str, Option<&str>) {
+    let bytes = line.as_bytes();
+    let mut in_string = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if in_string => i += 1,
+            b'"' => in_string = !in_string,
+            b'/' if !in_string && bytes.get(i + 1) == Some(&b'/') => {
+                return (&line[..i], Some(&line[i..]));
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    (line, None)
+}

@@ -58,7 +58,10 @@ pub(super) fn trailing_comma(stop: &Stop<'_>) -> Option<Diagnostic> {
                 .count();
             let word_start = word_end - len;
             let word = &src[word_start..word_end];
-            if !crate::syntax::errors::ITEM_WORDS.contains(&word) && !ENTRY_WORDS.contains(&word) {
+            let starts_entry = crate::syntax::errors::ITEM_WORDS.contains(&word)
+                || crate::syntax::errors::HANDOFF_WORDS.contains(&word)
+                || ENTRY_WORDS.contains(&word);
+            if !starts_entry {
                 return None;
             }
             (comma_before(src, word_start)?, Some((word_start, word)))
@@ -102,8 +105,9 @@ pub(super) fn trailing_comma(stop: &Stop<'_>) -> Option<Diagnostic> {
     )
 }
 
-/// Keywords that start an entry inside a block: a comma before one of them
-/// at the end of the line above makes it read as one more item.
+/// Keywords that start an entry inside a block other than a handoff (whose
+/// entry words errors.rs keeps): a comma before one of them at the end of
+/// the line above makes it read as one more item.
 const ENTRY_WORDS: &[&str] = &[
     "persona",
     "segment",
@@ -118,17 +122,6 @@ const ENTRY_WORDS: &[&str] = &[
     "owner",
     "description",
     "applies_to",
-    "initiated_by",
-    "validated_by",
-    "owned_by",
-    "ready",
-    "require",
-    "quality",
-    "consent",
-    "route",
-    "escalate",
-    "debrief",
-    "overrides",
     "pii",
     "treat",
 ];
