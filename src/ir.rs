@@ -375,6 +375,8 @@ pub struct PlaybookIr {
 #[derive(Debug)]
 pub struct MetricIr {
     pub name: PText,
+    /// The metric's label, for reports.
+    pub label: Option<PText>,
     pub body: MetricBodyIr,
     pub target: Option<(CmpOp, Val)>,
 }

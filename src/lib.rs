@@ -63,6 +63,7 @@ pub mod eval;
 pub mod explain;
 pub mod fmt;
 pub mod load;
+pub mod metrics;
 pub mod span;
 pub mod testing;
 pub mod write;
@@ -109,6 +110,23 @@ impl Checked {
     /// [`Checked::from_file`] with the reach of imports given.
     pub fn from_file_with(path: &FsPath, options: load::LoadOptions) -> std::io::Result<Checked> {
         Ok(Checked::from_loaded(load::load_file_with(path, options)?))
+    }
+
+    /// [`Checked::from_file_with`] plus declarations given as text (see
+    /// [`load::load_file_with_extra`]).
+    pub fn from_file_with_extra(
+        path: &FsPath,
+        options: load::LoadOptions,
+        extra: &[(&str, &str)],
+    ) -> std::io::Result<Checked> {
+        Ok(Checked::from_loaded(load::load_file_with_extra(
+            path, options, extra,
+        )?))
+    }
+
+    /// [`Checked::from_bytes`] plus declarations given as text.
+    pub fn from_bytes_with_extra(name: &str, bytes: &[u8], extra: &[(&str, &str)]) -> Checked {
+        Checked::from_loaded(load::load_bytes_with_extra(name, bytes, extra))
     }
 
     /// Loads, parses and checks policy text (imports are not available).

@@ -59,12 +59,34 @@ pub fn load_file(path: &Path) -> std::io::Result<Loaded> {
 
 /// [`load_file`] with the reach of imports given.
 pub fn load_file_with(path: &Path, options: LoadOptions) -> std::io::Result<Loaded> {
+    load_file_with_extra(path, options, &[])
+}
+
+/// [`load_file_with`] plus declarations given as text beside the file, as
+/// if it imported them: `(name, text)` pairs, each a source of its own that
+/// diagnostics name (a command's `--segment` option, say). They cannot
+/// import.
+///
+/// ```
+/// use handoff::load::{load_file_with_extra, LoadOptions};
+/// let extra = [("--segment", "signal pilot = company.region == \"EMEA\"")];
+/// let path = "examples/inbound/policy.handoff".as_ref();
+/// let loaded = load_file_with_extra(path, LoadOptions::default(), &extra).unwrap();
+/// assert_eq!(loaded.sources.len(), 2);
+/// assert!(loaded.diagnostics.is_empty());
+/// ```
+pub fn load_file_with_extra(
+    path: &Path,
+    options: LoadOptions,
+    extra: &[(&str, &str)],
+) -> std::io::Result<Loaded> {
     let bytes = std::fs::read(path)?;
     Ok(load(
         &path.display().to_string(),
         &bytes,
         Some(path),
         options,
+        extra,
     ))
 }
 
@@ -79,10 +101,22 @@ pub fn load_file_with(path: &Path, options: LoadOptions) -> std::io::Result<Load
 /// assert_eq!(loaded.modules[0].items.len(), 2);
 /// ```
 pub fn load_bytes(name: &str, bytes: &[u8], base: Option<&Path>) -> Loaded {
-    load(name, bytes, base, LoadOptions::default())
+    load(name, bytes, base, LoadOptions::default(), &[])
 }
 
-fn load(name: &str, bytes: &[u8], base: Option<&Path>, options: LoadOptions) -> Loaded {
+/// [`load_bytes`] plus declarations given as text (see
+/// [`load_file_with_extra`]).
+pub fn load_bytes_with_extra(name: &str, bytes: &[u8], extra: &[(&str, &str)]) -> Loaded {
+    load(name, bytes, None, LoadOptions::default(), extra)
+}
+
+fn load(
+    name: &str,
+    bytes: &[u8],
+    base: Option<&Path>,
+    options: LoadOptions,
+    extra: &[(&str, &str)],
+) -> Loaded {
     // imports stay inside the root file's folder tree (resolved as the
     // file system sees it: a link out of the tree leads out of it)
     let root = base
@@ -107,6 +141,9 @@ fn load(name: &str, bytes: &[u8], base: Option<&Path>, options: LoadOptions) -> 
         None => Origin::Memory,
     };
     l.add(name, bytes, origin, &mut Vec::new());
+    for (name, text) in extra {
+        l.add(name, text.as_bytes(), Origin::Memory, &mut Vec::new());
+    }
     crate::diag::sort(&mut l.diagnostics);
     Loaded {
         sources: l.sources,

@@ -36,6 +36,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("batch", 7),
     ("testing", 8),
     ("diff", 8),
+    ("metrics", 8),
     ("cli", 9),
 ];
 

@@ -37,6 +37,7 @@ mod lead_id;
 mod lines;
 mod output;
 mod parallel;
+mod records;
 mod summary;
 use chunk::eval_chunk;
 pub use document::{sniff, DocumentReader, Item, Sniff};
@@ -47,6 +48,7 @@ use lines::ChunkReader;
 use output::finish;
 pub use output::write_line;
 use parallel::parallel;
+pub use records::{Place, Raw, Records};
 pub use summary::{metric_lines, tally, MetricTally, Summary};
 use summary::{progress, Counts};
 

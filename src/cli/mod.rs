@@ -6,6 +6,7 @@ mod diff;
 mod eval;
 mod explain;
 mod fmt;
+mod metrics;
 mod policy;
 mod progress;
 mod test;
@@ -53,6 +54,10 @@ enum Command {
     /// Compare two versions of a policy over a batch of leads: which leads
     /// they decide differently, and what changed in the text.
     Diff(diff::DiffArgs),
+    /// Measure a policy over a batch of leads: its metrics (median, p90,
+    /// share within target), SLA breaches, verdicts and routes, by group;
+    /// as a table, JSON, CSV or an HTML report with charts.
+    Metrics(metrics::MetricsArgs),
     /// Format policy files in the canonical layout (whitespace only; the
     /// meaning is checked to be unchanged before anything is written).
     Fmt(fmt::FmtArgs),
@@ -111,6 +116,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
         Command::Explain(a) => explain::run(a),
         Command::Fmt(a) => fmt::run(a),
         Command::Diff(a) => diff::run(a),
+        Command::Metrics(a) => metrics::run(a),
         Command::Test(a) => test::run(a),
         Command::ExplainCode { code } => explain_code(&code),
     }

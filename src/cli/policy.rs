@@ -40,6 +40,12 @@ impl PolicyArgs {
     /// The policy compiled, with its state; the exit code on failure
     /// (diagnostics and messages are printed).
     pub fn engine(&self) -> Result<Engine, i32> {
+        self.engine_with(&[])
+    }
+
+    /// [`PolicyArgs::engine`] with declarations checked and compiled
+    /// beside the policy (a command's own signals, as `metrics` adds).
+    pub fn engine_with(&self, extra: &[(&str, &str)]) -> Result<Engine, i32> {
         if self.policy.as_os_str() == "-" && self.state.as_deref() == Some(Path::new("-")) {
             return Err(fail(
                 "the policy and the state cannot both come from standard input",
@@ -57,12 +63,12 @@ impl PolicyArgs {
                     "cannot read the policy from standard input: {e}"
                 )));
             }
-            handoff::Checked::from_bytes("<stdin>", &bytes)
+            handoff::Checked::from_bytes_with_extra("<stdin>", &bytes, extra)
         } else {
             let options = handoff::load::LoadOptions {
                 allow_outside_imports: self.allow_outside_imports,
             };
-            handoff::Checked::from_file_with(&self.policy, options).map_err(|e| {
+            handoff::Checked::from_file_with_extra(&self.policy, options, extra).map_err(|e| {
                 fail(format!(
                     "cannot read policy `{}`: {e}",
                     self.policy.display()
@@ -76,13 +82,26 @@ impl PolicyArgs {
                 .filter(|d| d.is_error())
                 .cloned()
                 .collect();
-            let text = handoff::diag::render::render_short(&checked.sources, &errors);
-            eprint!("{text}");
-            eprintln!(
-                "error: the policy has {} error(s); run `handoff check {}` for details",
-                errors.len(),
-                self.policy.display()
-            );
+            // an option's own text (`--segment`) is shown whole: it is
+            // short, and not in a file the user can open
+            let in_options = |d: &handoff::diag::Diagnostic| {
+                let name = &checked.sources.get(d.primary.span.file).name;
+                extra.iter().any(|(n, _)| n == name)
+            };
+            let (ours, theirs): (Vec<_>, Vec<_>) = errors.into_iter().partition(in_options);
+            if !ours.is_empty() {
+                let text = handoff::diag::render::render_human(&checked.sources, &ours, false);
+                eprint!("{text}");
+            }
+            if !theirs.is_empty() {
+                let text = handoff::diag::render::render_short(&checked.sources, &theirs);
+                eprint!("{text}");
+                eprintln!(
+                    "error: the policy has {} error(s); run `handoff check {}` for details",
+                    theirs.len(),
+                    self.policy.display()
+                );
+            }
             return Err(exit::DIAGNOSTICS);
         };
         let stateful = engine.stateful_teams();

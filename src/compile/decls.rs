@@ -30,6 +30,7 @@ impl Compiler<'_> {
     pub(super) fn metric(&mut self, m: &ast::Metric) -> MetricIr {
         MetricIr {
             name: PText::new(&m.name.name),
+            label: m.label.as_ref().map(|l| PText::new(&l.value)),
             body: match &m.body {
                 ast::MetricBody::Value(e) => MetricBodyIr::Value(self.expr(e)),
                 ast::MetricBody::Share { of, among } => MetricBodyIr::Share {

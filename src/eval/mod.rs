@@ -112,6 +112,11 @@ impl Engine {
     pub fn metric_count(&self) -> usize {
         self.policy.metrics.len()
     }
+
+    /// The policy's name, version and hash, as its decisions name it.
+    pub fn policy_ref(&self) -> &PolicyRef {
+        &self.policy.info
+    }
 }
 
 impl Engine {
