@@ -7,14 +7,26 @@
 //! sample lead ids for each kind of change, a from -> to matrix of route
 //! targets, and the records that could not be read. Beside it, a summary of
 //! the text change: definitions added, removed or changed, matched by name.
+//!
+//! Each version keeps its own [`RunState`]: the members of round-robin and
+//! least-loaded teams are assigned in input order, from the state each
+//! engine was given ([`Engine::with_state`]), so a lead's member is the one
+//! `handoff eval --state` gives it under that version.
+//!
+//! Here: the report's types and the streamed pass; the text of the
+//! definitions in `structure`, the report as text and Markdown in `render`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::BufRead;
 
 use serde::Serialize;
 
 use crate::decision::Decision;
-use crate::eval::Engine;
+use crate::eval::{Engine, RunState};
+
+mod render;
+mod structure;
+use structure::structure;
 
 /// How a diff runs.
 #[derive(Debug, Clone)]
@@ -43,6 +55,14 @@ pub struct Sample {
     pub before: String,
     /// The new policy's answer.
     pub after: String,
+    /// The rule that decided under the old policy, when one did: for a
+    /// route, its number, line and text (`rule 3, line 166: when emea ->
+    /// team emea_sdr`); for a verdict, its first reason; for a playbook,
+    /// the `playbook` rule's line and text; for a stage's readiness, the
+    /// first condition not met.
+    pub rule_before: Option<String>,
+    /// The rule that decided under the new policy, likewise.
+    pub rule_after: Option<String>,
 }
 
 /// A record that could not be read.
@@ -73,8 +93,9 @@ pub struct DiffReport {
     /// Leads with any change.
     pub changed: usize,
     /// Changes by kind: `verdict`, `route`, `playbook`, `quality`,
-    /// `escalations`, `missing_context`, `readiness`.
-    pub changes: BTreeMap<&'static str, Change>,
+    /// `escalations`, `missing_context`, and `readiness FROM -> TO` for
+    /// each stage (`readiness mql -> sal`).
+    pub changes: BTreeMap<String, Change>,
     /// Route targets before -> after, for the leads whose target changed.
     pub routes: BTreeMap<String, usize>,
     /// Verdicts before -> after, for the leads whose verdict changed.
@@ -88,18 +109,15 @@ pub struct DiffReport {
     pub structure: Structure,
 }
 
-/// The parts of a decision a diff compares, as text.
-struct Facets {
-    verdict: String,
-    route: String,
-    playbook: String,
-    quality: String,
-    escalations: String,
-    missing: String,
-    readiness: String,
+/// One part of a decision a diff compares, as text, with the rule that
+/// decided it.
+struct Facet {
+    value: String,
+    rule: Option<String>,
 }
 
-fn facets(d: &Decision) -> Facets {
+/// The parts of a decision a diff compares, by kind.
+fn facets(d: &Decision) -> BTreeMap<String, Facet> {
     let join = |v: Vec<String>| {
         if v.is_empty() {
             "none".to_string()
@@ -107,59 +125,82 @@ fn facets(d: &Decision) -> Facets {
             v.join(", ")
         }
     };
-    let route = match &d.route {
+    let mut out = BTreeMap::new();
+    let mut put = |kind: String, value: String, rule: Option<String>| {
+        out.insert(kind, Facet { value, rule });
+    };
+    put(
+        "verdict".into(),
+        d.verdict.as_str().to_string(),
+        d.reasons.first().map(|r| r.as_str().to_string()),
+    );
+    match &d.route {
         Some(r) => {
             let mut s = format!("{} {}", r.target.kind, r.target.name.as_str());
             if let Some(m) = &r.member {
                 s.push_str(&format!(" ({})", m.as_str()));
             }
-            s
+            let rule = format!("rule {}, line {}: {}", r.rule, r.line, r.condition.as_str());
+            put("route".into(), s, Some(rule));
         }
-        None => "none".to_string(),
-    };
-    Facets {
-        verdict: d.verdict.as_str().to_string(),
-        route,
-        playbook: d
-            .playbook
-            .as_ref()
-            .map_or("none".to_string(), |p| p.name.as_str().to_string()),
-        quality: join(
+        None => put("route".into(), "none".into(), None),
+    }
+    match &d.playbook {
+        Some(p) => put(
+            "playbook".into(),
+            p.name.as_str().to_string(),
+            Some(format!("line {}: {}", p.line, p.rule.as_str())),
+        ),
+        None => put("playbook".into(), "none".into(), None),
+    }
+    put(
+        "quality".into(),
+        join(
             d.quality
                 .iter()
                 .map(|q| q.name.as_str().to_string())
                 .collect(),
         ),
-        escalations: join(
+        None,
+    );
+    put(
+        "escalations".into(),
+        join(
             d.escalations
                 .iter()
                 .filter(|e| matches!(e.status, "pending" | "overdue"))
                 .map(|e| format!("{} {}", e.name.as_str(), e.status))
                 .collect(),
         ),
-        missing: join(
+        None,
+    );
+    put(
+        "missing_context".into(),
+        join(
             d.missing_context
                 .iter()
                 .map(|m| m.field.as_str().to_string())
                 .collect(),
         ),
-        readiness: join(
-            d.stages
-                .iter()
-                .map(|s| {
-                    format!(
-                        "{} -> {}: {}",
-                        s.from.as_str(),
-                        s.to.as_str(),
-                        if s.ready { "ready" } else { "not ready" }
-                    )
-                })
-                .collect(),
-        ),
+        None,
+    );
+    for s in &d.stages {
+        put(
+            format!("readiness {} -> {}", s.from.as_str(), s.to.as_str()),
+            if s.ready { "ready" } else { "not ready" }.to_string(),
+            s.unmet
+                .first()
+                .map(|u| format!("line {}: {} ({})", u.line, u.condition.as_str(), u.result)),
+        );
     }
+    out
 }
 
 /// Compares two policies over a batch of NDJSON leads.
+///
+/// Blank lines are skipped (the lines after them keep their numbers); a
+/// line longer than [`crate::MAX_RECORD_BYTES`] is read no further than
+/// the limit and counted as a record that could not be read.
 ///
 /// ```
 /// let engine = |p: &str| handoff::Checked::from_file(std::path::Path::new(p)).unwrap().compile().unwrap();
@@ -181,6 +222,9 @@ pub fn diff<R: BufRead>(
         structure: structure(old, new),
         ..DiffReport::default()
     };
+    // each version assigns the members of sequential teams in input order,
+    // from its own state
+    let (mut run_old, mut run_new) = (RunState::default(), RunState::default());
     // chunks of lines; the two versions evaluate a chunk at the same time,
     // one on a thread of its own, and the decisions are compared in order
     const CHUNK: usize = 2048;
@@ -190,104 +234,141 @@ pub fn diff<R: BufRead>(
         let mut lines: Vec<(usize, Vec<u8>)> = Vec::with_capacity(CHUNK);
         while lines.len() < CHUNK {
             let mut line = Vec::new();
-            if input.read_until(b'\n', &mut line)? == 0 {
+            if !read_line(&mut input, &mut line, crate::MAX_RECORD_BYTES + 1)? {
                 eof = true;
                 break;
             }
             n += 1;
-            let len = trim_line(&line).len();
-            line.truncate(len);
             if !line.iter().all(u8::is_ascii_whitespace) {
                 lines.push((n, line));
             }
         }
+        let run_old = &mut run_old;
         let (olds, news) = std::thread::scope(|scope| {
-            let other = scope.spawn(|| evaluate_all(old, &lines, opts.now));
-            let news = evaluate_all(new, &lines, opts.now);
+            let other = scope.spawn(|| evaluate_all(old, &lines, opts.now, run_old));
+            let news = evaluate_all(new, &lines, opts.now, &mut run_new);
             (other.join(), news)
         });
         let Ok(olds) = olds else {
             return Err(std::io::Error::other("the evaluation thread failed"));
         };
         for (((n, _), a), b) in lines.iter().zip(olds).zip(news) {
-            let n = *n;
-            let (a, b) = match (a, b) {
-                (Ok(a), Ok(b)) => (a, b),
+            match (a, b) {
+                (Ok(a), Ok(b)) => compare(&mut report, *n, &a, &b, opts.samples),
                 (Err(message), _) | (_, Err(message)) => {
                     report.bad_count += 1;
                     if report.bad_records.len() < 100 {
-                        report.bad_records.push(BadRecord { line: n, message });
+                        report.bad_records.push(BadRecord { line: *n, message });
                     }
-                    continue;
                 }
-            };
-            let (a, b) = (&a, &b);
-            report.leads += 1;
-            // most leads are decided alike: a cheap look first, text only for
-            // the leads that differ
-            if same(a, b) {
-                continue;
-            }
-            let lead = a.lead_id.clone().unwrap_or_else(|| format!("line {n}"));
-            let (fa, fb) = (facets(a), facets(b));
-            let mut any = false;
-            let pairs: [(&'static str, &String, &String); 7] = [
-                ("verdict", &fa.verdict, &fb.verdict),
-                ("route", &fa.route, &fb.route),
-                ("playbook", &fa.playbook, &fb.playbook),
-                ("quality", &fa.quality, &fb.quality),
-                ("escalations", &fa.escalations, &fb.escalations),
-                ("missing_context", &fa.missing, &fb.missing),
-                ("readiness", &fa.readiness, &fb.readiness),
-            ];
-            for (kind, before, after) in pairs {
-                if before == after {
-                    continue;
-                }
-                any = true;
-                let c = report.changes.entry(kind).or_default();
-                c.count += 1;
-                if c.samples.len() < opts.samples {
-                    c.samples.push(Sample {
-                        lead: lead.clone(),
-                        before: before.clone(),
-                        after: after.clone(),
-                    });
-                }
-            }
-            if fa.verdict != fb.verdict {
-                *report
-                    .verdicts
-                    .entry(format!("{} -> {}", fa.verdict, fb.verdict))
-                    .or_default() += 1;
-            }
-            let target = |d: &Decision| {
-                d.route.as_ref().map_or("none".to_string(), |r| {
-                    format!("{} {}", r.target.kind, r.target.name.as_str())
-                })
-            };
-            let (ta, tb) = (target(a), target(b));
-            if ta != tb {
-                *report.routes.entry(format!("{ta} -> {tb}")).or_default() += 1;
-            }
-            if any {
-                report.changed += 1;
             }
         }
     }
     Ok(report)
 }
 
-/// Every line of a chunk evaluated by one engine, in order.
+/// Counts what differs between the two decisions of the lead on line `n`.
+fn compare(report: &mut DiffReport, n: usize, a: &Decision, b: &Decision, samples: usize) {
+    report.leads += 1;
+    // most leads are decided alike: a cheap look first, text only for the
+    // leads that differ
+    if same(a, b) {
+        return;
+    }
+    let lead = a.lead_id.clone().unwrap_or_else(|| format!("line {n}"));
+    let (mut fa, mut fb) = (facets(a), facets(b));
+    let kinds: Vec<String> = fa.keys().chain(fb.keys()).cloned().collect();
+    let mut any = false;
+    for kind in kinds {
+        let none = || Facet {
+            value: "none".to_string(),
+            rule: None,
+        };
+        let x = fa.remove(&kind).unwrap_or_else(none);
+        let y = fb.remove(&kind).unwrap_or_else(none);
+        if x.value == y.value {
+            continue;
+        }
+        any = true;
+        let c = report.changes.entry(kind).or_default();
+        c.count += 1;
+        if c.samples.len() < samples {
+            c.samples.push(Sample {
+                lead: lead.clone(),
+                before: x.value,
+                after: y.value,
+                rule_before: x.rule,
+                rule_after: y.rule,
+            });
+        }
+    }
+    if a.verdict != b.verdict {
+        *report
+            .verdicts
+            .entry(format!("{} -> {}", a.verdict.as_str(), b.verdict.as_str()))
+            .or_default() += 1;
+    }
+    let target = |d: &Decision| {
+        d.route.as_ref().map_or("none".to_string(), |r| {
+            format!("{} {}", r.target.kind, r.target.name.as_str())
+        })
+    };
+    let (ta, tb) = (target(a), target(b));
+    if ta != tb {
+        *report.routes.entry(format!("{ta} -> {tb}")).or_default() += 1;
+    }
+    if any {
+        report.changed += 1;
+    }
+}
+
+/// Every line of a chunk evaluated by one engine, in order, the members of
+/// sequential teams assigned as `handoff eval` assigns them.
 fn evaluate_all<'p>(
     e: &'p Engine,
     lines: &[(usize, Vec<u8>)],
     now: jiff::Timestamp,
+    run: &mut RunState,
 ) -> Vec<Result<Decision<'p>, String>> {
     lines
         .iter()
-        .map(|(_, l)| e.evaluate_bytes(l, now).map_err(|err| err.message))
+        .map(|(_, l)| {
+            let mut d = e.evaluate_bytes(l, now).map_err(|err| err.message)?;
+            e.assign_in_order(&mut d, run);
+            Ok(d)
+        })
         .collect()
+}
+
+/// Reads one line into `line`, without its line ending, keeping at most
+/// `cap` bytes of it (the rest is skipped): `false` at the end of input.
+fn read_line<R: BufRead>(input: &mut R, line: &mut Vec<u8>, cap: usize) -> std::io::Result<bool> {
+    let mut read_any = false;
+    loop {
+        let buf = match input.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            break;
+        }
+        read_any = true;
+        let (part, used, done) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (&buf[..i], i + 1, true),
+            None => (buf, buf.len(), false),
+        };
+        let room = cap.saturating_sub(line.len());
+        line.extend_from_slice(&part[..part.len().min(room)]);
+        input.consume(used);
+        if done {
+            break;
+        }
+    }
+    while line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    Ok(read_any)
 }
 
 /// Whether two decisions agree on everything a diff compares, without
@@ -325,195 +406,4 @@ fn same(a: &Decision, b: &Decision) -> bool {
                 .stages
                 .iter()
                 .map(|s| (s.from.as_str(), s.to.as_str(), s.ready)))
-}
-
-fn trim_line(line: &[u8]) -> &[u8] {
-    let mut end = line.len();
-    while end > 0 && matches!(line[end - 1], b'\n' | b'\r') {
-        end -= 1;
-    }
-    &line[..end]
-}
-
-/// The definitions of a policy by kind and name, with their text.
-fn definitions(e: &Engine) -> BTreeMap<String, String> {
-    let p = &e.policy;
-    let mut out = BTreeMap::new();
-    for s in &p.signals {
-        out.insert(
-            format!("signal {}", s.name.as_str()),
-            s.origin.text.to_string(),
-        );
-    }
-    for s in &p.scores {
-        out.insert(format!("score {}", s.name.as_str()), String::new());
-    }
-    for pb in &p.playbooks {
-        let touches: Vec<String> = pb
-            .touches
-            .iter()
-            .map(|(c, t, a)| {
-                format!(
-                    "{} {}{}",
-                    c.as_str(),
-                    t.as_str(),
-                    a.as_ref()
-                        .map_or(String::new(), |a| format!(" after {}", a.as_str()))
-                )
-            })
-            .collect();
-        out.insert(format!("playbook {}", pb.name.as_str()), touches.join(", "));
-    }
-    for h in &p.handoffs {
-        let head = format!("{} -> {}", h.head.from.as_str(), h.head.to.as_str());
-        for q in &h.quality {
-            out.insert(
-                format!("{head} quality gate {}", q.name.as_str()),
-                q.when.origin.text.to_string(),
-            );
-        }
-        for s in &h.escalations {
-            out.insert(
-                format!("{head} escalation step {}", s.name.as_str()),
-                format!(
-                    "after {} since {}",
-                    s.after_text.as_str(),
-                    s.since_path.as_str()
-                ),
-            );
-        }
-        // route rules have no names: a rule is known by its whole text, so
-        // a changed rule reads as one removed and one added
-        for r in &h.routes {
-            out.insert(
-                format!("{head} route `{}`", r.origin.text.as_str()),
-                String::new(),
-            );
-        }
-        for c in &h.ready {
-            out.insert(format!("{head} ready when"), c.origin.text.to_string());
-        }
-    }
-    out
-}
-
-fn structure(old: &Engine, new: &Engine) -> Structure {
-    let (a, b) = (definitions(old), definitions(new));
-    let names: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-    let mut s = Structure::default();
-    for n in names {
-        match (a.get(n), b.get(n)) {
-            (Some(_), None) => s.removed.push(n.clone()),
-            (None, Some(_)) => s.added.push(n.clone()),
-            (Some(x), Some(y)) if x != y => s.changed.push((n.clone(), x.clone(), y.clone())),
-            _ => {}
-        }
-    }
-    s
-}
-
-impl DiffReport {
-    /// The report for people, as plain text.
-    pub fn text(&self) -> String {
-        let mut s = format!(
-            "{} lead(s) compared, {} decided differently\n",
-            self.leads, self.changed
-        );
-        if self.bad_count > 0 {
-            s.push_str(&format!(
-                "{} record(s) could not be read:\n",
-                self.bad_count
-            ));
-            for b in self.bad_records.iter().take(10) {
-                s.push_str(&format!("  line {}: {}\n", b.line, b.message));
-            }
-        }
-        for (kind, c) in &self.changes {
-            s.push_str(&format!("\n{kind}: {} lead(s)\n", c.count));
-            for x in &c.samples {
-                s.push_str(&format!("  {}: {} -> {}\n", x.lead, x.before, x.after));
-            }
-        }
-        if !self.verdicts.is_empty() {
-            s.push_str("\nverdicts:\n");
-            for (k, n) in &self.verdicts {
-                s.push_str(&format!("  {k}: {n}\n"));
-            }
-        }
-        if !self.routes.is_empty() {
-            s.push_str("\nroutes:\n");
-            for (k, n) in &self.routes {
-                s.push_str(&format!("  {k}: {n}\n"));
-            }
-        }
-        s.push_str("\npolicy text:\n");
-        let st = &self.structure;
-        if st.added.is_empty() && st.removed.is_empty() && st.changed.is_empty() {
-            s.push_str("  no definition added, removed or changed\n");
-        }
-        for a in &st.added {
-            s.push_str(&format!("  + {a}\n"));
-        }
-        for r in &st.removed {
-            s.push_str(&format!("  - {r}\n"));
-        }
-        for (n, x, y) in &st.changed {
-            s.push_str(&format!("  ~ {n}: {x}  =>  {y}\n"));
-        }
-        s
-    }
-
-    /// The report as Markdown, fit to paste into a pull-request comment.
-    pub fn markdown(&self) -> String {
-        let mut s = format!(
-            "### Policy change: {} of {} leads decided differently\n\n",
-            self.changed, self.leads
-        );
-        if self.bad_count > 0 {
-            s.push_str(&format!(
-                "{} record(s) could not be read (first: line {}).\n\n",
-                self.bad_count,
-                self.bad_records.first().map_or(0, |b| b.line)
-            ));
-        }
-        if !self.changes.is_empty() {
-            s.push_str("| what | leads | examples |\n|---|---:|---|\n");
-            for (kind, c) in &self.changes {
-                let ex: Vec<String> = c
-                    .samples
-                    .iter()
-                    .map(|x| format!("`{}`: {} → {}", md(&x.lead), md(&x.before), md(&x.after)))
-                    .collect();
-                s.push_str(&format!("| {kind} | {} | {} |\n", c.count, ex.join("<br>")));
-            }
-            s.push('\n');
-        }
-        if !self.routes.is_empty() {
-            s.push_str("| route before → after | leads |\n|---|---:|\n");
-            for (k, n) in &self.routes {
-                s.push_str(&format!("| {} | {n} |\n", md(&k.replace(" -> ", " → "))));
-            }
-            s.push('\n');
-        }
-        let st = &self.structure;
-        if !(st.added.is_empty() && st.removed.is_empty() && st.changed.is_empty()) {
-            s.push_str("<details><summary>Policy text</summary>\n\n");
-            for a in &st.added {
-                s.push_str(&format!("- added {}\n", md(a)));
-            }
-            for r in &st.removed {
-                s.push_str(&format!("- removed {}\n", md(r)));
-            }
-            for (n, x, y) in &st.changed {
-                s.push_str(&format!("- changed {}: `{}` → `{}`\n", md(n), x, y));
-            }
-            s.push_str("\n</details>\n");
-        }
-        s
-    }
-}
-
-/// Text safe in a Markdown table cell.
-fn md(s: &str) -> String {
-    s.replace('|', "\\|")
 }
