@@ -622,6 +622,14 @@ pub struct PlaybookChoice<'p> {
     pub touches: Vec<Touch<'p>>,
     /// The dotted paths of the fields the owner should fill in.
     pub collect: &'p [PText],
+    /// The 1-based policy line of the `playbook` rule that chose it (not
+    /// in JSON; `handoff diff` names it).
+    #[serde(skip)]
+    pub line: usize,
+    /// That rule as written, on one line: `playbook fast_track when
+    /// asked_for_demo` (not in JSON).
+    #[serde(skip)]
+    pub rule: Text<'p>,
 }
 
 /// One touch of the chosen playbook (an entry of `playbook.touches`).

@@ -234,7 +234,9 @@ pub struct HandoffIr {
     pub consent: Vec<ConsentIr>,
     pub routes: Vec<RouteIr>,
     pub escalations: Vec<EscalationIr>,
-    pub playbooks: Vec<(Option<Cond>, u32)>,
+    /// `playbook NAME [when ...]`: the condition (`None` for `otherwise`),
+    /// the playbook's index and where the rule is written.
+    pub playbooks: Vec<(Option<Cond>, u32, Origin)>,
     pub debrief: Option<DebriefIr>,
     pub overrides: Option<OverrideRule>,
     /// `missing_context hold`: a ready lead missing required context is

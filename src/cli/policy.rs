@@ -56,79 +56,32 @@ impl PolicyArgs {
                 "`--state-out` takes a file to write the state to (it is replaced atomically), not `-`",
             ));
         }
-        let checked = if self.policy.as_os_str() == "-" {
+        let engine = if self.policy.as_os_str() == "-" {
             let mut bytes = Vec::new();
             if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
                 return Err(fail(format!(
                     "cannot read the policy from standard input: {e}"
                 )));
             }
-            handoff::Checked::from_bytes_with_extra("<stdin>", &bytes, extra)
+            compiled(
+                handoff::Checked::from_bytes_with_extra("<stdin>", &bytes, extra),
+                &self.policy,
+                extra,
+            )?
         } else {
-            let options = handoff::load::LoadOptions {
-                allow_outside_imports: self.allow_outside_imports,
-            };
-            handoff::Checked::from_file_with_extra(&self.policy, options, extra).map_err(|e| {
-                fail(format!(
-                    "cannot read policy `{}`: {e}",
-                    self.policy.display()
-                ))
-            })?
+            compile_file(&self.policy, self.allow_outside_imports, extra)?
         };
-        let Some(engine) = checked.compile() else {
-            let errors: Vec<_> = checked
-                .diagnostics
-                .iter()
-                .filter(|d| d.is_error())
-                .cloned()
-                .collect();
-            // an option's own text (`--segment`) is shown whole: it is
-            // short, and not in a file the user can open
-            let in_options = |d: &handoff::diag::Diagnostic| {
-                let name = &checked.sources.get(d.primary.span.file).name;
-                extra.iter().any(|(n, _)| n == name)
-            };
-            let (ours, theirs): (Vec<_>, Vec<_>) = errors.into_iter().partition(in_options);
-            if !ours.is_empty() {
-                let text = handoff::diag::render::render_human(&checked.sources, &ours, false);
-                eprint!("{text}");
-            }
-            if !theirs.is_empty() {
-                let text = handoff::diag::render::render_short(&checked.sources, &theirs);
-                eprint!("{text}");
-                eprintln!(
-                    "error: the policy has {} error(s); run `handoff check {}` for details",
-                    theirs.len(),
-                    self.policy.display()
-                );
-            }
-            return Err(exit::DIAGNOSTICS);
-        };
-        let stateful = engine.stateful_teams();
-        let state = match &self.state {
+        match &self.state {
+            Some(p) => with_checked_state(engine, &read_state(p)?, ""),
             None => {
-                if let Some(team) = stateful.first() {
+                if let Some(team) = engine.stateful_teams().first() {
                     eprintln!(
                         "warning: team `{team}` distributes leads by what earlier runs assigned, and no `--state` was given: this run starts from the first member; pass `--state FILE` and `--state-out FILE` to carry the rotation from run to run"
                     );
                 }
-                Map::new()
-            }
-            Some(p) => read_state(p)?,
-        };
-        if self.state.is_some() {
-            let (errors, warnings) = engine.check_state(&state);
-            for w in &warnings {
-                eprintln!("warning: {w}");
-            }
-            if !errors.is_empty() {
-                for e in &errors {
-                    eprintln!("error: {e}");
-                }
-                return Err(exit::USAGE);
+                Ok(engine)
             }
         }
-        Ok(engine.with_state(state))
     }
 
     /// The time of evaluation.
@@ -187,8 +140,87 @@ pub(crate) fn parse_now(now: Option<&str>) -> Result<jiff::Timestamp, String> {
     }
 }
 
-/// Reads a state file: a JSON object, a byte-order mark allowed.
-fn read_state(path: &Path) -> Result<Map<String, Value>, i32> {
+/// Reads and compiles a policy file; the exit code on failure (the errors
+/// are printed, briefly).
+/// `extra` are declarations checked and compiled beside it (see
+/// [`handoff::Checked::from_file_with_extra`]).
+pub(crate) fn compile_file(
+    path: &Path,
+    allow_outside_imports: bool,
+    extra: &[(&str, &str)],
+) -> Result<Engine, i32> {
+    let options = handoff::load::LoadOptions {
+        allow_outside_imports,
+    };
+    let checked = handoff::Checked::from_file_with_extra(path, options, extra)
+        .map_err(|e| fail(format!("cannot read policy `{}`: {e}", path.display())))?;
+    compiled(checked, path, extra)
+}
+
+/// The engine of a checked policy, or its errors printed and the exit code.
+fn compiled(checked: handoff::Checked, path: &Path, extra: &[(&str, &str)]) -> Result<Engine, i32> {
+    if let Some(engine) = checked.compile() {
+        return Ok(engine);
+    }
+    let errors: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .cloned()
+        .collect();
+    // an option's own text (`--segment`) is shown whole: it is short, and
+    // not in a file the user can open
+    let in_options = |d: &handoff::diag::Diagnostic| {
+        let name = &checked.sources.get(d.primary.span.file).name;
+        extra.iter().any(|(n, _)| n == name)
+    };
+    let (ours, theirs): (Vec<_>, Vec<_>) = errors.into_iter().partition(in_options);
+    if !ours.is_empty() {
+        let text = handoff::diag::render::render_human(&checked.sources, &ours, false);
+        eprint!("{text}");
+    }
+    if !theirs.is_empty() {
+        let text = handoff::diag::render::render_short(&checked.sources, &theirs);
+        eprint!("{text}");
+        let name = if path.as_os_str() == "-" {
+            "the policy".to_string()
+        } else {
+            format!("the policy `{}`", path.display())
+        };
+        eprintln!(
+            "error: {name} has {} error(s); run `handoff check {}` for details",
+            theirs.len(),
+            path.display()
+        );
+    }
+    Err(exit::DIAGNOSTICS)
+}
+
+/// Gives an engine the state file's content, checked against the policy:
+/// wrong shapes are refused (printed, with the usage exit code) and keys
+/// the policy names but the state lacks are warned of. `who` starts each
+/// message (empty, or the policy's name when there are two).
+pub(crate) fn with_checked_state(
+    engine: Engine,
+    state: &Map<String, Value>,
+    who: &str,
+) -> Result<Engine, i32> {
+    let (errors, warnings) = engine.check_state(state);
+    for w in &warnings {
+        eprintln!("warning: {who}{w}");
+    }
+    if !errors.is_empty() {
+        for e in &errors {
+            eprintln!("error: {who}{e}");
+        }
+        return Err(exit::USAGE);
+    }
+    Ok(engine.with_state(state.clone()))
+}
+
+/// Reads a state file (`-`: standard input): a JSON object, a byte-order
+/// mark allowed.
+pub(crate) fn read_state(path: &Path) -> Result<Map<String, Value>, i32> {
     let bytes = if path.as_os_str() == "-" {
         let mut b = Vec::new();
         std::io::stdin()

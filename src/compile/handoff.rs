@@ -184,6 +184,7 @@ impl Compiler<'_> {
                 (
                     s.when.as_ref().map(|w| self.cond(w)),
                     self.p.playbook_index(&s.name.name).unwrap_or(0) as u32,
+                    self.origin(s.span),
                 )
             })
             .collect();

@@ -223,7 +223,7 @@ impl<'p> Cx<'p, '_> {
 
     pub(super) fn playbook(&mut self, h: &'p HandoffIr, d: &mut Decision<'p>) {
         let p = &self.engine.policy;
-        for (when, idx) in &h.playbooks {
+        for (when, idx, origin) in &h.playbooks {
             let chosen = match when {
                 None => true,
                 Some(c) => self.cond(c).is_true(),
@@ -248,6 +248,8 @@ impl<'p> Cx<'p, '_> {
                     })
                     .collect(),
                 collect: &pb.collect,
+                line: origin.line,
+                rule: origin.text.t(),
             });
             return;
         }

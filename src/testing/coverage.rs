@@ -65,7 +65,7 @@ impl Coverage {
                     covered: false,
                 });
             }
-            for (cond, pb) in &h.playbooks {
+            for (cond, pb, _) in &h.playbooks {
                 let name = p
                     .playbooks
                     .get(*pb as usize)

@@ -1,0 +1,409 @@
+//! `handoff diff`: what a policy change does to real leads.
+//!
+//! Both versions are compiled once and every lead of a batch is evaluated
+//! by both, in one streamed pass (memory flat in the number of leads). The
+//! report counts the leads whose verdict, route, playbook, quality gates,
+//! escalation steps due, missing context or readiness change, with a few
+//! sample lead ids for each kind of change, a from -> to matrix of route
+//! targets, and the records that could not be read. Beside it, a summary of
+//! the text change: definitions added, removed or changed, matched by name.
+//!
+//! Each version keeps its own [`RunState`]: the members of round-robin and
+//! least-loaded teams are assigned in input order, from the state each
+//! engine was given ([`Engine::with_state`]), so a lead's member is the one
+//! `handoff eval --state` gives it under that version.
+//!
+//! Here: the report's types and the streamed pass; the text of the
+//! definitions in `structure`, the report as text and Markdown in `render`.
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+
+use serde::Serialize;
+
+use crate::decision::Decision;
+use crate::eval::{Engine, RunState};
+
+mod render;
+mod structure;
+use structure::structure;
+
+/// How a diff runs.
+#[derive(Debug, Clone)]
+pub struct DiffOptions {
+    /// The evaluation time of every lead.
+    pub now: jiff::Timestamp,
+    /// Sample lead ids kept per kind of change.
+    pub samples: usize,
+}
+
+/// One kind of change and the leads it touched.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Change {
+    /// How many leads changed this way.
+    pub count: usize,
+    /// A few of them: lead id (or `line N`), before and after.
+    pub samples: Vec<Sample>,
+}
+
+/// A lead that changed, with what it was and what it becomes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sample {
+    /// The lead's id, or `line N` when it has none.
+    pub lead: String,
+    /// The old policy's answer.
+    pub before: String,
+    /// The new policy's answer.
+    pub after: String,
+    /// The rule that decided under the old policy, when one did: for a
+    /// route, its number, line and text (`rule 3, line 166: when emea ->
+    /// team emea_sdr`); for a verdict, its first reason; for a playbook,
+    /// the `playbook` rule's line and text; for a stage's readiness, the
+    /// first condition not met.
+    pub rule_before: Option<String>,
+    /// The rule that decided under the new policy, likewise.
+    pub rule_after: Option<String>,
+}
+
+/// A record that could not be read.
+#[derive(Debug, Clone, Serialize)]
+pub struct BadRecord {
+    /// Its line in the input, from 1.
+    pub line: usize,
+    /// Why.
+    pub message: String,
+}
+
+/// What changed in the text: definitions by name.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Structure {
+    /// `signal engaged`, `quality gate stale_contact`, ... new in NEW.
+    pub added: Vec<String>,
+    /// Those gone from NEW.
+    pub removed: Vec<String>,
+    /// Those in both whose text changed: the name, the old text, the new.
+    pub changed: Vec<(String, String, String)>,
+}
+
+/// The whole report.
+#[derive(Debug, Default, Serialize)]
+pub struct DiffReport {
+    /// Leads compared.
+    pub leads: usize,
+    /// Leads with any change.
+    pub changed: usize,
+    /// Changes by kind: `verdict`, `route`, `playbook`, `quality`,
+    /// `escalations`, `missing_context`, and `readiness FROM -> TO` for
+    /// each stage (`readiness mql -> sal`).
+    pub changes: BTreeMap<String, Change>,
+    /// Route targets before -> after, for the leads whose target changed.
+    pub routes: BTreeMap<String, usize>,
+    /// Verdicts before -> after, for the leads whose verdict changed.
+    pub verdicts: BTreeMap<String, usize>,
+    /// Records that could not be read (each counted once, the rest still
+    /// compared).
+    pub bad_records: Vec<BadRecord>,
+    /// How many records could not be read (the list keeps the first 100).
+    pub bad_count: usize,
+    /// The text change.
+    pub structure: Structure,
+}
+
+/// One part of a decision a diff compares, as text, with the rule that
+/// decided it.
+struct Facet {
+    value: String,
+    rule: Option<String>,
+}
+
+/// The parts of a decision a diff compares, by kind.
+fn facets(d: &Decision) -> BTreeMap<String, Facet> {
+    let join = |v: Vec<String>| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    let mut out = BTreeMap::new();
+    let mut put = |kind: String, value: String, rule: Option<String>| {
+        out.insert(kind, Facet { value, rule });
+    };
+    put(
+        "verdict".into(),
+        d.verdict.as_str().to_string(),
+        d.reasons.first().map(|r| r.as_str().to_string()),
+    );
+    match &d.route {
+        Some(r) => {
+            let mut s = format!("{} {}", r.target.kind, r.target.name.as_str());
+            if let Some(m) = &r.member {
+                s.push_str(&format!(" ({})", m.as_str()));
+            }
+            let rule = format!("rule {}, line {}: {}", r.rule, r.line, r.condition.as_str());
+            put("route".into(), s, Some(rule));
+        }
+        None => put("route".into(), "none".into(), None),
+    }
+    match &d.playbook {
+        Some(p) => put(
+            "playbook".into(),
+            p.name.as_str().to_string(),
+            Some(format!("line {}: {}", p.line, p.rule.as_str())),
+        ),
+        None => put("playbook".into(), "none".into(), None),
+    }
+    put(
+        "quality".into(),
+        join(
+            d.quality
+                .iter()
+                .map(|q| q.name.as_str().to_string())
+                .collect(),
+        ),
+        None,
+    );
+    put(
+        "escalations".into(),
+        join(
+            d.escalations
+                .iter()
+                .filter(|e| matches!(e.status, "pending" | "overdue"))
+                .map(|e| format!("{} {}", e.name.as_str(), e.status))
+                .collect(),
+        ),
+        None,
+    );
+    put(
+        "missing_context".into(),
+        join(
+            d.missing_context
+                .iter()
+                .map(|m| m.field.as_str().to_string())
+                .collect(),
+        ),
+        None,
+    );
+    for s in &d.stages {
+        put(
+            format!("readiness {} -> {}", s.from.as_str(), s.to.as_str()),
+            if s.ready { "ready" } else { "not ready" }.to_string(),
+            s.unmet
+                .first()
+                .map(|u| format!("line {}: {} ({})", u.line, u.condition.as_str(), u.result)),
+        );
+    }
+    out
+}
+
+/// Compares two policies over a batch of NDJSON leads.
+///
+/// Blank lines are skipped (the lines after them keep their numbers); a
+/// line longer than [`crate::MAX_RECORD_BYTES`] is read no further than
+/// the limit and counted as a record that could not be read.
+///
+/// ```
+/// let engine = |p: &str| handoff::Checked::from_file(std::path::Path::new(p)).unwrap().compile().unwrap();
+/// let old = engine("examples/inbound/policy.handoff");
+/// let new = engine("examples/inbound/policy.handoff");
+/// let leads = std::fs::read("examples/inbound/leads.ndjson").unwrap();
+/// let opts = handoff::diff::DiffOptions { now: "2025-06-01T12:00:00Z".parse().unwrap(), samples: 3 };
+/// let report = handoff::diff::diff(&old, &new, &leads[..], &opts).unwrap();
+/// assert_eq!(report.leads, 300);
+/// assert_eq!(report.changed, 0); // a policy against itself changes nothing
+/// ```
+pub fn diff<R: BufRead>(
+    old: &Engine,
+    new: &Engine,
+    mut input: R,
+    opts: &DiffOptions,
+) -> std::io::Result<DiffReport> {
+    let mut report = DiffReport {
+        structure: structure(old, new),
+        ..DiffReport::default()
+    };
+    // each version assigns the members of sequential teams in input order,
+    // from its own state
+    let (mut run_old, mut run_new) = (RunState::default(), RunState::default());
+    // chunks of lines; the two versions evaluate a chunk at the same time,
+    // one on a thread of its own, and the decisions are compared in order
+    const CHUNK: usize = 2048;
+    let mut n = 0;
+    let mut eof = false;
+    while !eof {
+        let mut lines: Vec<(usize, Vec<u8>)> = Vec::with_capacity(CHUNK);
+        while lines.len() < CHUNK {
+            let mut line = Vec::new();
+            if !read_line(&mut input, &mut line, crate::MAX_RECORD_BYTES + 1)? {
+                eof = true;
+                break;
+            }
+            n += 1;
+            if !line.iter().all(u8::is_ascii_whitespace) {
+                lines.push((n, line));
+            }
+        }
+        let run_old = &mut run_old;
+        let (olds, news) = std::thread::scope(|scope| {
+            let other = scope.spawn(|| evaluate_all(old, &lines, opts.now, run_old));
+            let news = evaluate_all(new, &lines, opts.now, &mut run_new);
+            (other.join(), news)
+        });
+        let Ok(olds) = olds else {
+            return Err(std::io::Error::other("the evaluation thread failed"));
+        };
+        for (((n, _), a), b) in lines.iter().zip(olds).zip(news) {
+            match (a, b) {
+                (Ok(a), Ok(b)) => compare(&mut report, *n, &a, &b, opts.samples),
+                (Err(message), _) | (_, Err(message)) => {
+                    report.bad_count += 1;
+                    if report.bad_records.len() < 100 {
+                        report.bad_records.push(BadRecord { line: *n, message });
+                    }
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Counts what differs between the two decisions of the lead on line `n`.
+fn compare(report: &mut DiffReport, n: usize, a: &Decision, b: &Decision, samples: usize) {
+    report.leads += 1;
+    // most leads are decided alike: a cheap look first, text only for the
+    // leads that differ
+    if same(a, b) {
+        return;
+    }
+    let lead = a.lead_id.clone().unwrap_or_else(|| format!("line {n}"));
+    let (mut fa, mut fb) = (facets(a), facets(b));
+    let kinds: Vec<String> = fa.keys().chain(fb.keys()).cloned().collect();
+    let mut any = false;
+    for kind in kinds {
+        let none = || Facet {
+            value: "none".to_string(),
+            rule: None,
+        };
+        let x = fa.remove(&kind).unwrap_or_else(none);
+        let y = fb.remove(&kind).unwrap_or_else(none);
+        if x.value == y.value {
+            continue;
+        }
+        any = true;
+        let c = report.changes.entry(kind).or_default();
+        c.count += 1;
+        if c.samples.len() < samples {
+            c.samples.push(Sample {
+                lead: lead.clone(),
+                before: x.value,
+                after: y.value,
+                rule_before: x.rule,
+                rule_after: y.rule,
+            });
+        }
+    }
+    if a.verdict != b.verdict {
+        *report
+            .verdicts
+            .entry(format!("{} -> {}", a.verdict.as_str(), b.verdict.as_str()))
+            .or_default() += 1;
+    }
+    let target = |d: &Decision| {
+        d.route.as_ref().map_or("none".to_string(), |r| {
+            format!("{} {}", r.target.kind, r.target.name.as_str())
+        })
+    };
+    let (ta, tb) = (target(a), target(b));
+    if ta != tb {
+        *report.routes.entry(format!("{ta} -> {tb}")).or_default() += 1;
+    }
+    if any {
+        report.changed += 1;
+    }
+}
+
+/// Every line of a chunk evaluated by one engine, in order, the members of
+/// sequential teams assigned as `handoff eval` assigns them.
+fn evaluate_all<'p>(
+    e: &'p Engine,
+    lines: &[(usize, Vec<u8>)],
+    now: jiff::Timestamp,
+    run: &mut RunState,
+) -> Vec<Result<Decision<'p>, String>> {
+    lines
+        .iter()
+        .map(|(_, l)| {
+            let mut d = e.evaluate_bytes(l, now).map_err(|err| err.message)?;
+            e.assign_in_order(&mut d, run);
+            Ok(d)
+        })
+        .collect()
+}
+
+/// Reads one line into `line`, without its line ending, keeping at most
+/// `cap` bytes of it (the rest is skipped): `false` at the end of input.
+fn read_line<R: BufRead>(input: &mut R, line: &mut Vec<u8>, cap: usize) -> std::io::Result<bool> {
+    let mut read_any = false;
+    loop {
+        let buf = match input.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            break;
+        }
+        read_any = true;
+        let (part, used, done) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (&buf[..i], i + 1, true),
+            None => (buf, buf.len(), false),
+        };
+        let room = cap.saturating_sub(line.len());
+        line.extend_from_slice(&part[..part.len().min(room)]);
+        input.consume(used);
+        if done {
+            break;
+        }
+    }
+    while line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    Ok(read_any)
+}
+
+/// Whether two decisions agree on everything a diff compares, without
+/// building any text.
+fn same(a: &Decision, b: &Decision) -> bool {
+    fn route<'a>(d: &'a Decision) -> Option<(&'static str, &'a str, Option<&'a str>)> {
+        d.route.as_ref().map(|r| {
+            (
+                r.target.kind,
+                r.target.name.as_str(),
+                r.member.as_ref().map(|m| m.as_str()),
+            )
+        })
+    }
+    a.verdict == b.verdict
+        && route(a) == route(b)
+        && a.playbook.as_ref().map(|p| p.name.as_str())
+            == b.playbook.as_ref().map(|p| p.name.as_str())
+        && a.quality
+            .iter()
+            .map(|q| q.name.as_str())
+            .eq(b.quality.iter().map(|q| q.name.as_str()))
+        && a.escalations
+            .iter()
+            .map(|e| (e.name.as_str(), e.status))
+            .eq(b.escalations.iter().map(|e| (e.name.as_str(), e.status)))
+        && a.missing_context
+            .iter()
+            .map(|m| m.field.as_str())
+            .eq(b.missing_context.iter().map(|m| m.field.as_str()))
+        && a.stages
+            .iter()
+            .map(|s| (s.from.as_str(), s.to.as_str(), s.ready))
+            .eq(b
+                .stages
+                .iter()
+                .map(|s| (s.from.as_str(), s.to.as_str(), s.ready)))
+}
