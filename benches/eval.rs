@@ -66,6 +66,48 @@ fn bench(c: &mut Criterion) {
         },
     );
     g.finish();
+    // the batch commands over the example's 300 leads, on one thread:
+    // `metrics` against evaluation alone (the same work without tallies)
+    let mut g = c.benchmark_group("batch of 300");
+    let bytes = lines.as_bytes();
+    g.bench_function("evaluate every line (no output)", |b| {
+        b.iter(|| {
+            bytes
+                .split(|c| *c == b'\n')
+                .filter(|l| !l.is_empty())
+                .map(|l| {
+                    engine
+                        .evaluate_bytes(l, now)
+                        .map_or(0, |d| d.verdict as usize)
+                })
+                .sum::<usize>()
+        })
+    });
+    for (name, by) in [
+        ("metrics", handoff::metrics::By::Nothing),
+        ("metrics --by route", handoff::metrics::By::Route),
+        (
+            "metrics --by company.region",
+            handoff::metrics::By::Field("company.region".into()),
+        ),
+    ] {
+        let opts = handoff::metrics::MetricsOptions {
+            now,
+            jobs: 1,
+            by,
+            segment: None,
+            period: None,
+        };
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                handoff::metrics::measure(&engine, bytes, &opts)
+                    .unwrap()
+                    .all
+                    .leads
+            })
+        });
+    }
+    g.finish();
 }
 
 criterion_group!(benches, bench);

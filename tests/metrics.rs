@@ -403,3 +403,44 @@ fn the_report_can_be_written_to_a_file() {
     std::fs::remove_file(&path).unwrap();
     assert!(html.contains("<svg id=\"dist-0\""));
 }
+
+#[test]
+fn a_field_of_many_values_folds_its_smallest_groups() {
+    let text = std::fs::read_to_string("examples/inbound/leads.ndjson").unwrap();
+    let mut batch = String::new();
+    for i in 0..1500 {
+        let line = text.lines().nth(i % 300).unwrap();
+        let mut lead: serde_json::Value = serde_json::from_str(line).unwrap();
+        lead["id"] = format!("x{i}").into();
+        batch.push_str(&lead.to_string());
+        batch.push('\n');
+    }
+    let (code, out, err) = run(
+        &[
+            "metrics",
+            "examples/inbound/policy.handoff",
+            "--leads",
+            "-",
+            "--now",
+            NOW,
+            "--by",
+            "id",
+            "--format",
+            "json",
+            "--jobs",
+            "2",
+        ],
+        batch.as_bytes(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let groups = doc["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 1000);
+    assert_eq!(groups.last().unwrap()["name"], "(other)");
+    let sum: u64 = groups.iter().map(|g| g["leads"].as_u64().unwrap()).sum();
+    assert_eq!(sum, 1500);
+    assert!(doc["notes"][0]
+        .as_str()
+        .unwrap()
+        .contains("more than 999 groups"));
+}

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::tally::{Acc, Counts, MetricCounts, Shared, VERDICTS};
+use super::tally::{Acc, Counts, MetricCounts, Shared, MAX_GROUPS, OTHER, VERDICTS};
 use crate::ir::{CmpOp, MetricBodyIr, MetricIr};
 use crate::value::{format_duration, Val};
 
@@ -436,6 +436,31 @@ pub(super) fn build(mut acc: Acc, shared: &Shared, notes: Vec<String>) -> Metric
     let info = &shared.engine.policy.info;
     let mut groups: Vec<(String, Counts)> = acc.groups.drain().collect();
     groups.sort_by(|a, b| b.1.leads.cmp(&a.1.leads).then_with(|| a.0.cmp(&b.0)));
+    let mut notes = notes;
+    // workers each keep up to the limit: fold the smallest past it
+    let folded = groups.iter().any(|(n, _)| n == OTHER) || groups.len() > MAX_GROUPS;
+    if folded {
+        let mut other: Option<Counts> = None;
+        let mut kept = Vec::new();
+        for (n, c) in groups {
+            if n == OTHER || kept.len() >= MAX_GROUPS - 1 {
+                match &mut other {
+                    Some(o) => o.merge(c),
+                    None => other = Some(c),
+                }
+            } else {
+                kept.push((n, c));
+            }
+        }
+        if let Some(o) = other {
+            kept.push((OTHER.to_string(), o));
+        }
+        groups = kept;
+        notes.push(format!(
+            "the leads fall into more than {} groups: the smallest are counted together as `{OTHER}`",
+            MAX_GROUPS - 1
+        ));
+    }
     let groups = groups
         .into_iter()
         .map(|(n, c)| group(n, c, shared))

@@ -143,7 +143,7 @@ impl<'p> Counts<'p> {
         }
     }
 
-    fn merge(&mut self, o: Counts<'p>) {
+    pub(super) fn merge(&mut self, o: Counts<'p>) {
         self.leads += o.leads;
         for (a, b) in self.verdicts.iter_mut().zip(o.verdicts) {
             *a += b;
@@ -185,6 +185,12 @@ pub(super) struct Acc<'p> {
     pub(super) records: usize,
     metrics: usize,
 }
+
+/// The most groups a report keeps apart; the leads of the others are
+/// counted together in [`OTHER`].
+pub(super) const MAX_GROUPS: usize = 1000;
+/// The group of the leads past [`MAX_GROUPS`].
+pub(super) const OTHER: &str = "(other)";
 
 /// The most broken records a report names (all are counted).
 const BAD_KEPT: usize = 100;
@@ -255,6 +261,12 @@ impl<'p> Acc<'p> {
             }),
         };
         if let Some(g) = group {
+            // a field of many values (an id, say) folds past the limit
+            let g = if self.groups.len() >= MAX_GROUPS && !self.groups.contains_key(g.as_ref()) {
+                OTHER.into()
+            } else {
+                g
+            };
             match self.groups.get_mut(g.as_ref()) {
                 Some(c) => c.add(d, engine),
                 None => {
