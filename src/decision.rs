@@ -339,6 +339,20 @@ pub struct Decision<'p> {
     /// (each reads as missing). Reported for every verdict, `out_of_scope`
     /// included.
     pub schema_issues: Vec<SchemaIssue>,
+    /// The lead fields the policy reads, as read, for the decision log
+    /// (docs/audit.md); `None` unless the engine's `record_reads` is set.
+    #[serde(skip)]
+    pub read: Option<Reads<'p>>,
+}
+
+/// What a lead gave each field the policy reads (see [`Decision::read`]).
+#[derive(Debug, Clone)]
+pub struct Reads<'p> {
+    /// A JSON object: field path -> value, `null` when missing, `"•••"` for
+    /// a value present in a masked field.
+    pub values: Vec<u8>,
+    /// The fields masked as personal data, as a JSON array of paths.
+    pub masked: &'p str,
 }
 
 /// The policy that made a decision (JSON `policy`): its name, version and

@@ -26,6 +26,9 @@ pub struct Policy {
     pub projection: Projection,
     /// One entry per top-level slot.
     pub slots: Vec<SlotInfo>,
+    /// Per top-level slot: whether the decision log masks its value (the
+    /// field is `pii`, is part of a `pii` field, or holds one).
+    pub logged_masked: Vec<bool>,
     pub applies_to: Option<Ex>,
     pub signals: Vec<SignalIr>,
     pub scores: Vec<ScoreIr>,

@@ -54,6 +54,7 @@
 // needs is here; each module documents its items.
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod batch;
 pub mod decision;
 pub mod diag;

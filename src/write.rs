@@ -11,6 +11,9 @@ use crate::ast::QualitySeverity;
 use crate::decision::*;
 use crate::value::{DurText, Val};
 
+mod log;
+pub use log::{log_entry, log_error, LogInput};
+
 /// Appends the decision as compact JSON (no newline) to `out`.
 ///
 /// ```

@@ -28,8 +28,9 @@ const LAYERS: &[(&str, u32)] = &[
     ("fmt", 3),
     ("ir", 3),
     ("write", 3),
-    // what IR and evaluator share
+    // what IR and evaluator share; the decision log's file and reader
     ("ops", 4),
+    ("audit", 4),
     ("compile", 5),
     ("eval", 6),
     ("explain", 7),

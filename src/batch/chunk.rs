@@ -22,9 +22,13 @@ pub(super) enum Pending<'p> {
         line: (usize, usize),
         full: Option<Full>,
     },
-    /// Not written: assigned, then written at `at` of the chunk's output.
+    /// Not written: assigned, then written at `at` of the chunk's output
+    /// (and its log line at `log_at` of the chunk's log lines, from input
+    /// line `line`).
     Whole {
         at: usize,
+        log_at: usize,
+        line: usize,
         decision: Box<Decision<'p>>,
     },
 }
@@ -35,7 +39,8 @@ pub(super) struct Full {
     pub(super) verdicts: (Verdict, Verdict),
 }
 
-/// Evaluates the lines of one chunk into `out`. With `run` the members of
+/// Evaluates the lines of one chunk into `out`, and the bodies of their
+/// decision-log lines into `log` when given. With `run` the members of
 /// sequential teams are assigned here (one thread, in order); without,
 /// those decisions are left in `pending` for the writer.
 #[allow(clippy::too_many_arguments)]
@@ -49,6 +54,7 @@ pub(super) fn eval_chunk<'p>(
     mut run: Option<&mut RunState>,
     pending: &mut Vec<Pending<'p>>,
     side: &mut Vec<u8>,
+    mut log: Option<&mut Vec<u8>>,
 ) {
     let mut line_no = first_line;
     // each decision is filled in place over the one written before it
@@ -61,14 +67,18 @@ pub(super) fn eval_chunk<'p>(
                     match run.as_deref_mut() {
                         Some(run) => engine.assign_in_order(d, run),
                         None => {
-                            // assigned by the writer, in input order
-                            if let Some(turn) = engine.pending_turn(d).filter(|_| !opts.pretty) {
+                            // assigned by the writer, in input order (a
+                            // logged one whole: its log line has a member)
+                            let whole = opts.pretty || log.is_some();
+                            if let Some(turn) = engine.pending_turn(d).filter(|_| !whole) {
                                 counts.decision(engine, d);
                                 pending.extend(write_turn(engine, d, turn, out, side));
                             } else if let Some(d) = spare.take() {
                                 // the decision leaves the spare
                                 pending.push(Pending::Whole {
                                     at: out.len(),
+                                    log_at: log.as_deref().map_or(0, Vec::len),
+                                    line: line_no,
                                     decision: Box::new(d),
                                 });
                             }
@@ -79,14 +89,44 @@ pub(super) fn eval_chunk<'p>(
                 }
                 counts.decision(engine, d);
                 write_line(d, opts.pretty, out);
+                if let Some(log) = log.as_deref_mut() {
+                    log_line(d, line_no, log);
+                }
             }
             Err(e) => {
                 counts.errors += 1;
                 write_error(bytes, line_no, None, &e, out);
+                if let Some(log) = log.as_deref_mut() {
+                    log_error_line(engine, opts, bytes, (line_no, None), &e, log);
+                }
             }
         }
         line_no += 1;
     }
+}
+
+/// Appends the body of a decision's log line, and a newline.
+pub(super) fn log_line(d: &Decision<'_>, line: usize, log: &mut Vec<u8>) {
+    let at = crate::write::LogInput { line, record: None };
+    crate::write::log_entry(d, at, log);
+    log.push(b'\n');
+}
+
+/// Appends the body of the log line of a record that could not be
+/// evaluated (at input `line`, and document `record`), and a newline.
+pub(super) fn log_error_line(
+    engine: &Engine,
+    opts: &Options,
+    bytes: &[u8],
+    (line, record): (usize, Option<usize>),
+    e: &crate::record::RecordError,
+    log: &mut Vec<u8>,
+) {
+    let id = super::lead_id::lead_id_guess(bytes);
+    let at = crate::write::LogInput { line, record };
+    let policy = engine.policy_ref();
+    crate::write::log_error(policy, opts.now, id.as_deref(), at, e.kind, &e.message, log);
+    log.push(b'\n');
 }
 
 /// Writes a decision that waits for a turn, all but its member, and its

@@ -3,8 +3,10 @@
 
 use std::io::{BufRead, Write};
 
+use crate::audit::LogWriter;
 use crate::eval::{Engine, RunState};
 
+use super::chunk::log_error_line;
 use super::output::{finish, write_error, write_line};
 use super::summary::{progress, Counts};
 use super::{DocumentReader, Item, Options, Record, Summary, FLUSH};
@@ -51,9 +53,22 @@ fn in_document(r: &Record<'_>, e: crate::record::RecordError) -> String {
 pub fn run_document<R: BufRead, W: Write>(
     engine: &Engine,
     input: R,
-    mut out: W,
+    out: W,
     opts: &Options,
 ) -> Summary {
+    run_document_logged(engine, input, out, opts, None)
+}
+
+/// [`run_document`], appending a line per record to the decision `log`
+/// when given (see [`run_logged`](super::run_logged)).
+pub fn run_document_logged<R: BufRead, W: Write>(
+    engine: &Engine,
+    input: R,
+    mut out: W,
+    opts: &Options,
+    mut log: Option<&mut LogWriter>,
+) -> Summary {
+    let mut log_buf = Vec::new();
     let mut reader = DocumentReader::new(input);
     let mut counts = Counts::new(engine);
     let mut run = RunState::default();
@@ -77,6 +92,14 @@ pub fn run_document<R: BufRead, W: Write>(
                     }
                     counts.decision(engine, &d);
                     write_line(&d, opts.pretty, &mut buf);
+                    if log.is_some() {
+                        let at = crate::write::LogInput {
+                            line: r.line,
+                            record: Some(r.number),
+                        };
+                        crate::write::log_entry(&d, at, &mut log_buf);
+                        log_buf.push(b'\n');
+                    }
                 }
                 Err(e) => {
                     counts.errors += 1;
@@ -85,6 +108,10 @@ pub fn run_document<R: BufRead, W: Write>(
                         message: in_document(&r, e),
                     };
                     write_error(r.bytes, r.line, Some(r.number), &e, &mut buf);
+                    if log.is_some() {
+                        let at = (r.line, Some(r.number));
+                        log_error_line(engine, opts, r.bytes, at, &e, &mut log_buf);
+                    }
                 }
             },
             (
@@ -100,10 +127,23 @@ pub fn run_document<R: BufRead, W: Write>(
                 counts.errors += 1;
                 let e = crate::record::RecordError { kind, message };
                 write_error(&text, line, number, &e, &mut buf);
+                if log.is_some() {
+                    log_error_line(engine, opts, &text, (line, number), &e, &mut log_buf);
+                }
             }
             (None, Item::Record { .. }) => {}
         }
         progress(opts, &counts);
+        if let Some(log) = log.as_deref_mut() {
+            // a document's records come one at a time: lines go in batches
+            if log_buf.len() >= FLUSH || opts.streaming {
+                if let Err(e) = super::add_log(log, &log_buf, opts) {
+                    io_error = Some(e);
+                    break;
+                }
+                log_buf.clear();
+            }
+        }
         if buf.len() >= FLUSH || opts.streaming {
             if let Err(e) = out.write_all(&buf).and_then(|_| out.flush()) {
                 io_error = Some(e);
@@ -111,6 +151,9 @@ pub fn run_document<R: BufRead, W: Write>(
             }
             buf.clear();
         }
+    }
+    if let (Some(log), None) = (log, &io_error) {
+        io_error = super::add_log(log, &log_buf, opts).err();
     }
     let mut summary = counts.into_summary(finish(&mut out, &buf, io_error));
     summary.notes = reader.notes();

@@ -27,6 +27,7 @@ use std::io::{Read, Write};
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
+use crate::audit::LogWriter;
 use crate::eval::{Engine, RunState};
 
 mod chunk;
@@ -41,7 +42,7 @@ mod records;
 mod summary;
 use chunk::eval_chunk;
 pub use document::{sniff, DocumentReader, Item, Sniff};
-pub use document_run::run_document;
+pub use document_run::{run_document, run_document_logged};
 pub use envelope::{document_records, envelope_size, Document, DocumentError};
 use envelope::{looks_like_a_list, RawMap, ENVELOPE};
 use lines::ChunkReader;
@@ -99,12 +100,40 @@ pub struct Options {
 /// assert!(lines[2].contains("\"c\""));
 /// ```
 pub fn run<R: Read + Send, W: Write>(engine: &Engine, input: R, out: W, opts: &Options) -> Summary {
+    run_logged(engine, input, out, opts, None)
+}
+
+/// [`run`], appending a line per decision (and per error record) to the
+/// decision `log` when given, in input order, as the decisions are
+/// written. Set the engine's `record_reads` for the lines to say which
+/// fields each decision read. A failure to write the log stops the batch
+/// like a failure to write `out` (the summary's `io_error`).
+pub fn run_logged<R: Read + Send, W: Write>(
+    engine: &Engine,
+    input: R,
+    out: W,
+    opts: &Options,
+    log: Option<&mut LogWriter>,
+) -> Summary {
     let mut reader = ChunkReader::new(input, opts.streaming);
     if opts.jobs <= 1 {
-        inline(engine, &mut reader, out, opts)
+        inline(engine, &mut reader, out, opts, log)
     } else {
-        parallel(engine, reader, out, opts)
+        parallel(engine, reader, out, opts, log)
     }
+}
+
+/// Adds a chunk's log lines, in streaming mode writing them at once; an
+/// error names the log.
+fn add_log(log: &mut LogWriter, bodies: &[u8], opts: &Options) -> std::io::Result<()> {
+    log.add(bodies)
+        .and_then(|_| if opts.streaming { log.flush() } else { Ok(()) })
+        .map_err(log_failed)
+}
+
+/// A failure to write the decision log, said so.
+pub(crate) fn log_failed(e: std::io::Error) -> std::io::Error {
+    std::io::Error::new(e.kind(), format!("the decision log: {e}"))
 }
 
 fn inline<R: Read, W: Write>(
@@ -112,7 +141,9 @@ fn inline<R: Read, W: Write>(
     reader: &mut ChunkReader<R>,
     mut out: W,
     opts: &Options,
+    mut log: Option<&mut LogWriter>,
 ) -> Summary {
+    let mut log_buf = Vec::new();
     let mut counts = Counts::new(engine);
     let mut run = RunState::default();
     let mut chunk = Vec::with_capacity(CHUNK + (CHUNK >> 2));
@@ -139,8 +170,16 @@ fn inline<R: Read, W: Write>(
             Some(&mut run),
             &mut pending,
             &mut side,
+            log.is_some().then_some(&mut log_buf),
         );
         progress(opts, &counts);
+        if let Some(log) = log.as_deref_mut() {
+            if let Err(e) = add_log(log, &log_buf, opts) {
+                io_error = Some(e);
+                break;
+            }
+            log_buf.clear();
+        }
         if buf.len() >= FLUSH || opts.streaming {
             if let Err(e) = out.write_all(&buf).and_then(|_| out.flush()) {
                 io_error = Some(e);

@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 use std::sync::{mpsc, Arc, Mutex};
 
+use crate::audit::LogWriter;
 use crate::eval::{Engine, RunState};
 
-use super::chunk::{eval_chunk, Pending};
+use super::chunk::{eval_chunk, log_line, Pending};
 use super::lines::ChunkReader;
 use super::output::{write_line, write_pieces, Piece};
 use super::summary::{progress, Counts};
@@ -28,6 +29,8 @@ struct Done<'p> {
     pending: Vec<Pending<'p>>,
     /// The at-capacity forms of pending decisions.
     side: Vec<u8>,
+    /// The bodies of the chunk's decision-log lines, when logging.
+    log: Vec<u8>,
     counts: Counts,
 }
 
@@ -36,8 +39,10 @@ pub(super) fn parallel<R: Read + Send, W: Write>(
     mut reader: ChunkReader<R>,
     mut out: W,
     opts: &Options,
+    mut log: Option<&mut LogWriter>,
 ) -> Summary {
     let jobs = opts.jobs;
+    let logging = log.is_some();
     let mut total = Counts::new(engine);
     let mut io_error: Option<io::Error> = None;
     // buffers go round: reader -> worker -> reader, worker -> writer -> worker
@@ -91,6 +96,7 @@ pub(super) fn parallel<R: Read + Send, W: Write>(
                 let mut counts = Counts::new(engine);
                 let mut pending = Vec::new();
                 let mut side = Vec::new();
+                let mut log = Vec::new();
                 eval_chunk(
                     engine,
                     &job.bytes,
@@ -101,6 +107,7 @@ pub(super) fn parallel<R: Read + Send, W: Write>(
                     None,
                     &mut pending,
                     &mut side,
+                    logging.then_some(&mut log),
                 );
                 let _ = free_in_tx.send(job.bytes);
                 let done = Done {
@@ -108,6 +115,7 @@ pub(super) fn parallel<R: Read + Send, W: Write>(
                     bytes,
                     pending,
                     side,
+                    log,
                     counts,
                 };
                 if done_tx.send(done).is_err() {
@@ -125,6 +133,8 @@ pub(super) fn parallel<R: Read + Send, W: Write>(
         // chunk's output: put out with one vectored write
         let mut whole = Vec::new();
         let mut pieces: Vec<Piece> = Vec::new();
+        // the chunk's log lines with those of the decisions written whole
+        let mut log_lines = Vec::new();
         'recv: for done in done_rx.iter() {
             waiting.insert(done.seq, done);
             while let Some(mut done) = waiting.remove(&next) {
@@ -133,7 +143,10 @@ pub(super) fn parallel<R: Read + Send, W: Write>(
                 progress(opts, &total);
                 whole.clear();
                 pieces.clear();
+                log_lines.clear();
                 let mut at = 0;
+                let mut log_from = 0;
+                let mut rebuilt = false;
                 for p in done.pending.drain(..) {
                     match p {
                         Pending::Turn {
@@ -159,10 +172,18 @@ pub(super) fn parallel<R: Read + Send, W: Write>(
                         },
                         Pending::Whole {
                             at: offset,
+                            log_at,
+                            line,
                             decision: mut d,
                         } => {
                             engine.assign_in_order(&mut d, run);
                             total.decision(engine, &d);
+                            if logging {
+                                log_lines.extend_from_slice(&done.log[log_from..log_at]);
+                                log_line(&d, line, &mut log_lines);
+                                log_from = log_at;
+                                rebuilt = true;
+                            }
                             let start = whole.len();
                             write_line(&d, opts.pretty, &mut whole);
                             pieces.push(Piece::Out(at, offset));
@@ -172,6 +193,19 @@ pub(super) fn parallel<R: Read + Send, W: Write>(
                     }
                 }
                 pieces.push(Piece::Out(at, done.bytes.len()));
+                if let Some(log) = log.as_deref_mut() {
+                    // the log line goes before the decision is put out
+                    let lines = if !rebuilt {
+                        &done.log[..]
+                    } else {
+                        log_lines.extend_from_slice(&done.log[log_from..]);
+                        &log_lines[..]
+                    };
+                    if let Err(e) = super::add_log(log, lines, opts) {
+                        io_error = Some(e);
+                        break 'recv;
+                    }
+                }
                 let flushed = write_pieces(&mut out, &pieces, [&done.bytes, &done.side, &whole]);
                 let flushed = match flushed {
                     Ok(()) if opts.streaming => out.flush(),

@@ -42,6 +42,14 @@ pub(crate) struct EvalArgs {
     /// would only hold more input in memory.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=MAX_JOBS as i64))]
     jobs: Option<u16>,
+    /// Append one JSON line per decision (and per record that could not be
+    /// evaluated) to this file, the audit trail: an id, when, the policy,
+    /// the lead and where it was in the input, the verdict, the route and
+    /// the rule that chose it, escalations due, missing context, quality
+    /// gates, and the lead fields the policy read with `pii` fields masked.
+    /// Runs may share the file; read it with `handoff log` (docs/audit.md).
+    #[arg(long, value_name = "FILE")]
+    decision_log: Option<PathBuf>,
 }
 
 /// The layout of `--leads`.
@@ -76,44 +84,136 @@ pub(crate) fn run(a: EvalArgs) -> i32 {
         Err(code) => return code,
     };
     engine.explain = a.explain;
-    match (&a.lead, &a.leads) {
-        (Some(lead), _) => {
-            let obj = match read_one_lead(lead) {
-                Ok(o) => o,
-                Err(code) => return code,
-            };
-            let mut run = RunState::default();
-            let mut d = engine.evaluate(&obj, now);
-            engine.assign_in_order(&mut d, &mut run);
-            let mut out = Vec::with_capacity(2048);
-            handoff::batch::write_line(&d, a.pretty, &mut out);
-            // a reader that went away saw no decision: no state moves on
-            if let Err(code) = super::print(&out) {
-                return code;
-            }
-            match a.policy.save_state(&engine, &run) {
-                Ok(()) => exit::OK,
-                Err(code) => code,
-            }
-        }
-        (None, Some(leads)) => batch(&engine, &a, leads, now),
+    engine.record_reads = a.decision_log.is_some();
+    let mut log = match a.decision_log.as_deref().map(open_log).transpose() {
+        Ok(log) => log,
+        Err(code) => return code,
+    };
+    let code = match (&a.lead, &a.leads) {
+        (Some(lead), _) => one(&engine, &a, lead, now, log.as_mut()),
+        (None, Some(leads)) => batch(&engine, &a, leads, now, log.as_mut()),
         (None, None) => fail("give the leads to evaluate: `--lead FILE` for one JSON object or `--leads FILE` for NDJSON or a JSON array or export (`-` reads standard input)"),
+    };
+    // what was decided is logged and synced, whatever happened after
+    match log.map(handoff::audit::LogWriter::finish) {
+        Some(Err(e)) => {
+            let path = a.decision_log.as_deref().unwrap_or(Path::new(""));
+            fail(format!(
+                "cannot write the decision log `{}`: {e}",
+                path.display()
+            ))
+            .max(code)
+        }
+        _ => code,
     }
+}
+
+/// Opens the decision log for appending.
+fn open_log(path: &Path) -> Result<handoff::audit::LogWriter, i32> {
+    if path.as_os_str() == "-" {
+        return Err(fail(
+            "the decision log must be a file: standard output carries the decisions",
+        ));
+    }
+    handoff::audit::LogWriter::open(path, jiff::Timestamp::now, std::process::id()).map_err(|e| {
+        fail(format!(
+            "cannot open the decision log `{}`: {e}",
+            path.display()
+        ))
+    })
+}
+
+/// `--lead`: one decision, and its log line.
+fn one(
+    engine: &Engine,
+    a: &EvalArgs,
+    lead: &Path,
+    now: jiff::Timestamp,
+    log: Option<&mut handoff::audit::LogWriter>,
+) -> i32 {
+    let obj = match read_lead(lead, log.is_some()) {
+        Ok(o) => o,
+        Err(Failed::Code(code)) => return code,
+        Err(Failed::Record(e)) => {
+            let code = exit::RECORD_ERRORS;
+            let Some(log) = log else { return code };
+            let mut body = Vec::new();
+            let at = handoff::audit::LogInput {
+                line: 1,
+                record: None,
+            };
+            let policy = engine.policy_ref();
+            handoff::audit::log_error(policy, now, None, at, e.kind, &e.message, &mut body);
+            body.push(b'\n');
+            return match log.add(&body) {
+                Ok(()) => code,
+                Err(e) => fail(format!("cannot write the decision log: {e}")),
+            };
+        }
+    };
+    let mut run = RunState::default();
+    let mut d = engine.evaluate(&obj, now);
+    engine.assign_in_order(&mut d, &mut run);
+    if let Some(log) = log {
+        let mut body = Vec::new();
+        let at = handoff::audit::LogInput {
+            line: 1,
+            record: None,
+        };
+        handoff::audit::log_entry(&d, at, &mut body);
+        body.push(b'\n');
+        if let Err(e) = log.add(&body) {
+            return fail(format!("cannot write the decision log: {e}"));
+        }
+    }
+    let mut out = Vec::with_capacity(2048);
+    handoff::batch::write_line(&d, a.pretty, &mut out);
+    // a reader that went away saw no decision: no state moves on
+    if let Err(code) = super::print(&out) {
+        return code;
+    }
+    match a.policy.save_state(engine, &run) {
+        Ok(()) => exit::OK,
+        Err(code) => code,
+    }
+}
+
+/// Why `--lead` gave no lead.
+enum Failed {
+    /// Said so; the exit code.
+    Code(i32),
+    /// The lead is not a JSON object (said so when asked to keep it).
+    Record(handoff::RecordError),
 }
 
 /// Reads the one lead of `--lead` (`explain` and `eval`): a file of several
 /// leads is an error that says how to evaluate them.
 pub(crate) fn read_one_lead(path: &Path) -> Result<serde_json::Map<String, Value>, i32> {
+    read_lead(path, false).map_err(|f| match f {
+        Failed::Code(code) => code,
+        Failed::Record(_) => exit::RECORD_ERRORS,
+    })
+}
+
+/// [`read_one_lead`], with the record's error given back when `keep`.
+fn read_lead(path: &Path, keep: bool) -> Result<serde_json::Map<String, Value>, Failed> {
     let bytes = match read_input(path) {
         Ok(b) => b,
-        Err(e) => return Err(fail(format!("cannot read lead `{}`: {e}", path.display()))),
+        Err(e) => {
+            let code = fail(format!("cannot read lead `{}`: {e}", path.display()));
+            return Err(Failed::Code(code));
+        }
     };
     if let Some(code) = not_one_lead(path, &bytes) {
-        return Err(code);
+        return Err(Failed::Code(code));
     }
     handoff::parse_lead(&bytes).map_err(|e| {
         eprintln!("error: {}: {}", path.display(), e.message);
-        exit::RECORD_ERRORS
+        if keep {
+            Failed::Record(e)
+        } else {
+            Failed::Code(exit::RECORD_ERRORS)
+        }
     })
 }
 
@@ -163,7 +263,13 @@ fn not_one_lead(path: &Path, bytes: &[u8]) -> Option<i32> {
     )))
 }
 
-fn batch(engine: &Engine, a: &EvalArgs, path: &Path, now: jiff::Timestamp) -> i32 {
+fn batch(
+    engine: &Engine,
+    a: &EvalArgs,
+    path: &Path,
+    now: jiff::Timestamp,
+    log: Option<&mut handoff::audit::LogWriter>,
+) -> i32 {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let jobs = a.jobs.map_or(cores, usize::from).min(cores).max(1);
     let stdin = path.as_os_str() == "-";
@@ -206,9 +312,9 @@ fn batch(engine: &Engine, a: &EvalArgs, path: &Path, now: jiff::Timestamp) -> i3
     let input = std::io::Cursor::new(prefix).chain(input);
     let summary = if document {
         let input = BufReader::with_capacity(64 * 1024, input);
-        handoff::batch::run_document(engine, input, stdout.lock(), &opts)
+        handoff::batch::run_document_logged(engine, input, stdout.lock(), &opts, log)
     } else {
-        handoff::batch::run(engine, input, stdout.lock(), &opts)
+        handoff::batch::run_logged(engine, input, stdout.lock(), &opts, log)
     };
     drop(progress);
     if summary.output_closed {

@@ -6,6 +6,7 @@ mod diff;
 mod eval;
 mod explain;
 mod fmt;
+mod log;
 mod metrics;
 mod policy;
 mod progress;
@@ -51,6 +52,10 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Explain the decision for one lead in words.
     Explain(explain::ExplainArgs),
+    /// Read decision logs (`eval --decision-log`): what happened to a lead,
+    /// which decisions a policy version made; torn lines reported and
+    /// skipped.
+    Log(log::LogArgs),
     /// Compare two versions of a policy over a batch of leads: which leads
     /// they decide differently, and what changed in the text.
     Diff(diff::DiffArgs),
@@ -114,6 +119,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
         Command::Check(a) => check::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Explain(a) => explain::run(a),
+        Command::Log(a) => log::run(a),
         Command::Fmt(a) => fmt::run(a),
         Command::Diff(a) => diff::run(a),
         Command::Metrics(a) => metrics::run(a),

@@ -191,6 +191,15 @@ pub fn compile(p: &Program, sources: &SourceMap) -> (Policy, ElemFrames) {
 
     let mut frames: Vec<Frame> = std::mem::take(&mut c.frames);
     let root = frames.remove(0);
+    // the decision log masks a field that is personal data, part of it or
+    // holds some, whoever may see it in a packet
+    let logged_masked = root
+        .slots
+        .iter()
+        .map(|s| {
+            s.pii_visible_to.is_some() || c.pii.keys().any(|p| crate::ast::overlaps(p, &s.path))
+        })
+        .collect();
     let elem_frames = ElemFrames {
         frames: std::iter::once((Projection::default(), Vec::new(), ElemMap::default()))
             .chain(
@@ -238,6 +247,7 @@ pub fn compile(p: &Program, sources: &SourceMap) -> (Policy, ElemFrames) {
         },
         projection: root.projection,
         slots: root.slots,
+        logged_masked,
         applies_to,
         signals,
         scores,

@@ -10,6 +10,7 @@ mod distribute;
 mod expr;
 mod extract;
 mod handoff;
+mod reads;
 mod scan;
 mod text;
 /// The values of leads and expressions (they live below the IR, which
@@ -38,6 +39,11 @@ pub struct Engine {
     state: serde_json::Map<String, Value>,
     /// Include the fields each signal read (for `--explain` and `explain`).
     pub explain: bool,
+    /// Fill [`Decision::read`]: every field the policy reads and the value
+    /// the lead gave it, personal data masked (for the decision log).
+    pub record_reads: bool,
+    /// The fields the decision log masks, as a JSON array.
+    masked_json: String,
     /// How many object levels the projections have (see
     /// [`Projection::level`]), and this engine's number: a thread's key
     /// order cache belongs to one engine at a time.
@@ -103,6 +109,7 @@ fn blank<'p>(policy: &'p PolicyRef, now: jiff::Timestamp) -> Decision<'p> {
         overrides: None,
         metrics: Named::default(),
         schema_issues: Vec::new(),
+        read: None,
     }
 }
 
@@ -128,11 +135,14 @@ impl Engine {
         for (p, _, _) in &mut frames.frames {
             p.number_levels(&mut levels);
         }
+        let masked_json = reads::masked_json(&policy);
         Engine {
             policy,
             frames,
             state: serde_json::Map::new(),
             explain: false,
+            record_reads: false,
+            masked_json,
             levels,
             id: ENGINES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
@@ -359,6 +369,17 @@ impl Engine {
             unmet,
         };
         cx.decide(d, id, issues);
+        if self.record_reads {
+            let mut values = d.read.take().map(|r| r.values).unwrap_or_default();
+            values.clear();
+            self.write_reads(slots, &mut values);
+            d.read = Some(Reads {
+                values,
+                masked: &self.masked_json,
+            });
+        } else {
+            d.read = None;
+        }
         ws.signals = cx.signals;
         ws.scores = cx.scores;
         cx.vars.clear();
