@@ -6,7 +6,8 @@
 #
 # Generates N leads (default 200000) with ../shared/bench/gen_leads.py,
 # then times, interleaved for ROUNDS rounds (default 7), on the flagship
-# policy with every core: `eval` writing its decisions to /dev/null,
+# policy with every core: `eval` writing its decisions to /dev/null (and
+# `eval --jobs 1`, for the record),
 # `metrics` (grouped by route, and by a lead field), and `diff` against the
 # shipped change. Prints the median of each and the ratio to eval, and the
 # peak memory of each (max RSS).
@@ -34,6 +35,7 @@ import resource, statistics, subprocess, sys, time
 bin, policy, change, corpus, now, rounds = sys.argv[1:7]
 cmds = {
     "eval": [bin, "eval", policy, "--leads", corpus, "--now", now],
+    "eval --jobs 1": [bin, "eval", policy, "--leads", corpus, "--now", now, "--jobs", "1"],
     "metrics --by route": [bin, "metrics", policy, "--leads", corpus, "--now", now, "--by", "route", "--format", "json"],
     "metrics --by company.region": [bin, "metrics", policy, "--leads", corpus, "--now", now, "--by", "company.region", "--format", "json"],
     "diff": [bin, "diff", policy, change, "--leads", corpus, "--now", now, "--format", "json"],

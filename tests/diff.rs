@@ -533,3 +533,65 @@ fn diff_error_paths() {
         assert!(out.contains(option), "{out}");
     }
 }
+
+/// A JSON document (a Salesforce export) is read record by record, as
+/// `eval` reads it, on one thread or several alike.
+#[test]
+fn a_crm_export_is_compared_record_by_record() {
+    let policy = "examples/salesforce/policy.handoff";
+    let leads = "examples/salesforce/export-devorg.json";
+    let state = "examples/salesforce/state-sdr-desk.json";
+    let mut reports = Vec::new();
+    for jobs in ["1", "2"] {
+        let (code, out, err) = run(
+            &[
+                "diff", policy, policy, "--leads", leads, "--now", NOW, "--state", state,
+                "--format", "json", "--jobs", jobs,
+            ],
+            b"",
+        );
+        assert_eq!(code, 0, "{err}");
+        let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(doc["leads"], 22);
+        assert_eq!(doc["changed"], 0);
+        reports.push(out);
+    }
+    assert_eq!(reports[0], reports[1]);
+    // a broken record inside the document is named by its line
+    let text = std::fs::read_to_string(leads).unwrap();
+    let broken = text.replacen("\"Company\":", "\"Company\" ::", 1);
+    let (code, out, _) = run(
+        &[
+            "diff", policy, policy, "--leads", "-", "--now", NOW, "--state", state, "--format",
+            "json",
+        ],
+        broken.as_bytes(),
+    );
+    assert_eq!(code, 0);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["bad_count"], 1);
+    assert_eq!(doc["leads"], 21);
+}
+
+/// Samples are the first leads of each kind in input order, however many
+/// workers share the batch.
+#[test]
+fn samples_do_not_depend_on_the_number_of_workers() {
+    let new = "examples/inbound/changes/emea-route.handoff";
+    let outs: Vec<String> = ["1", "2", "7"]
+        .iter()
+        .map(|jobs| {
+            run(
+                &[
+                    "diff", OLD, new, "--leads", LEADS, "--now", NOW, "--format", "json", "--jobs",
+                    jobs,
+                ],
+                b"",
+            )
+            .1
+        })
+        .collect();
+    assert!(outs[0].contains("\"changed\""));
+    assert_eq!(outs[0], outs[1]);
+    assert_eq!(outs[0], outs[2]);
+}

@@ -444,3 +444,81 @@ fn a_field_of_many_values_folds_its_smallest_groups() {
         .unwrap()
         .contains("more than 999 groups"));
 }
+
+/// Groups by a field are the field's values, whether the value comes from
+/// the evaluation (a field the policy reads) or from reading the record
+/// again (one it does not): both against a count by hand.
+#[test]
+fn groups_by_a_field_are_its_values() {
+    let text = std::fs::read_to_string("examples/inbound/leads.ndjson").unwrap();
+    let by_hand = |path: &[&str]| {
+        let mut counts = std::collections::BTreeMap::<String, u64>::new();
+        for line in text.lines() {
+            let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+            for p in path {
+                v = v[*p].take();
+            }
+            let key = match v {
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Null => "(missing)".to_string(),
+                other => other.to_string(),
+            };
+            *counts.entry(key).or_default() += 1;
+        }
+        counts
+    };
+    let groups = |report: &serde_json::Value| {
+        report["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                (
+                    g["name"].as_str().unwrap().to_string(),
+                    g["leads"].as_u64().unwrap(),
+                )
+            })
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    // the CLI: the policy reads the field (its check adds a signal that does)
+    for field in ["company.region", "company.industry", "engagement.score"] {
+        let (code, out, err) = metrics(&[
+            "examples/inbound/policy.handoff",
+            "--leads",
+            "examples/inbound/leads.ndjson",
+            "--now",
+            NOW,
+            "--by",
+            field,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let path: Vec<&str> = field.split('.').collect();
+        assert_eq!(
+            groups(&serde_json::from_str(&out).unwrap()),
+            by_hand(&path),
+            "{field}"
+        );
+    }
+    // the library on the plain policy: `company.country` is not read, so
+    // the record is read again
+    let engine = handoff::Checked::from_file("examples/inbound/policy.handoff".as_ref())
+        .unwrap()
+        .compile()
+        .unwrap();
+    let opts = handoff::metrics::MetricsOptions {
+        now: NOW.parse().unwrap(),
+        jobs: 2,
+        by: handoff::metrics::By::Field("company.country".into()),
+        segment: None,
+        period: None,
+    };
+    let report = handoff::metrics::measure(&engine, text.as_bytes(), &opts).unwrap();
+    let got: std::collections::BTreeMap<String, u64> = report
+        .groups
+        .iter()
+        .map(|g| (g.name.clone(), g.leads as u64))
+        .collect();
+    assert_eq!(got, by_hand(&["company", "country"]));
+}

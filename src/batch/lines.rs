@@ -7,7 +7,7 @@ use super::CHUNK;
 
 /// The lines of a chunk, without their newline; a last empty piece after
 /// the final newline is not a line.
-pub(super) struct Lines<'a>(pub(super) &'a [u8]);
+pub(crate) struct Lines<'a>(pub(crate) &'a [u8]);
 
 impl<'a> Iterator for Lines<'a> {
     type Item = &'a [u8];
@@ -30,7 +30,7 @@ impl<'a> Iterator for Lines<'a> {
 /// Reads the input in chunks of whole lines. A line longer than
 /// [`crate::record::MAX_RECORD_BYTES`] is cut to the limit plus one byte, so it is
 /// reported as too large while memory stays bounded.
-pub(super) struct ChunkReader<R> {
+pub(crate) struct ChunkReader<R> {
     input: R,
     carry: Vec<u8>,
     eof: bool,
@@ -48,7 +48,7 @@ pub(super) struct ChunkReader<R> {
 }
 
 impl<R: Read> ChunkReader<R> {
-    pub(super) fn new(input: R, streaming: bool) -> Self {
+    pub(crate) fn new(input: R, streaming: bool) -> Self {
         ChunkReader {
             input,
             carry: Vec::new(),
@@ -86,7 +86,7 @@ impl<R: Read> ChunkReader<R> {
     /// Fills `buf` with the next whole lines; returns the number of the
     /// first, or `None` at the end of the input. Blank lines at the end of
     /// the input are not given.
-    pub(super) fn next(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<usize>> {
+    pub(crate) fn next(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<usize>> {
         loop {
             buf.clear();
             if self.owed > 0 {
@@ -185,4 +185,27 @@ fn blank_tail(chunk: &[u8]) -> usize {
         None => 0,
         Some(i) => memchr::memchr(b'\n', &chunk[i..]).map_or(chunk.len(), |n| i + n + 1),
     }
+}
+
+/// A chunk of whole lines cut into `n` parts at line ends, each with the
+/// number of its first line.
+pub(crate) fn split_lines(chunk: &[u8], first: usize, n: usize) -> Vec<(&[u8], usize)> {
+    let mut out = Vec::with_capacity(n);
+    let (mut rest, mut line) = (chunk, first);
+    for left in (1..=n).rev() {
+        if rest.is_empty() {
+            break;
+        }
+        let cut = if left == 1 {
+            rest.len()
+        } else {
+            let at = rest.len() / left;
+            memchr::memchr(b'\n', &rest[at..]).map_or(rest.len(), |i| at + i + 1)
+        };
+        let (part, after) = rest.split_at(cut);
+        out.push((part, line));
+        line += memchr::memchr_iter(b'\n', part).count();
+        rest = after;
+    }
+    out
 }

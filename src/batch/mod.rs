@@ -45,7 +45,7 @@ pub use document::{sniff, DocumentReader, Item, Sniff};
 pub use document_run::{run_document, run_document_logged};
 pub use envelope::{document_records, envelope_size, Document, DocumentError};
 use envelope::{looks_like_a_list, RawMap, ENVELOPE};
-use lines::ChunkReader;
+pub(crate) use lines::{split_lines, ChunkReader, Lines};
 use output::finish;
 pub use output::write_line;
 use parallel::parallel;

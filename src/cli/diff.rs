@@ -38,6 +38,10 @@ pub(crate) struct DiffArgs {
     /// decided before and after.
     #[arg(long, default_value_t = 3)]
     sample: usize,
+    /// Worker threads, each evaluating its share of the leads under both
+    /// versions (default: the number of cores).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    jobs: Option<u16>,
     /// Follow imports with absolute paths or paths that leave a policy's
     /// folder (refused by default: policies from pull requests are untrusted).
     #[arg(long)]
@@ -89,6 +93,10 @@ pub(crate) fn run(a: DiffArgs) -> i32 {
     let opts = DiffOptions {
         now,
         samples: a.sample,
+        jobs: {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            a.jobs.map_or(cores, usize::from).min(cores).max(1)
+        },
     };
     let result = if a.leads == stdin {
         diff(&engines[0], &engines[1], std::io::stdin().lock(), &opts)

@@ -21,8 +21,9 @@ use std::io::BufRead;
 
 use serde::Serialize;
 
+use crate::batch::{sniff, ChunkReader, Lines, Raw, Records, Sniff};
 use crate::decision::Decision;
-use crate::eval::{Engine, RunState};
+use crate::eval::{Engine, RunState, Spare};
 
 mod render;
 mod structure;
@@ -35,6 +36,8 @@ pub struct DiffOptions {
     pub now: jiff::Timestamp,
     /// Sample lead ids kept per kind of change.
     pub samples: usize,
+    /// Worker threads (1 evaluates on the calling thread).
+    pub jobs: usize,
 }
 
 /// One kind of change and the leads it touched.
@@ -51,6 +54,11 @@ pub struct Change {
 pub struct Sample {
     /// The lead's id, or `line N` when it has none.
     pub lead: String,
+    /// The line (or, in a JSON document, the first line of the record) it
+    /// was read from: samples are the first leads of each kind in input
+    /// order.
+    #[serde(skip)]
+    pub line: usize,
     /// The old policy's answer.
     pub before: String,
     /// The new policy's answer.
@@ -196,18 +204,26 @@ fn facets(d: &Decision) -> BTreeMap<String, Facet> {
     out
 }
 
-/// Compares two policies over a batch of NDJSON leads.
+/// Compares two policies over a batch of leads: NDJSON or a JSON document
+/// (an array, a CRM export), told apart as `eval` does.
 ///
 /// Blank lines are skipped (the lines after them keep their numbers); a
 /// line longer than [`crate::MAX_RECORD_BYTES`] is read no further than
 /// the limit and counted as a record that could not be read.
+///
+/// The input is read in chunks of whole lines, the next read while the
+/// workers evaluate the last; each worker evaluates its part of a chunk
+/// under both versions and compares the decisions into a report of its
+/// own, merged at the end (samples and broken records are the first in
+/// input order). A lead routed to a round-robin or least-loaded team under
+/// either version waits for its member, assigned in input order.
 ///
 /// ```
 /// let engine = |p: &str| handoff::Checked::from_file(std::path::Path::new(p)).unwrap().compile().unwrap();
 /// let old = engine("examples/inbound/policy.handoff");
 /// let new = engine("examples/inbound/policy.handoff");
 /// let leads = std::fs::read("examples/inbound/leads.ndjson").unwrap();
-/// let opts = handoff::diff::DiffOptions { now: "2025-06-01T12:00:00Z".parse().unwrap(), samples: 3 };
+/// let opts = handoff::diff::DiffOptions { now: "2025-06-01T12:00:00Z".parse().unwrap(), samples: 3, jobs: 2 };
 /// let report = handoff::diff::diff(&old, &new, &leads[..], &opts).unwrap();
 /// assert_eq!(report.leads, 300);
 /// assert_eq!(report.changed, 0); // a policy against itself changes nothing
@@ -218,53 +234,183 @@ pub fn diff<R: BufRead>(
     mut input: R,
     opts: &DiffOptions,
 ) -> std::io::Result<DiffReport> {
-    let mut report = DiffReport {
-        structure: structure(old, new),
-        ..DiffReport::default()
-    };
+    let jobs = opts.jobs.max(1);
+    let both = Both { old, new, opts };
+    let mut parts: Vec<DiffReport> = (0..jobs).map(|_| DiffReport::default()).collect();
+    let mut report = DiffReport::default();
     // each version assigns the members of sequential teams in input order,
     // from its own state
     let (mut run_old, mut run_new) = (RunState::default(), RunState::default());
-    // chunks of lines; the two versions evaluate a chunk at the same time,
-    // one on a thread of its own, and the decisions are compared in order
-    const CHUNK: usize = 2048;
-    let mut n = 0;
-    let mut eof = false;
-    while !eof {
-        let mut lines: Vec<(usize, Vec<u8>)> = Vec::with_capacity(CHUNK);
-        while lines.len() < CHUNK {
-            let mut line = Vec::new();
-            if !read_line(&mut input, &mut line, crate::MAX_RECORD_BYTES + 1)? {
-                eof = true;
-                break;
-            }
-            n += 1;
-            if !line.iter().all(u8::is_ascii_whitespace) {
-                lines.push((n, line));
+    let mut ordered = |report: &mut DiffReport, pending: Vec<Vec<Pending>>| {
+        for (n, mut a, mut b) in pending.into_iter().flatten() {
+            old.assign_in_order(&mut a, &mut run_old);
+            new.assign_in_order(&mut b, &mut run_new);
+            compare(report, n, &a, &b, opts.samples);
+        }
+    };
+    match sniff(input.fill_buf()?) {
+        Sniff::Ndjson => {
+            let mut reader = ChunkReader::new(input, false);
+            let (mut cur, mut next) = (Vec::new(), Vec::new());
+            let mut first = reader.next(&mut cur)?;
+            while let Some(line) = first {
+                let (read, pending) = std::thread::scope(|s| {
+                    let handles: Vec<_> = crate::batch::split_lines(&cur, line, jobs)
+                        .into_iter()
+                        .zip(parts.iter_mut())
+                        .map(|((bytes, line), part)| {
+                            let both = &both;
+                            s.spawn(move || both.lines(bytes, line, part))
+                        })
+                        .collect();
+                    // the next chunk is read while the workers evaluate
+                    let read = reader.next(&mut next);
+                    let pending: Vec<_> = handles
+                        .into_iter()
+                        .map(|h| h.join().unwrap_or_default())
+                        .collect();
+                    (read, pending)
+                });
+                ordered(&mut report, pending);
+                first = read?;
+                std::mem::swap(&mut cur, &mut next);
             }
         }
-        let run_old = &mut run_old;
-        let (olds, news) = std::thread::scope(|scope| {
-            let other = scope.spawn(|| evaluate_all(old, &lines, opts.now, run_old));
-            let news = evaluate_all(new, &lines, opts.now, &mut run_new);
-            (other.join(), news)
-        });
-        let Ok(olds) = olds else {
-            return Err(std::io::Error::other("the evaluation thread failed"));
-        };
-        for (((n, _), a), b) in lines.iter().zip(olds).zip(news) {
-            match (a, b) {
-                (Ok(a), Ok(b)) => compare(&mut report, *n, &a, &b, opts.samples),
-                (Err(message), _) | (_, Err(message)) => {
-                    report.bad_count += 1;
-                    if report.bad_records.len() < 100 {
-                        report.bad_records.push(BadRecord { line: *n, message });
-                    }
+        Sniff::Document => {
+            let mut records = Records::new(input)?;
+            let mut chunk = Vec::new();
+            loop {
+                let more = records.next_chunk(2048, &mut chunk)?;
+                let per = chunk.len().div_ceil(jobs).max(1);
+                let pending: Vec<_> = std::thread::scope(|s| {
+                    let handles: Vec<_> = chunk
+                        .chunks(per)
+                        .zip(parts.iter_mut())
+                        .map(|(raws, part)| {
+                            let both = &both;
+                            s.spawn(move || both.records(raws, part))
+                        })
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().unwrap_or_default())
+                        .collect()
+                });
+                ordered(&mut report, pending);
+                if !more {
+                    break;
                 }
             }
         }
     }
+    for p in parts {
+        merge(&mut report, p, opts.samples);
+    }
+    report.structure = structure(old, new);
     Ok(report)
+}
+
+/// A lead whose member waits for input order: its line, and its decision
+/// under each version.
+type Pending<'p> = (usize, Decision<'p>, Decision<'p>);
+
+/// The two versions and the options, shared by the workers.
+struct Both<'p> {
+    old: &'p Engine,
+    new: &'p Engine,
+    opts: &'p DiffOptions,
+}
+
+impl<'p> Both<'p> {
+    /// Evaluates the lines of a part of a chunk under both versions.
+    fn lines(&self, bytes: &[u8], first: usize, part: &mut DiffReport) -> Vec<Pending<'p>> {
+        let mut pending = Vec::new();
+        let mut spares = (Spare::default(), Spare::default());
+        for (i, line) in Lines(bytes).enumerate() {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            self.one(line, first + i, &mut spares, part, &mut pending);
+        }
+        pending
+    }
+
+    /// [`Both::lines`] for the records of a JSON document.
+    fn records(&self, raws: &[Raw], part: &mut DiffReport) -> Vec<Pending<'p>> {
+        let mut pending = Vec::new();
+        let mut spares = (Spare::default(), Spare::default());
+        for raw in raws {
+            match raw {
+                Raw::Error { place, message } => bad(part, place.line, message.clone()),
+                Raw::Record { place, bytes } => {
+                    self.one(bytes, place.line, &mut spares, part, &mut pending)
+                }
+            }
+        }
+        pending
+    }
+
+    /// One lead under both versions: compared at once, or kept for its
+    /// member.
+    fn one(
+        &self,
+        bytes: &[u8],
+        n: usize,
+        (sa, sb): &mut (Spare<'p>, Spare<'p>),
+        part: &mut DiffReport,
+        pending: &mut Vec<Pending<'p>>,
+    ) {
+        let now = self.opts.now;
+        let a = match self.old.evaluate_bytes_reusing(bytes, now, sa) {
+            Ok(a) => a,
+            Err(e) => return bad(part, n, e.message),
+        };
+        let b = match self.new.evaluate_bytes_reusing(bytes, now, sb) {
+            Ok(b) => b,
+            Err(e) => return bad(part, n, e.message),
+        };
+        if self.old.needs_assignment(a) || self.new.needs_assignment(b) {
+            if let (Some(a), Some(b)) = (sa.take(), sb.take()) {
+                pending.push((n, a, b));
+            }
+        } else {
+            compare(part, n, a, b, self.opts.samples);
+        }
+    }
+}
+
+/// A record that could not be read, on line `n`.
+fn bad(report: &mut DiffReport, n: usize, message: String) {
+    report.bad_count += 1;
+    if report.bad_records.len() < 100 {
+        report.bad_records.push(BadRecord { line: n, message });
+    }
+}
+
+/// Adds a worker's report: counts add up; samples and broken records are
+/// the first in input order (each worker kept its own first, in order, so
+/// the first overall are among them).
+fn merge(into: &mut DiffReport, part: DiffReport, samples: usize) {
+    into.leads += part.leads;
+    into.changed += part.changed;
+    for (kind, c) in part.changes {
+        let to = into.changes.entry(kind).or_default();
+        to.count += c.count;
+        to.samples.extend(c.samples);
+        to.samples.sort_by_key(|s| s.line);
+        to.samples.truncate(samples);
+    }
+    for (k, n) in part.routes {
+        *into.routes.entry(k).or_default() += n;
+    }
+    for (k, n) in part.verdicts {
+        *into.verdicts.entry(k).or_default() += n;
+    }
+    into.bad_count += part.bad_count;
+    into.bad_records.extend(part.bad_records);
+    into.bad_records.sort_by_key(|b| b.line);
+    into.bad_records.truncate(100);
 }
 
 /// Counts what differs between the two decisions of the lead on line `n`.
@@ -295,6 +441,7 @@ fn compare(report: &mut DiffReport, n: usize, a: &Decision, b: &Decision, sample
         if c.samples.len() < samples {
             c.samples.push(Sample {
                 lead: lead.clone(),
+                line: n,
                 before: x.value,
                 after: y.value,
                 rule_before: x.rule,
@@ -320,55 +467,6 @@ fn compare(report: &mut DiffReport, n: usize, a: &Decision, b: &Decision, sample
     if any {
         report.changed += 1;
     }
-}
-
-/// Every line of a chunk evaluated by one engine, in order, the members of
-/// sequential teams assigned as `handoff eval` assigns them.
-fn evaluate_all<'p>(
-    e: &'p Engine,
-    lines: &[(usize, Vec<u8>)],
-    now: jiff::Timestamp,
-    run: &mut RunState,
-) -> Vec<Result<Decision<'p>, String>> {
-    lines
-        .iter()
-        .map(|(_, l)| {
-            let mut d = e.evaluate_bytes(l, now).map_err(|err| err.message)?;
-            e.assign_in_order(&mut d, run);
-            Ok(d)
-        })
-        .collect()
-}
-
-/// Reads one line into `line`, without its line ending, keeping at most
-/// `cap` bytes of it (the rest is skipped): `false` at the end of input.
-fn read_line<R: BufRead>(input: &mut R, line: &mut Vec<u8>, cap: usize) -> std::io::Result<bool> {
-    let mut read_any = false;
-    loop {
-        let buf = match input.fill_buf() {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if buf.is_empty() {
-            break;
-        }
-        read_any = true;
-        let (part, used, done) = match buf.iter().position(|&b| b == b'\n') {
-            Some(i) => (&buf[..i], i + 1, true),
-            None => (buf, buf.len(), false),
-        };
-        let room = cap.saturating_sub(line.len());
-        line.extend_from_slice(&part[..part.len().min(room)]);
-        input.consume(used);
-        if done {
-            break;
-        }
-    }
-    while line.last() == Some(&b'\r') {
-        line.pop();
-    }
-    Ok(read_any)
 }
 
 /// Whether two decisions agree on everything a diff compares, without

@@ -20,6 +20,7 @@ pub(crate) use crate::value;
 pub use calendar::add_business;
 pub use distribute::{RunState, Turn};
 pub use extract::parse_timestamp;
+pub(crate) use scan::field_text;
 
 use serde_json::Value;
 
@@ -118,6 +119,29 @@ impl Engine {
     /// [`crate::batch::Summary::metrics`]).
     pub fn metric_count(&self) -> usize {
         self.policy.metrics.len()
+    }
+
+    /// The slot of a top-level field the policy reads, by its dotted path.
+    pub(crate) fn slot_of(&self, path: &str) -> Option<usize> {
+        self.policy
+            .slots
+            .iter()
+            .position(|s| s.path.as_str() == path)
+    }
+
+    /// The value of `slot` in the lead this thread evaluated last, as text
+    /// (a string as it is, other scalars as decisions write them); `None`
+    /// when missing, a list or a record. The workspace keeps the slots of
+    /// the last lead until the next one, so nothing is read twice.
+    pub(crate) fn last_slot_text(&self, slot: usize) -> Option<String> {
+        WORKSPACE.with_borrow(|ws| match ws.slots.get(slot)? {
+            Val::Str(s) => Some(s.to_string()),
+            Val::Missing | Val::List(_) | Val::Rec(_) => None,
+            v => Some(match v.to_json() {
+                Value::String(s) => s,
+                other => other.to_string(),
+            }),
+        })
     }
 
     /// The policy's name, version and hash, as its decisions name it.

@@ -10,16 +10,14 @@
 //! a pilot segment, or any lead field).
 //!
 //! Here: the options and the streamed pass. The tallies are in `tally`, the
-//! report and its text forms in `report`, the HTML report in `html`, a
-//! field of a raw record in `field`.
+//! report and its text forms in `report`, the HTML report in `html`.
 
 use std::io::BufRead;
 
-use crate::batch::{Raw, Records};
+use crate::batch::{sniff, ChunkReader, Lines, Place, Raw, Records, Sniff};
 use crate::decision::Decision;
 use crate::eval::{Engine, RunState, Spare};
 
-mod field;
 mod html;
 mod report;
 mod tally;
@@ -150,7 +148,7 @@ pub fn extra(
     out
 }
 
-/// Leads per chunk of work.
+/// Records per chunk of work in a JSON document.
 const CHUNK: usize = 4096;
 
 /// Evaluates every record of `input` (NDJSON or a JSON document) and
@@ -173,62 +171,141 @@ const CHUNK: usize = 4096;
 /// ```
 pub fn measure<R: BufRead>(
     engine: &Engine,
-    input: R,
+    mut input: R,
     opts: &MetricsOptions,
 ) -> std::io::Result<MetricsReport> {
-    let mut records = Records::new(input)?;
-    let jobs = opts.jobs.max(1);
     let path: Vec<&str> = match &opts.by {
         By::Field(f) => f.split('.').collect(),
         _ => Vec::new(),
     };
     let shared = tally::Shared::new(engine, opts, &path);
+    let jobs = opts.jobs.max(1);
     let mut accs: Vec<Acc> = (0..jobs).map(|_| Acc::new(&shared)).collect();
     let mut ordered = Acc::new(&shared);
     let mut run = RunState::default();
-    let mut chunk = Vec::with_capacity(CHUNK);
-    loop {
-        let more = records.next_chunk(CHUNK, &mut chunk)?;
-        let per = chunk.len().div_ceil(jobs).max(1);
-        // each worker tallies the leads that need nothing from the leads
-        // before them; a lead routed to a round-robin or least-loaded team
-        // comes back to be given its member in input order
-        let pending: Vec<Vec<(Decision, Option<String>)>> = if jobs == 1 {
-            vec![work(&shared, &chunk, &mut accs[0])]
-        } else {
-            std::thread::scope(|s| {
-                let handles: Vec<_> = chunk
-                    .chunks(per)
-                    .zip(accs.iter_mut())
-                    .map(|(part, acc)| {
-                        let shared = &shared;
-                        s.spawn(move || work(shared, part, acc))
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_default())
-                    .collect()
-            })
-        };
-        for (mut d, key) in pending.into_iter().flatten() {
-            engine.assign_in_order(&mut d, &mut run);
-            ordered.decision(&shared, &d, key);
+    let notes = match sniff(input.fill_buf()?) {
+        Sniff::Ndjson => {
+            let mut reader = ChunkReader::new(input, false);
+            let (mut cur, mut next) = (Vec::new(), Vec::new());
+            let mut first = reader.next(&mut cur)?;
+            while let Some(line) = first {
+                // the workers evaluate this chunk while the next is read
+                let (read, pending) = std::thread::scope(|s| {
+                    let handles: Vec<_> = crate::batch::split_lines(&cur, line, jobs)
+                        .into_iter()
+                        .zip(accs.iter_mut())
+                        .map(|((bytes, line), acc)| {
+                            let shared = &shared;
+                            s.spawn(move || work_lines(shared, bytes, line, acc))
+                        })
+                        .collect();
+                    let read = reader.next(&mut next);
+                    let pending: Vec<_> = handles
+                        .into_iter()
+                        .map(|h| h.join().unwrap_or_default())
+                        .collect();
+                    (read, pending)
+                });
+                for (mut d, key) in pending.into_iter().flatten() {
+                    engine.assign_in_order(&mut d, &mut run);
+                    ordered.decision(&shared, &d, key);
+                }
+                first = read?;
+                std::mem::swap(&mut cur, &mut next);
+            }
+            Vec::new()
         }
-        if !more {
-            break;
+        Sniff::Document => {
+            let mut records = Records::new(input)?;
+            let mut chunk = Vec::with_capacity(CHUNK);
+            loop {
+                let more = records.next_chunk(CHUNK, &mut chunk)?;
+                let per = chunk.len().div_ceil(jobs).max(1);
+                let pending: Vec<Vec<_>> = std::thread::scope(|s| {
+                    let handles: Vec<_> = chunk
+                        .chunks(per)
+                        .zip(accs.iter_mut())
+                        .map(|(part, acc)| {
+                            let shared = &shared;
+                            s.spawn(move || work_records(shared, part, acc))
+                        })
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().unwrap_or_default())
+                        .collect()
+                });
+                for (mut d, key) in pending.into_iter().flatten() {
+                    engine.assign_in_order(&mut d, &mut run);
+                    ordered.decision(&shared, &d, key);
+                }
+                if !more {
+                    break;
+                }
+            }
+            records.notes()
         }
-    }
+    };
     let mut total = ordered;
     for a in accs {
         total.merge(a);
     }
-    Ok(total.report(&shared, records.notes()))
+    Ok(total.report(&shared, notes))
 }
 
-/// Evaluates a part of a chunk: tallies what it can, returns the decisions
-/// that wait for their member.
-fn work<'p>(
+/// What a worker does with one lead: tallies it, or keeps it for its
+/// member in input order.
+fn one<'p>(
+    shared: &tally::Shared<'p>,
+    bytes: &[u8],
+    place: Place,
+    spare: &mut Spare<'p>,
+    acc: &mut Acc<'p>,
+    pending: &mut Vec<(Decision<'p>, Option<String>)>,
+) {
+    match shared
+        .engine
+        .evaluate_bytes_reusing(bytes, shared.now, spare)
+    {
+        Err(e) => acc.bad(place, e.message),
+        Ok(d) => {
+            let key = shared.field_key(bytes);
+            if shared.engine.needs_assignment(d) {
+                if let Some(d) = spare.take() {
+                    pending.push((d, key));
+                }
+            } else {
+                acc.decision(shared, d, key);
+            }
+        }
+    }
+}
+
+/// Evaluates the lines of a part of a chunk: tallies what it can, returns
+/// the decisions that wait for their member. Blank lines are skipped.
+fn work_lines<'p>(
+    shared: &tally::Shared<'p>,
+    bytes: &[u8],
+    first: usize,
+    acc: &mut Acc<'p>,
+) -> Vec<(Decision<'p>, Option<String>)> {
+    let mut pending = Vec::new();
+    let mut spare = Spare::default();
+    for (i, line) in Lines(bytes).enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let place = Place {
+            line: first + i,
+            record: None,
+        };
+        one(shared, line, place, &mut spare, acc, &mut pending);
+    }
+    pending
+}
+
+/// [`work_lines`] for the records of a JSON document.
+fn work_records<'p>(
     shared: &tally::Shared<'p>,
     part: &[Raw],
     acc: &mut Acc<'p>,
@@ -239,22 +316,7 @@ fn work<'p>(
         match raw {
             Raw::Error { place, message } => acc.bad(*place, message.clone()),
             Raw::Record { place, bytes } => {
-                let key = shared.field_key(bytes);
-                match shared
-                    .engine
-                    .evaluate_bytes_reusing(bytes, shared.now, &mut spare)
-                {
-                    Err(e) => acc.bad(*place, e.message),
-                    Ok(d) => {
-                        if shared.engine.needs_assignment(d) {
-                            if let Some(d) = spare.take() {
-                                pending.push((d, key));
-                            }
-                        } else {
-                            acc.decision(shared, d, key);
-                        }
-                    }
-                }
+                one(shared, bytes, *place, &mut spare, acc, &mut pending);
             }
         }
     }

@@ -434,7 +434,18 @@ fn distribution(m: &MetricIr, c: &MetricCounts) -> Distribution {
 
 pub(super) fn build(mut acc: Acc, shared: &Shared, notes: Vec<String>) -> MetricsReport {
     let info = &shared.engine.policy.info;
-    let mut groups: Vec<(String, Counts)> = acc.groups.drain().collect();
+    // a field's value may read like a group of ours (`(missing)`): one
+    // group per name
+    let mut named: std::collections::HashMap<String, Counts> = std::collections::HashMap::new();
+    for (k, c) in acc.groups.drain() {
+        match named.get_mut(&k.name()) {
+            Some(g) => g.merge(c),
+            None => {
+                named.insert(k.name(), c);
+            }
+        }
+    }
+    let mut groups: Vec<(String, Counts)> = named.into_iter().collect();
     groups.sort_by(|a, b| b.1.leads.cmp(&a.1.leads).then_with(|| a.0.cmp(&b.0)));
     let mut notes = notes;
     // workers each keep up to the limit: fold the smallest past it

@@ -18,24 +18,64 @@ pub(super) struct Shared<'p> {
     pub(super) now: jiff::Timestamp,
     pub(super) opts: &'p MetricsOptions,
     path: Vec<&'p str>,
+    /// The slot of the `--by` field, when the policy reads it (the signal
+    /// `--by` adds makes sure it does): its value is taken from the
+    /// evaluation instead of reading the record again.
+    slot: Option<usize>,
 }
 
 impl<'p> Shared<'p> {
     pub(super) fn new(engine: &'p Engine, opts: &'p MetricsOptions, path: &[&'p str]) -> Self {
+        let slot = match &opts.by {
+            By::Field(f) => engine.slot_of(f),
+            _ => None,
+        };
         Shared {
             engine,
             now: opts.now,
             opts,
             path: path.to_vec(),
+            slot,
         }
     }
 
-    /// The group a record belongs to by `--by FIELD`, read from its text.
+    /// The group a record belongs to by `--by FIELD`, after its
+    /// evaluation on this thread: the value the policy read, or, when it
+    /// read none, the field as the record has it (read again).
     pub(super) fn field_key(&self, bytes: &[u8]) -> Option<String> {
         if self.path.is_empty() {
             return None;
         }
-        super::field::field_text(bytes, &self.path)
+        // a value the policy read as missing may still be in the record
+        // (a placeholder, a value outside the schema): the group shows it
+        if let Some(text) = self.slot.and_then(|s| self.engine.last_slot_text(s)) {
+            return Some(text);
+        }
+        let text = simdutf8::basic::from_utf8(bytes).ok()?;
+        crate::eval::field_text(text, &self.path)
+    }
+}
+
+/// What a group is known by while leads are tallied: the policy's own
+/// texts, borrowed, so that a lead costs no allocation; named at the end.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) enum Key<'p> {
+    /// A route target: kind and name.
+    Route(&'static str, &'p str),
+    /// A handoff: from and to.
+    Stage(&'p str, &'p str),
+    Text(&'p str),
+    Owned(String),
+}
+
+impl Key<'_> {
+    pub(super) fn name(&self) -> String {
+        match self {
+            Key::Route(kind, name) => format!("{kind} {name}"),
+            Key::Stage(from, to) => format!("{from} -> {to}"),
+            Key::Text(t) => (*t).to_string(),
+            Key::Owned(s) => s.clone(),
+        }
     }
 }
 
@@ -173,7 +213,7 @@ impl<'p> Counts<'p> {
 /// A worker's tallies.
 pub(super) struct Acc<'p> {
     pub(super) all: Counts<'p>,
-    pub(super) groups: HashMap<String, Counts<'p>>,
+    pub(super) groups: HashMap<Key<'p>, Counts<'p>>,
     /// SLA breaches by route target and step: (kind, target, from, to,
     /// step).
     #[allow(clippy::type_complexity)]
@@ -239,40 +279,40 @@ impl<'p> Acc<'p> {
         }
         let engine = shared.engine;
         self.all.add(d, engine);
-        let group: Option<std::borrow::Cow<str>> = match &shared.opts.by {
+        let group = match &shared.opts.by {
             By::Nothing => None,
-            By::Verdict => Some(d.verdict.as_str().into()),
+            By::Verdict => Some(Key::Text(d.verdict.as_str())),
             By::Route => Some(match &d.route {
-                Some(r) => format!("{} {}", r.target.kind, r.target.name.as_str()).into(),
-                None => "none".into(),
+                Some(r) => Key::Route(r.target.kind, r.target.name.as_str()),
+                None => Key::Text("none"),
             }),
             By::Stage => Some(match d.handoff {
-                Some(h) => format!("{} -> {}", h.from.as_str(), h.to.as_str()).into(),
-                None => "none".into(),
+                Some(h) => Key::Stage(h.from.as_str(), h.to.as_str()),
+                None => Key::Text("none"),
             }),
-            By::Segment => Some(match signal(SEGMENT_SIGNAL) {
-                Some(Some(true)) => "segment".into(),
-                Some(Some(false)) => "rest".into(),
-                _ => "unknown".into(),
-            }),
+            By::Segment => Some(Key::Text(match signal(SEGMENT_SIGNAL) {
+                Some(Some(true)) => "segment",
+                Some(Some(false)) => "rest",
+                _ => "unknown",
+            })),
             By::Field(_) => Some(match key {
-                Some(k) => k.into(),
-                None => "(missing)".into(),
+                Some(k) => Key::Owned(k),
+                None => Key::Text("(missing)"),
             }),
         };
         if let Some(g) = group {
             // a field of many values (an id, say) folds past the limit
-            let g = if self.groups.len() >= MAX_GROUPS && !self.groups.contains_key(g.as_ref()) {
-                OTHER.into()
+            let g = if self.groups.len() >= MAX_GROUPS && !self.groups.contains_key(&g) {
+                Key::Text(OTHER)
             } else {
                 g
             };
-            match self.groups.get_mut(g.as_ref()) {
+            match self.groups.get_mut(&g) {
                 Some(c) => c.add(d, engine),
                 None => {
                     let mut c = Counts::new(self.metrics);
                     c.add(d, engine);
-                    self.groups.insert(g.into_owned(), c);
+                    self.groups.insert(g, c);
                 }
             }
         }

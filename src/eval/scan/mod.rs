@@ -32,7 +32,7 @@ pub(super) use lex::canonical;
 use ids::{ATTRIBUTES, ID_KEYS};
 use lex::Str;
 
-use super::extract::{Extractor, Kept};
+use super::extract::{Extractor, Kept, Scalar};
 use super::text::{same, words};
 use crate::ir::ElemMap;
 use crate::ir::{ProjNode, Projection, SlotInfo};
@@ -67,20 +67,39 @@ const SHAPE_KEY_LEN: usize = 61;
 /// is read as usual, and the order learns it.
 #[derive(Default)]
 pub(crate) struct Shapes {
-    owner: u64,
-    levels: Vec<Vec<KeyAt>>,
+    /// The levels of the engines that used this thread last, by engine
+    /// number: a few, so that two engines taking turns on one thread
+    /// (`diff` evaluates each lead under both versions) keep what each
+    /// learned.
+    engines: Vec<(u64, Vec<Vec<KeyAt>>)>,
+    /// The entry to give up next when a new engine comes.
+    evict: usize,
 }
 
+/// How many engines a thread remembers key orders for.
+const ENGINES: usize = 4;
+
 impl Shapes {
-    /// The levels of engine `owner`, which has `n`; forgets what another
-    /// engine's levels taught.
+    /// The levels of engine `owner`, which has `n`; a new engine takes the
+    /// place of the one that came longest ago.
     pub fn of(&mut self, owner: u64, n: u32) -> &mut [Vec<KeyAt>] {
-        if self.owner != owner {
-            self.owner = owner;
-            self.levels.clear();
-            self.levels.resize_with(n as usize, Vec::new);
-        }
-        &mut self.levels
+        let i = match self.engines.iter().position(|(o, _)| *o == owner) {
+            Some(i) => i,
+            None => {
+                let mut levels = Vec::new();
+                levels.resize_with(n as usize, Vec::new);
+                if self.engines.len() < ENGINES {
+                    self.engines.push((owner, levels));
+                    self.engines.len() - 1
+                } else {
+                    let i = self.evict;
+                    self.evict = (self.evict + 1) % ENGINES;
+                    self.engines[i] = (owner, levels);
+                    i
+                }
+            }
+        };
+        &mut self.engines[i].1
     }
 }
 
@@ -445,5 +464,104 @@ fn learn(
             },
         );
         *next += 1;
+    }
+}
+
+/// The scalar at a dotted `path` of a record, as text: a string as it is,
+/// a number or boolean as JSON writes it; `None` when the path leads to
+/// nothing, `null`, a list or an object, or the record is not valid JSON
+/// up to it. Of duplicate keys the last counts, as in a parsed lead. The
+/// record is read once with this scanner (nothing is built for what is
+/// skipped); `metrics --by FIELD` groups by it.
+pub(crate) fn field_text(text: &str, path: &[&str]) -> Option<String> {
+    let mut scratch = String::new();
+    let mut s = Scanner {
+        s: text,
+        b: text.as_bytes(),
+        i: 0,
+        depth: 0,
+        scratch: &mut scratch,
+        shapes: &mut [],
+    };
+    s.walk(path).ok().flatten()
+}
+
+impl Scanner<'_, '_> {
+    fn walk(&mut self, path: &[&str]) -> R<Option<String>> {
+        self.ws();
+        let Some((head, rest)) = path.split_first() else {
+            return match self.peek() {
+                Some(b'{' | b'[') => self.skip().map(|_| None),
+                _ => Ok(self.scalar()?.map(|s| match s {
+                    Scalar::Str(t) => t.to_string(),
+                    Scalar::U64(n) => n.to_string(),
+                    Scalar::I64(n) => n.to_string(),
+                    Scalar::F64(n) => crate::value::num_json(n).to_string(),
+                    Scalar::Bool(b) => b.to_string(),
+                })),
+            };
+        };
+        if self.peek() != Some(b'{') {
+            return self.skip().map(|_| None);
+        }
+        self.enter()?;
+        self.i += 1;
+        self.ws();
+        let mut found = None;
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+        } else {
+            loop {
+                self.ws();
+                let key = self.string(true)?;
+                let hit = self.text(&key) == *head;
+                self.ws();
+                self.expect(b':')?;
+                if hit {
+                    found = self.walk(rest)?;
+                } else {
+                    self.skip()?;
+                }
+                if !self.more(b'}')? {
+                    break;
+                }
+            }
+        }
+        self.depth -= 1;
+        Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod field_tests {
+    use super::field_text;
+
+    #[test]
+    fn paths_find_scalars_and_nothing_else() {
+        let rec = r#"{"a": {"x": [1, {"b": 2}], "b": "EMEA", "n": 12.50, "t": true}, "a2": null}"#;
+        assert_eq!(field_text(rec, &["a", "b"]).as_deref(), Some("EMEA"));
+        assert_eq!(field_text(rec, &["a", "n"]).as_deref(), Some("12.5"));
+        assert_eq!(field_text(rec, &["a", "t"]).as_deref(), Some("true"));
+        assert_eq!(field_text(rec, &["a", "x"]), None);
+        assert_eq!(field_text(rec, &["a2"]), None);
+        assert_eq!(field_text(rec, &["a", "x", "b"]), None);
+        assert_eq!(field_text(rec, &["missing"]), None);
+        // the last of duplicate keys counts, as in a parsed lead
+        let dup = r#"{"a": {"b": "first"}, "a": {"b": "second"}, "c": 1, "c": -2}"#;
+        assert_eq!(field_text(dup, &["a", "b"]).as_deref(), Some("second"));
+        assert_eq!(field_text(dup, &["c"]).as_deref(), Some("-2"));
+        let dup = r#"{"a": {"b": "first"}, "a": 3}"#;
+        assert_eq!(field_text(dup, &["a", "b"]), None);
+        assert_eq!(
+            field_text(r#"{"k\u0065y": "esc\u0061ped"}"#, &["key"]).as_deref(),
+            Some("escaped")
+        );
+        assert_eq!(field_text("{\"a\": ", &["a"]), None);
+        assert_eq!(field_text("[1]", &["a"]), None);
+        // deep nesting is refused at serde_json's depth, not a crash
+        let deep = format!("{{\"b\": {}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(field_text(&deep, &["a"]), None);
+        let deep = format!("{}{}", "{\"a\": ".repeat(100_000), "}".repeat(100_000));
+        assert_eq!(field_text(&deep, &["a", "a"]), None);
     }
 }
