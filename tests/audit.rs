@@ -346,6 +346,7 @@ fn log_answers_by_lead_policy_and_verdict() {
     assert_eq!(json(&["--policy-hash", "d2e565"]).len(), 1);
     assert_eq!(json(&["--verdict", "error"])[0]["lead_id"], "broken");
     assert_eq!(json(&["--verdict", "out-of-scope"]).len(), 0);
+    assert_eq!(json(&["--verdict", "out_of_scope"]).len(), 0);
     assert_eq!(json(&["--since", "2025-06-01T12:05:00Z"]).len(), 2);
     assert_eq!(json(&["--until", "2025-06-01T12:01:00Z"]).len(), 1);
     assert_eq!(json(&["--since", "2025-06-02"]).len(), 0);

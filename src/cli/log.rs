@@ -49,6 +49,8 @@ enum VerdictArg {
     Hold,
     Review,
     Blocked,
+    /// As decisions write it; `out-of-scope` is taken too.
+    #[value(name = "out_of_scope", alias = "out-of-scope")]
     OutOfScope,
     Error,
 }
