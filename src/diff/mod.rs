@@ -106,6 +106,9 @@ pub struct DiffReport {
     pub changes: BTreeMap<String, Change>,
     /// Route targets before -> after, for the leads whose target changed.
     pub routes: BTreeMap<String, usize>,
+    /// Members before -> after within a team, for the leads that stay with
+    /// the team but go to another member (`team sdr_pool: ana -> ben`).
+    pub members: BTreeMap<String, usize>,
     /// Verdicts before -> after, for the leads whose verdict changed.
     pub verdicts: BTreeMap<String, usize>,
     /// Records that could not be read (each counted once, the rest still
@@ -404,6 +407,9 @@ fn merge(into: &mut DiffReport, part: DiffReport, samples: usize) {
     for (k, n) in part.routes {
         *into.routes.entry(k).or_default() += n;
     }
+    for (k, n) in part.members {
+        *into.members.entry(k).or_default() += n;
+    }
     for (k, n) in part.verdicts {
         *into.verdicts.entry(k).or_default() += n;
     }
@@ -463,6 +469,20 @@ fn compare(report: &mut DiffReport, n: usize, a: &Decision, b: &Decision, sample
     let (ta, tb) = (target(a), target(b));
     if ta != tb {
         *report.routes.entry(format!("{ta} -> {tb}")).or_default() += 1;
+    } else {
+        let member = |d: &Decision| {
+            d.route
+                .as_ref()
+                .and_then(|r| r.member.as_ref())
+                .map_or("none".to_string(), |m| m.as_str().to_string())
+        };
+        let (ma, mb) = (member(a), member(b));
+        if ma != mb {
+            *report
+                .members
+                .entry(format!("{ta}: {ma} -> {mb}"))
+                .or_default() += 1;
+        }
     }
     if any {
         report.changed += 1;

@@ -50,6 +50,12 @@ impl DiffReport {
                 s.push_str(&format!("  {k}: {n}\n"));
             }
         }
+        if !self.members.is_empty() {
+            s.push_str("\nmembers (same target):\n");
+            for (k, n) in &self.members {
+                s.push_str(&format!("  {k}: {n}\n"));
+            }
+        }
         s.push_str("\npolicy text:\n");
         let st = &self.structure;
         if st.added.is_empty() && st.removed.is_empty() && st.changed.is_empty() {
@@ -91,6 +97,13 @@ impl DiffReport {
         if !self.routes.is_empty() {
             s.push_str("| route before → after | leads |\n|---|---:|\n");
             for (k, n) in &self.routes {
+                s.push_str(&format!("| {} | {n} |\n", md(&k.replace(" -> ", " → "))));
+            }
+            s.push('\n');
+        }
+        if !self.members.is_empty() {
+            s.push_str("| member before → after (same target) | leads |\n|---|---:|\n");
+            for (k, n) in &self.members {
                 s.push_str(&format!("| {} | {n} |\n", md(&k.replace(" -> ", " → "))));
             }
             s.push('\n');
