@@ -378,6 +378,18 @@ fn error_paths_say_what_to_do() {
         err.contains("cannot both come from standard input"),
         "{err}"
     );
+    let (code, out, err) = run(
+        &[
+            "metrics", p, "--leads", "-", "--now", NOW, "--format", "json",
+        ],
+        b"\n\n",
+    );
+    assert_eq!(code, 0);
+    assert!(err.contains("holds no leads"), "{err}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()["all"]["leads"],
+        0
+    );
     let (code, out, _) = metrics(&["--help"]);
     assert_eq!(code, 0);
     assert!(out.contains("--segment <EXPR>"));

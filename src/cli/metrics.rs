@@ -199,6 +199,12 @@ pub(crate) fn run(a: MetricsArgs) -> i32 {
     if let Err(code) = written {
         return code;
     }
+    if report.records == 0 {
+        eprintln!(
+            "warning: `{}` holds no leads: every figure is empty",
+            a.leads.display()
+        );
+    }
     if report.bad_records.count > 0 {
         eprintln!(
             "warning: {} record(s) could not be read and are not counted (first: {}: {})",
