@@ -311,7 +311,7 @@ fn a_period_counts_the_leads_left_out() {
 fn error_paths_say_what_to_do() {
     let p = "examples/inbound/policy.handoff";
     let l = "examples/inbound/leads.ndjson";
-    let cases: [(&[&str], &str); 9] = [
+    let cases: [(&[&str], &str); 12] = [
         (
             &[p, "--leads", l, "--by", "company.regoin"],
             "did you mean `company.region`",
@@ -347,7 +347,27 @@ fn error_paths_say_what_to_do() {
                 "--on",
                 "lifecycle.handed_off_at",
             ],
-            "--since/--until",
+            "is neither a date",
+        ),
+        (
+            &[
+                p,
+                "--leads",
+                l,
+                "--until",
+                "2025-01-01 or true",
+                "--on",
+                "lifecycle.handed_off_at",
+            ],
+            "is neither a date",
+        ),
+        (
+            &[p, "--leads", l, "--segment", "true)\nsignal x = (true"],
+            "takes one condition",
+        ),
+        (
+            &[p, "--leads", l, "--segment", "true) signal x = (true"],
+            "takes one condition",
         ),
         (
             &[p, "--leads", "no/such.ndjson"],

@@ -81,6 +81,12 @@ fn is_path(s: &str) -> bool {
         })
 }
 
+/// A date (`2025-04-01`) or an RFC 3339 time, as policies write them.
+fn is_time(s: &str) -> bool {
+    s.parse::<jiff::Timestamp>().is_ok()
+        || (s.len() == 10 && s.parse::<jiff::civil::Date>().is_ok())
+}
+
 pub(crate) fn run(a: MetricsArgs) -> i32 {
     let by = match a.by.as_deref() {
         None if a.segment.is_some() => By::Segment,
@@ -112,6 +118,13 @@ pub(crate) fn run(a: MetricsArgs) -> i32 {
             "`--on {f}` is not a lead field: give a timestamp field such as lifecycle.handed_off_at"
         ));
     }
+    for (flag, value) in [("--since", &a.since), ("--until", &a.until)] {
+        if let Some(v) = value.as_deref().filter(|v| !is_time(v)) {
+            return fail(format!(
+                "`{flag} {v}` is neither a date such as 2025-04-01 nor an RFC 3339 time such as 2025-04-01T09:00:00+01:00"
+            ));
+        }
+    }
     if a.policy.as_os_str() == "-" && a.leads.as_os_str() == "-" {
         return fail("the policy and the leads cannot both come from standard input: give one of them as a file");
     }
@@ -125,6 +138,9 @@ pub(crate) fn run(a: MetricsArgs) -> i32 {
         _ => None,
     };
     let decls = extra(a.segment.as_deref(), period.as_ref(), by_field);
+    if let Err(m) = handoff::metrics::check_extra(&decls) {
+        return fail(m);
+    }
     let refs: Vec<(&str, &str)> = decls
         .iter()
         .map(|(n, t)| (n.as_str(), t.as_str()))

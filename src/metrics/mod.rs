@@ -120,7 +120,9 @@ pub fn extra(
     if let Some(s) = segment {
         out.push((
             "--segment".to_string(),
-            format!("signal {SEGMENT_SIGNAL} =\n  {s}\n"),
+            // in parentheses: the text is one condition, never more
+            // declarations
+            format!("signal {SEGMENT_SIGNAL} =\n  ({s})\n"),
         ));
     }
     if let Some(p) = period {
@@ -146,6 +148,30 @@ pub fn extra(
         ));
     }
     out
+}
+
+/// Checks that each of [`extra`]'s declarations is one signal, as meant:
+/// an option's text that closes the condition and adds declarations of its
+/// own (`true) signal x = (true`) is refused, naming the option.
+///
+/// ```
+/// let ok = handoff::metrics::extra(Some("company.region == \"EMEA\""), None, None);
+/// assert!(handoff::metrics::check_extra(&ok).is_ok());
+/// let sneaky = handoff::metrics::extra(Some("true) signal x = (true"), None, None);
+/// assert!(handoff::metrics::check_extra(&sneaky).unwrap_err().contains("--segment"));
+/// ```
+pub fn check_extra(decls: &[(String, String)]) -> Result<(), String> {
+    for (name, text) in decls {
+        let loaded = crate::load::load_bytes(name, text.as_bytes(), None);
+        // text that does not parse is left to the check, which says why
+        let items = loaded.modules.first().map_or(1, |m| m.items.len());
+        if loaded.diagnostics.is_empty() && items != 1 {
+            return Err(format!(
+                "`{name}` takes one condition, and this text holds more than one declaration: write a single condition such as company.region == \"EMEA\""
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Records per chunk of work in a JSON document.
