@@ -251,7 +251,7 @@ pub async fn evaluate(
     let slot = app.pick(q.policy.as_deref())?;
     let now = now(&q)?;
     let bytes = read_limited(&headers, body, app.max_body).await?;
-    let (gen, mut cell) = generation(slot).await;
+    let mut gen = slot.current();
     let engine = if q.explain == Some(true) {
         &gen.explain
     } else {
@@ -286,30 +286,65 @@ pub async fn evaluate(
             return Err(record_error(&e));
         }
     };
-    let mut d = engine.evaluate(&lead, now);
-    if let Some(cell) = cell.as_mut() {
-        engine.assign_in_order(&mut d, &mut cell.run);
-    }
-    drop(cell);
-    if app.log.is_some() {
-        crate::audit::log_entry(&d, at, &mut log_body);
-        log_body.push(b'\n');
-        app.log_lines(&log_body)?;
-    }
+    let explain = q.explain == Some(true);
+    let (gen, out, log_body, verdict) = loop {
+        if let Some((out, log_body, verdict)) =
+            decide(&gen, explain, &lead, now, app.log.is_some()).await
+        {
+            break (gen, out, log_body, verdict);
+        }
+        // a reload took over meanwhile: decide with the new version
+        gen = slot.current();
+    };
+    app.log_lines(&log_body)?;
     app.metrics
         .decisions
-        .with_label_values(&[&gen.name, d.verdict.as_str()])
+        .with_label_values(&[gen.name.as_str(), verdict])
         .inc();
-    let mut out = Vec::with_capacity(2048);
-    crate::batch::write_line(&d, false, &mut out);
     let r = ([(header::CONTENT_TYPE, "application/json")], out).into_response();
     Ok(with_hash(r, &gen.hash))
+}
+
+/// One lead's decision by `gen`: its line, its log line (when `logging`)
+/// and its verdict; `None` when a reload retired `gen` before the member
+/// could be assigned. Only the member waits for the lock, in request
+/// order.
+async fn decide(
+    gen: &Gen,
+    explain: bool,
+    lead: &serde_json::Map<String, serde_json::Value>,
+    now: jiff::Timestamp,
+    logging: bool,
+) -> Option<(Vec<u8>, Vec<u8>, &'static str)> {
+    let engine = if explain { &gen.explain } else { &gen.engine };
+    let mut d = engine.evaluate(lead, now);
+    if engine.needs_assignment(&d) {
+        let mut cell = gen.run.lock().await;
+        if cell.retired {
+            return None;
+        }
+        engine.assign_in_order(&mut d, &mut cell.run);
+    }
+    let mut log_body = Vec::new();
+    if logging {
+        let at = crate::audit::LogInput {
+            line: 1,
+            record: None,
+        };
+        crate::audit::log_entry(&d, at, &mut log_body);
+        log_body.push(b'\n');
+    }
+    let mut out = Vec::with_capacity(2048);
+    crate::batch::write_line(&d, false, &mut out);
+    Some((out, log_body, d.verdict.as_str()))
 }
 
 impl App {
     /// Appends lines to the decision log and writes them out.
     fn log_lines(&self, bodies: &[u8]) -> Result<(), ApiError> {
-        let Some(log) = &self.log else { return Ok(()) };
+        let Some(log) = &self.log.as_ref().filter(|_| !bodies.is_empty()) else {
+            return Ok(());
+        };
         let mut log = log.lock().unwrap_or_else(|p| p.into_inner());
         log.add(bodies).and_then(|_| log.flush()).map_err(|e| {
             event(
