@@ -416,8 +416,13 @@ pub async fn evaluate_batch(
     let (gen, cell) = generation(slot).await;
     let (in_tx, in_rx) = tokio::sync::mpsc::channel(8);
     let (out_tx, mut out_rx) = tokio::sync::mpsc::channel(4);
+    // the first frame is awaited here, before the response starts: that
+    // is when a client that sent `Expect: 100-continue` (curl does for
+    // large uploads) is told to send the body, instead of waiting a second
+    let mut frames = body.into_data_stream();
+    let first = frames.next().await;
     tokio::spawn(async move {
-        let mut frames = body.into_data_stream();
+        let mut frames = futures_util::stream::iter(first).chain(frames);
         while let Some(frame) = frames.next().await {
             let frame = frame.map_err(std::io::Error::other);
             let failed = frame.is_err();
