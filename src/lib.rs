@@ -65,6 +65,8 @@ pub mod explain;
 pub mod fmt;
 pub mod load;
 pub mod metrics;
+#[cfg(feature = "server")]
+pub mod serve;
 pub mod span;
 pub mod testing;
 pub mod write;

@@ -38,7 +38,9 @@ const LAYERS: &[(&str, u32)] = &[
     ("testing", 8),
     ("diff", 8),
     ("metrics", 8),
-    ("cli", 9),
+    // the HTTP server (feature `server`), over batch and the audit log
+    ("serve", 9),
+    ("cli", 10),
 ];
 
 fn layer(module: &str) -> Option<u32> {

@@ -115,11 +115,26 @@ pub fn run_logged<R: Read + Send, W: Write>(
     opts: &Options,
     log: Option<&mut LogWriter>,
 ) -> Summary {
+    run_continuing(engine, input, out, opts, log, RunState::default())
+}
+
+/// [`run_logged`], continuing the distribution of an earlier run: the
+/// members of round-robin and least-loaded teams are assigned after those
+/// `run` already gave (the server's state across requests); the summary's
+/// `run` holds both.
+pub fn run_continuing<R: Read + Send, W: Write>(
+    engine: &Engine,
+    input: R,
+    out: W,
+    opts: &Options,
+    log: Option<&mut LogWriter>,
+    run: RunState,
+) -> Summary {
     let mut reader = ChunkReader::new(input, opts.streaming);
     if opts.jobs <= 1 {
-        inline(engine, &mut reader, out, opts, log)
+        inline(engine, &mut reader, out, opts, log, run)
     } else {
-        parallel(engine, reader, out, opts, log)
+        parallel(engine, reader, out, opts, log, run)
     }
 }
 
@@ -142,10 +157,10 @@ fn inline<R: Read, W: Write>(
     mut out: W,
     opts: &Options,
     mut log: Option<&mut LogWriter>,
+    mut run: RunState,
 ) -> Summary {
     let mut log_buf = Vec::new();
     let mut counts = Counts::new(engine);
-    let mut run = RunState::default();
     let mut chunk = Vec::with_capacity(CHUNK + (CHUNK >> 2));
     let mut buf = Vec::with_capacity(FLUSH + (FLUSH >> 1));
     let mut pending = Vec::new();

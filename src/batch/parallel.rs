@@ -40,6 +40,7 @@ pub(super) fn parallel<R: Read + Send, W: Write>(
     mut out: W,
     opts: &Options,
     mut log: Option<&mut LogWriter>,
+    mut writer_run: RunState,
 ) -> Summary {
     let jobs = opts.jobs;
     let logging = log.is_some();
@@ -48,7 +49,6 @@ pub(super) fn parallel<R: Read + Send, W: Write>(
     // buffers go round: reader -> worker -> reader, worker -> writer -> worker
     let (free_in_tx, free_in_rx) = mpsc::channel::<Vec<u8>>();
     let free_out: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
-    let mut writer_run = RunState::default();
     std::thread::scope(|s| {
         // bounded queues keep memory flat
         let (job_tx, job_rx) = mpsc::sync_channel::<Job>(jobs);

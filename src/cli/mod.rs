@@ -10,6 +10,8 @@ mod log;
 mod metrics;
 mod policy;
 mod progress;
+#[cfg(feature = "server")]
+mod serve;
 mod test;
 
 use std::ffi::OsString;
@@ -69,6 +71,11 @@ enum Command {
     /// Run test suites (`*.test.toml`): example leads and the decisions
     /// they must get, with coverage by rule.
     Test(test::TestArgs),
+    /// Serve policies over HTTP: evaluate leads one at a time or as a
+    /// streamed NDJSON batch, check policy text; hot reload, metrics
+    /// (docs/server.md).
+    #[cfg(feature = "server")]
+    Serve(serve::ServeArgs),
     /// Print the documentation of a diagnostic code, e.g. `handoff explain-code H101`.
     ExplainCode {
         /// A code such as H101, or its name such as unknown-field.
@@ -124,6 +131,8 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
         Command::Diff(a) => diff::run(a),
         Command::Metrics(a) => metrics::run(a),
         Command::Test(a) => test::run(a),
+        #[cfg(feature = "server")]
+        Command::Serve(a) => serve::run(a),
         Command::ExplainCode { code } => explain_code(&code),
     }
 }

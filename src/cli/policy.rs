@@ -1,7 +1,7 @@
 //! What `eval` and `explain` share: the policy (from a file or standard
 //! input), the time of evaluation, the state file and its update.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -105,38 +105,9 @@ impl PolicyArgs {
 /// Parses `--now`: an RFC 3339 time whose offset is at most 23:59, in the
 /// range the evaluator supports; the clock when absent.
 pub(crate) fn parse_now(now: Option<&str>) -> Result<jiff::Timestamp, String> {
-    let Some(s) = now else {
-        return Ok(jiff::Timestamp::now());
-    };
-    let example = "such as 2025-06-01T12:00:00Z or 2025-06-01T14:00:00+02:00";
-    // jiff reads offsets up to 25:59; RFC 3339 allows 23:59
-    let offset = s
-        .rfind(['+', '-'])
-        .filter(|i| s[..*i].contains('T') || s[..*i].contains('t'))
-        .map(|i| &s[i + 1..]);
-    if let Some(hours) = offset.and_then(|o| o.get(..2)?.parse::<u32>().ok()) {
-        if hours > 23 {
-            return Err(format!(
-                "`--now {s}` has a UTC offset of {hours} hours; offsets run from -23:59 to +23:59: write the time {example}"
-            ));
-        }
-    }
-    match s.parse::<jiff::Timestamp>() {
-        Ok(t) => Ok(t),
-        Err(e) => {
-            let text = e.to_string();
-            // jiff names the timestamp's range when the civil time is
-            // valid but does not fit
-            if text.contains("overflow") || text.contains("Unix timestamp") {
-                Err(format!(
-                    "`--now {s}` is an RFC 3339 time outside the supported range (from -009999-01-02T01:59:59Z to 9999-12-30T22:00:00Z): {e}"
-                ))
-            } else {
-                Err(format!(
-                    "`--now {s}` is not an RFC 3339 timestamp {example}: {e}"
-                ))
-            }
-        }
+    match now {
+        None => Ok(jiff::Timestamp::now()),
+        Some(s) => handoff::eval::parse_now("--now ", s),
     }
 }
 
@@ -248,31 +219,7 @@ pub(crate) fn read_state(path: &Path) -> Result<Map<String, Value>, i32> {
 }
 
 /// Writes `bytes` to `path` so that a reader sees the old content or the
-/// new, never a part: a temporary file beside it, flushed to disk, then
-/// renamed over it.
+/// new, never a part (see [`handoff::audit::write_atomically`]).
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "state".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        // the rename itself reaches the disk with the folder
-        if let Ok(d) = std::fs::File::open(&dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    handoff::audit::write_atomically(path, bytes)
 }

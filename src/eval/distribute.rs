@@ -56,7 +56,7 @@ impl Engine {
     }
 
     /// The state keys of the policy's round-robin and least-loaded teams.
-    fn state_keys(&self) -> impl Iterator<Item = &str> {
+    pub fn state_keys(&self) -> impl Iterator<Item = &str> {
         self.policy.teams.iter().filter_map(|t| match &t.strategy {
             Some(Strategy::RoundRobin { state } | Strategy::LeastLoaded { state }) => {
                 Some(state.as_str())

@@ -10,6 +10,7 @@ mod distribute;
 mod expr;
 mod extract;
 mod handoff;
+mod now;
 mod reads;
 mod scan;
 mod text;
@@ -20,6 +21,7 @@ pub(crate) use crate::value;
 pub use calendar::add_business;
 pub use distribute::{RunState, Turn};
 pub use extract::parse_timestamp;
+pub use now::parse_now;
 pub(crate) use scan::field_text;
 
 use serde_json::Value;
