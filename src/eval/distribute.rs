@@ -81,6 +81,16 @@ impl Engine {
             .collect()
     }
 
+    /// The names of the policy's scores, in the order decisions list them.
+    pub fn score_names(&self) -> Vec<&str> {
+        self.policy.scores.iter().map(|s| s.name.as_str()).collect()
+    }
+
+    /// The state file's content this engine starts from.
+    pub fn state(&self) -> &serde_json::Map<String, Value> {
+        &self.state
+    }
+
     /// The state the next run starts from, after a run that assigned what
     /// `run` holds: each round robin's turns taken and each least-loaded
     /// member's open leads advanced by this run; keys the policy does not
