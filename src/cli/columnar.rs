@@ -12,7 +12,8 @@ use handoff::eval::Engine;
 /// Where a batch goes.
 pub(crate) enum Route {
     /// Evaluated from or to Parquet.
-    Done(Summary),
+    #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
+    Done(Box<Summary>),
     /// Said why not; the exit code.
     Failed(i32),
     /// NDJSON or a JSON document in and NDJSON out: the usual batch.
@@ -128,7 +129,7 @@ pub(crate) fn columnar(
             {
                 summary.output_closed = true;
             }
-            Route::Done(summary)
+            Route::Done(Box::new(summary))
         }
         Err(e) => Route::Failed(fail(format!("`{}`: {e}", path.display()))),
     }

@@ -277,7 +277,7 @@ fn batch(
     log: Option<&mut handoff::audit::LogWriter>,
 ) -> i32 {
     match super::columnar::columnar(engine, a, path, now, log.is_some()) {
-        super::columnar::Route::Done(summary) => return report(engine, a, summary),
+        super::columnar::Route::Done(summary) => return report(engine, a, *summary),
         super::columnar::Route::Failed(code) => return code,
         super::columnar::Route::NotColumnar => {}
     }

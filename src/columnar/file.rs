@@ -124,7 +124,7 @@ fn ndjson_leads(
 /// Decisions on their way out.
 enum Sink<'w> {
     Ndjson(&'w mut dyn Write, Vec<u8>),
-    Parquet(Box<ArrowWriter<File>>, DecisionColumns),
+    Parquet(Box<(ArrowWriter<File>, DecisionColumns)>),
 }
 
 impl<'w> Sink<'w> {
@@ -139,7 +139,7 @@ impl<'w> Sink<'w> {
                 let writer =
                     ArrowWriter::try_new(file, super::decision_schema(engine), Some(props))
                         .map_err(|e| format!("cannot start the Parquet output: {e}"))?;
-                Sink::Parquet(Box::new(writer), columns)
+                Sink::Parquet(Box::new((writer, columns)))
             }
         })
     }
@@ -147,7 +147,7 @@ impl<'w> Sink<'w> {
     fn push(&mut self, answer: &Answer<'_, '_>, line: &[u8]) {
         match self {
             Sink::Ndjson(_, buf) => buf.extend_from_slice(line),
-            Sink::Parquet(_, columns) => columns.push(answer, line),
+            Sink::Parquet(p) => p.1.push(answer, line),
         }
     }
 
@@ -160,7 +160,8 @@ impl<'w> Sink<'w> {
                     .map_err(|e| format!("writing decisions: {e}"))?;
                 buf.clear();
             }
-            Sink::Parquet(writer, columns) if columns.len() >= BATCH_ROWS => {
+            Sink::Parquet(p) if p.1.len() >= BATCH_ROWS => {
+                let (writer, columns) = &mut **p;
                 writer
                     .write(&columns.finish())
                     .map_err(|e| format!("writing decisions: {e}"))?;
@@ -174,7 +175,8 @@ impl<'w> Sink<'w> {
         let e = |e: &dyn std::fmt::Display| format!("writing decisions: {e}");
         match self {
             Sink::Ndjson(w, buf) => w.write_all(&buf).and_then(|_| w.flush()).map_err(|x| e(&x)),
-            Sink::Parquet(mut writer, mut columns) => {
+            Sink::Parquet(p) => {
+                let (mut writer, mut columns) = *p;
                 if !columns.is_empty() {
                     writer.write(&columns.finish()).map_err(|x| e(&x))?;
                 }
