@@ -6,6 +6,7 @@
 #
 #   bindings/python/spark_check.sh [N] [POLICY]      (from anywhere)
 #   LEADS=/path/leads.ndjson bindings/python/spark_check.sh   # an existing corpus
+#   SHARED=/path/to/shared bindings/python/spark_check.sh     # where bench/gen_leads.py is
 #
 # Needs Java 17 and Python 3; installs pyspark, pyarrow and maturin in
 # target/spark-venv; works in target/spark-check (gitignored). Not in CI:
@@ -24,7 +25,7 @@ mkdir -p "$work"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check pyspark pyarrow 'maturin>=1.9,<2'
+"$venv/bin/pip" install --quiet --disable-pip-version-check pyspark pyarrow 'pandas<3' 'maturin>=1.9,<2'
 cargo build --release --quiet --bin handoff
 (
   cd bindings/python
@@ -35,7 +36,8 @@ cargo build --release --quiet --bin handoff
 leads=${LEADS:-$work/leads_$N.ndjson}
 if [ ! -s "$leads" ]; then
   echo "generating $N leads"
-  python3 "$SHARED/bench/gen_leads.py" "$N" --now "$NOW" > "$leads"
+  python3 "$SHARED/bench/gen_leads.py" "$N" --now "$NOW" > "$leads.part"
+  mv "$leads.part" "$leads"
 fi
 parquet=$work/$(basename "$leads" .ndjson).parquet
 if [ ! -s "$parquet" ] || [ "$parquet" -ot "$leads" ]; then
@@ -49,11 +51,12 @@ print(f"{table.num_rows} rows, {len(table.schema)} top-level columns")
 PY
 fi
 
+exec 3>&1 # the figures, whatever a command's output is redirected to
 timed() { # label, command...: runs it, prints wall seconds and max RSS
   local label=$1; shift
   /usr/bin/time -f "%e %M" -o "$work/time" "$@"
   read -r secs kb < "$work/time"
-  echo "$label: ${secs} s, max RSS $((kb / 1024)) MB"
+  echo "$label: ${secs} s, max RSS $((kb / 1024)) MB" >&3
 }
 timed "handoff eval, NDJSON, --jobs 1" ./target/release/handoff eval "$POLICY" --leads "$leads" --now "$NOW" --jobs 1 > "$work/cli.ndjson" 2> "$work/cli.err"
 timed "handoff eval, NDJSON, --jobs 2" ./target/release/handoff eval "$POLICY" --leads "$leads" --now "$NOW" --jobs 2 > /dev/null 2>&1

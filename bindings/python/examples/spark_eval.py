@@ -14,6 +14,7 @@ shares the driver's file system). Prints the leads evaluated and leads/s.
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -64,6 +65,8 @@ def main() -> int:
     ordered = bool(policy.stateful_teams)
     policy_path, state_out = args.policy, args.state_out
 
+    # the workers run this interpreter (the one with handoff installed)
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     spark = (
         SparkSession.builder.master(args.master)
         .appName("handoff-eval")
