@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::{Read, Write};
 
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::ArrowWriter;
+use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
@@ -16,9 +16,11 @@ use super::{evaluate_batch, DecisionColumns, LeadShape};
 use crate::batch::{Answer, ChunkReader, Lines, Sequence, Summary};
 use crate::eval::{Engine, Spare};
 
-/// Rows read from Parquet, and decisions gathered for a Parquet row
-/// group, at a time.
+/// Rows read from Parquet, and decisions handed to the Parquet writer, at
+/// a time.
 const BATCH_ROWS: usize = 8192;
+/// The rows of a row group of `--output`.
+const ROW_GROUP_ROWS: usize = 65_536;
 
 /// Where the leads come from.
 pub enum Input {
@@ -70,10 +72,25 @@ fn parquet_leads(
     seq: &mut Sequence,
     sink: &mut Sink<'_>,
 ) -> Result<Option<String>, String> {
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.with_batch_size(BATCH_ROWS).build())
-        .map_err(|e| format!("not a Parquet file of leads: {e}"))?;
-    let shape = LeadShape::new(&reader.schema())?;
+    let bad = |e: parquet::errors::ParquetError| format!("not a Parquet file of leads: {e}");
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(bad)?;
+    // only the columns the policy can read are decoded
+    let read = engine.top_level_fields();
+    let roots: Vec<usize> = builder
+        .schema()
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| read.contains(&f.name().split('.').next().unwrap_or_default()))
+        .map(|(i, _)| i)
+        .collect();
+    let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(bad)?;
+    let shape = LeadShape::for_engine(&reader.schema(), engine)?;
     for batch in reader {
         let batch = match batch {
             Ok(b) => b,
@@ -133,8 +150,11 @@ impl<'w> Sink<'w> {
             Output::Ndjson(w) => Sink::Ndjson(w, Vec::with_capacity(1 << 20)),
             Output::Parquet(file) => {
                 let columns = DecisionColumns::new(engine);
+                // row groups of a bounded size: the writer holds one in
+                // memory, so memory stays flat whatever the number of leads
                 let props = WriterProperties::builder()
                     .set_compression(Compression::SNAPPY)
+                    .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
                     .build();
                 let writer =
                     ArrowWriter::try_new(file, super::decision_schema(engine), Some(props))

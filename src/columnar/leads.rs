@@ -10,6 +10,8 @@ use arrow_array::types::*;
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::{DataType, Schema, TimeUnit};
 
+use crate::eval::Engine;
+
 /// How a record batch's columns make a lead object: built once per schema.
 #[derive(Debug)]
 pub struct LeadShape {
@@ -67,6 +69,21 @@ impl LeadShape {
             }
         }
         Ok(LeadShape { root })
+    }
+
+    /// [`LeadShape::new`] for `engine`: only the columns whose top-level
+    /// field the policy can read ([`Engine::top_level_fields`]), so the
+    /// others are never converted; the decisions are the same.
+    pub fn for_engine(schema: &Schema, engine: &Engine) -> Result<LeadShape, String> {
+        let mut shape = LeadShape::new(schema)?;
+        let read = engine.top_level_fields();
+        shape.root.retain(|(k, _)| read.contains(&k.as_str()));
+        Ok(shape)
+    }
+
+    /// The top-level fields this shape writes.
+    pub fn fields(&self) -> impl Iterator<Item = &str> {
+        self.root.iter().map(|(k, _)| k.as_str())
     }
 
     /// Writes row `row` of `batch` (whose schema made this shape) as a JSON

@@ -294,7 +294,8 @@ impl Run {
         let seq: &mut Sequence = &mut guard_;
         let out = py.detach(|| {
             guard(|| {
-                let shape = LeadShape::new(&batch.schema()).map_err(PyValueError::new_err)?;
+                let shape = LeadShape::for_engine(&batch.schema(), &self.engine)
+                    .map_err(PyValueError::new_err)?;
                 let mut columns = DecisionColumns::new(&self.engine);
                 evaluate_batch(&self.engine, &shape, &batch, self.now, seq, |a, line| {
                     columns.push(&a, line)
@@ -319,10 +320,18 @@ impl Run {
     }
 }
 
+/// Panics inside the guard that every entry point uses: the tests check
+/// that a panic comes back as a `RuntimeError` and the interpreter lives.
+#[pyfunction]
+fn _panic_in_guard(py: Python<'_>) -> PyResult<()> {
+    py.detach(|| guard(|| -> PyResult<()> { panic!("a panic on purpose") }))
+}
+
 /// The Rust side of the `handoff` package.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(load, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_in_guard, m)?)?;
     m.add_class::<Compiled>()?;
     m.add_class::<Run>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

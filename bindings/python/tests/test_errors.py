@@ -97,3 +97,30 @@ def test_bad_state_is_refused(root):
     key = "sdr_pool_cursor"
     with pytest.raises(ValueError, match=key):
         policy.evaluate_many([], state={key: "three"})
+
+
+def test_a_panic_is_a_runtime_error_not_an_abort():
+    from handoff import _native
+
+    with pytest.raises(RuntimeError, match="internal error in handoff"):
+        _native._panic_in_guard()
+    # the interpreter and the package still work
+    policy = handoff.Policy.from_text(STATELESS_MINI)
+    assert policy.evaluate({"id": "l1", "score": 72}, now=NOW)["verdict"] == "handoff"
+
+
+STATELESS_MINI = """
+policy "Demo" { version "1" }
+lead { id: string  score: number? }
+roles marketing, sdr
+stages mql, sal
+queue inbox
+signal engaged = score >= 40 "Scored 40 or more"
+handoff mql -> sal {
+  initiated_by marketing
+  validated_by sdr
+  owned_by sdr
+  ready when engaged
+  route { otherwise -> queue inbox }
+}
+"""
