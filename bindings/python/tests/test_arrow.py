@@ -127,12 +127,15 @@ def test_a_bad_row_is_an_error_value():
         {
             "id": ["a", "b", "c"],
             "score": [72.0, float("nan"), 10.0],
-            "blob": pa.array([b"ok", b"ok", b"\xff\xfe"], pa.binary()),
+            "company.region": pa.array([b"EMEA", b"NA", b"\xff\xfe"], pa.binary()),
+            # a column no rule reads is not converted: its bad value is no error
+            "blob": pa.array([b"\xff", None, None], pa.binary()),
         }
     )
     out = policy.evaluate_arrow(batch, now=NOW).to_pydict()
     assert out["verdict"][0] is not None and out["error"][0] is None
-    for i, column in [(1, "score"), (2, "blob")]:
+    assert json.loads(out["decision"][0])["signals"]["emea"]["value"] is True
+    for i, column in [(1, "score"), (2, "company.region")]:
         assert out["verdict"][i] is None and out["decision"][i] is None
         err = json.loads(out["error"][i])["error"]
         assert err["line"] == i + 1

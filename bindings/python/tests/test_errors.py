@@ -124,3 +124,10 @@ handoff mql -> sal {
   route { otherwise -> queue inbox }
 }
 """
+
+
+def test_state_keys_no_team_reads_are_a_warning(root):
+    policy = handoff.Policy.from_file(root / "examples" / "inbound" / "policy.handoff")
+    with pytest.warns(UserWarning, match="no team of this policy reads"):
+        d = list(policy.evaluate_many([b'{"id": "a"}'], now=NOW, state={"nobody_reads_this": 1}))
+    assert d[0]["lead_id"] == "a"

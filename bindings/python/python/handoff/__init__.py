@@ -22,6 +22,7 @@ import decimal as _decimal
 import itertools as _itertools
 import json as _json
 import os as _os
+import warnings as _warnings
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Union
 
 from . import _native
@@ -300,7 +301,9 @@ class Policy:
         if state is not None:
             if not isinstance(state, dict):
                 raise TypeError("`state` must be a dict, such as {\"sdr_pool_cursor\": 2}")
-            compiled, _warnings = self._compiled.with_options(explain, _json.dumps(state))
+            compiled, warnings = self._compiled.with_options(explain, _json.dumps(state))
+            for w in warnings:
+                _warnings.warn(f"state: {w}", stacklevel=3)
             return compiled
         if explain not in self._variants:
             self._variants[explain] = self._compiled.with_options(explain, None)[0]
