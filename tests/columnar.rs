@@ -314,6 +314,16 @@ fn output_must_be_a_parquet_file_and_a_bad_file_is_named() {
     ]);
     assert_eq!(code, 2);
     assert!(err.contains("ends in `.parquet`"), "{err}");
+    let (code, _, err) = handoff(&[
+        "eval",
+        "examples/salesforce/policy.handoff",
+        "--leads",
+        "examples/salesforce/export-devorg.json",
+        "--output",
+        scratch("export.parquet").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("is a JSON document"), "{err}");
     let fake = scratch("fake.parquet");
     std::fs::write(&fake, b"PAR1 but nothing else").unwrap();
     let (code, _, err) = handoff(&[

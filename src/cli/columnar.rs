@@ -39,6 +39,16 @@ fn parquet_path(path: &Path) -> bool {
         && &head == b"PAR1"
 }
 
+/// Whether the file starts like a JSON document rather than NDJSON (see
+/// [`handoff::batch::sniff`]).
+#[cfg(feature = "parquet")]
+fn json_document(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let read = std::fs::File::open(path).and_then(|f| f.take(64 * 1024).read_to_end(&mut head));
+    read.is_ok() && handoff::batch::sniff(&head) == handoff::batch::Sniff::Document
+}
+
 #[cfg(not(feature = "parquet"))]
 pub(crate) fn columnar(
     _: &Engine,
@@ -103,6 +113,12 @@ pub(crate) fn columnar(
     } else if path.as_os_str() == "-" {
         Input::Ndjson(Box::new(std::io::stdin()))
     } else {
+        if json_document(path) {
+            return Route::Failed(fail(format!(
+                "`{}` is a JSON document (an array or a CRM export): `--output FILE.parquet` takes NDJSON or Parquet leads; convert it to NDJSON first (`jq -c '.[]'` or `jq -c '.records[]'`)",
+                path.display()
+            )));
+        }
         match std::fs::File::open(path) {
             Ok(f) => Input::Ndjson(Box::new(f)),
             Err(e) => {
