@@ -56,6 +56,8 @@
 
 pub mod audit;
 pub mod batch;
+#[cfg(feature = "parquet")]
+pub mod columnar;
 pub mod decision;
 pub mod diag;
 pub mod diff;

@@ -38,6 +38,8 @@ const LAYERS: &[(&str, u32)] = &[
     ("testing", 8),
     ("diff", 8),
     ("metrics", 8),
+    // Arrow and Parquet leads and decisions (feature `parquet`)
+    ("columnar", 8),
     // the HTTP server (feature `server`), over batch and the audit log
     ("serve", 9),
     ("cli", 10),

@@ -39,6 +39,7 @@ mod lines;
 mod output;
 mod parallel;
 mod records;
+mod sequence;
 mod summary;
 use chunk::eval_chunk;
 pub use document::{sniff, DocumentReader, Item, Sniff};
@@ -50,6 +51,7 @@ use output::finish;
 pub use output::write_line;
 use parallel::parallel;
 pub use records::{Place, Raw, Records};
+pub use sequence::{Answer, Sequence};
 pub use summary::{metric_lines, tally, MetricTally, Summary};
 use summary::{progress, Counts};
 

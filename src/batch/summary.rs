@@ -86,6 +86,7 @@ pub fn tally(engine: &Engine, d: &Decision, into: &mut [MetricTally]) {
 }
 
 /// Per-chunk results that are summed into the [`Summary`].
+#[derive(Debug)]
 pub(super) struct Counts {
     pub(super) verdicts: [usize; 5],
     pub(super) errors: usize,

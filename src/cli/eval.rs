@@ -18,7 +18,7 @@ const MAX_JOBS: u16 = 1024;
 #[derive(Args, Debug)]
 pub(crate) struct EvalArgs {
     #[command(flatten)]
-    policy: PolicyArgs,
+    pub(crate) policy: PolicyArgs,
     /// One lead as a JSON object (a file, or `-` for standard input).
     #[arg(long, conflicts_with = "leads")]
     lead: Option<PathBuf>,
@@ -30,10 +30,10 @@ pub(crate) struct EvalArgs {
     /// first lines: an array, a CRM export or a pretty-printed object is a
     /// JSON document; otherwise NDJSON].
     #[arg(long, value_enum, requires = "leads", conflicts_with = "lead")]
-    leads_format: Option<LeadsFormat>,
+    pub(crate) leads_format: Option<LeadsFormat>,
     /// Pretty-print decisions (one lead only, or every line of a batch).
     #[arg(long)]
-    pretty: bool,
+    pub(crate) pretty: bool,
     /// Include the fields each signal read.
     #[arg(long)]
     explain: bool,
@@ -50,6 +50,12 @@ pub(crate) struct EvalArgs {
     /// Runs may share the file; read it with `handoff log` (docs/audit.md).
     #[arg(long, value_name = "FILE")]
     decision_log: Option<PathBuf>,
+    /// Write the decisions to this Parquet file (`FILE.parquet`) as
+    /// columns (lead_id, verdict, route, scores, missing context,
+    /// escalations due, the decision's JSON, the error record) instead of
+    /// NDJSON on standard output (docs/columnar.md).
+    #[arg(long, value_name = "FILE.parquet", requires = "leads")]
+    pub(crate) output: Option<PathBuf>,
 }
 
 /// The layout of `--leads`.
@@ -270,6 +276,11 @@ fn batch(
     now: jiff::Timestamp,
     log: Option<&mut handoff::audit::LogWriter>,
 ) -> i32 {
+    match super::columnar::columnar(engine, a, path, now, log.is_some()) {
+        super::columnar::Route::Done(summary) => return report(engine, a, *summary),
+        super::columnar::Route::Failed(code) => return code,
+        super::columnar::Route::NotColumnar => {}
+    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let jobs = a.jobs.map_or(cores, usize::from).min(cores).max(1);
     let stdin = path.as_os_str() == "-";
@@ -317,6 +328,11 @@ fn batch(
         handoff::batch::run_logged(engine, input, stdout.lock(), &opts, log)
     };
     drop(progress);
+    report(engine, a, summary)
+}
+
+/// Prints what a batch did on stderr, saves the state; the exit code.
+fn report(engine: &Engine, a: &EvalArgs, summary: handoff::batch::Summary) -> i32 {
     if summary.output_closed {
         // the reader of the decisions went away (`| head`): done, quietly
         return exit::OK;

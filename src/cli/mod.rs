@@ -2,6 +2,7 @@
 //! Every command calls the library's public API.
 
 mod check;
+mod columnar;
 mod diff;
 mod eval;
 mod explain;

@@ -81,6 +81,35 @@ impl Engine {
             .collect()
     }
 
+    /// The names of the policy's scores, in the order decisions list them.
+    pub fn score_names(&self) -> Vec<&str> {
+        self.policy.scores.iter().map(|s| s.name.as_str()).collect()
+    }
+
+    /// The top-level fields of a lead that can change its decision: those
+    /// the policy reads, and those a lead id is read from (`id`, `Id`,
+    /// `ID`, `lead_id`, `LeadId`, `attributes`). A lead cut down to them is
+    /// decided alike, so columnar input reads no other column.
+    pub fn top_level_fields(&self) -> Vec<&str> {
+        let mut fields: Vec<&str> = self
+            .policy
+            .projection
+            .keys
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect();
+        fields.extend(super::scan::ID_KEYS);
+        fields.push("attributes");
+        fields.sort_unstable();
+        fields.dedup();
+        fields
+    }
+
+    /// The state file's content this engine starts from.
+    pub fn state(&self) -> &serde_json::Map<String, Value> {
+        &self.state
+    }
+
     /// The state the next run starts from, after a run that assigned what
     /// `run` holds: each round robin's turns taken and each least-loaded
     /// member's open leads advanced by this run; keys the policy does not

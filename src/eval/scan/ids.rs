@@ -5,7 +5,7 @@
 use super::lex::Str;
 use super::{Scanner, Stop, R};
 
-pub(super) const ID_KEYS: [&str; 5] = ["id", "Id", "ID", "lead_id", "LeadId"];
+pub(crate) const ID_KEYS: [&str; 5] = ["id", "Id", "ID", "lead_id", "LeadId"];
 
 /// Where [`Ids`] keeps the id a Salesforce record carries in its
 /// `attributes` (see [`crate::eval::lead_id`]): `referenceId` here, the

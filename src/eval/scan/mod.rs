@@ -29,7 +29,8 @@ mod lex;
 pub(super) use ids::Ids;
 pub(super) use lex::canonical;
 
-use ids::{ATTRIBUTES, ID_KEYS};
+use ids::ATTRIBUTES;
+pub(crate) use ids::ID_KEYS;
 use lex::Str;
 
 use super::extract::{Extractor, Kept, Scalar};
