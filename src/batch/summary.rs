@@ -236,7 +236,7 @@ pub fn metric_lines(engine: &Engine, tallies: &[MetricTally]) -> Vec<String> {
         .collect()
 }
 
-fn compare_f(op: crate::ir::CmpOp, a: f64, b: f64) -> bool {
+pub(crate) fn compare_f(op: crate::ir::CmpOp, a: f64, b: f64) -> bool {
     use crate::ir::CmpOp;
     match op {
         CmpOp::Le => a <= b,

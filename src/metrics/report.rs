@@ -237,17 +237,6 @@ fn op_text(o: CmpOp) -> &'static str {
     }
 }
 
-fn compare(o: CmpOp, a: f64, b: f64) -> bool {
-    match o {
-        CmpOp::Le => a <= b,
-        CmpOp::Lt => a < b,
-        CmpOp::Ge => a >= b,
-        CmpOp::Gt => a > b,
-        CmpOp::Eq => a == b,
-        CmpOp::Ne => a != b,
-    }
-}
-
 /// The target as written, and its value as a number (seconds, a ratio).
 fn target(m: &MetricIr) -> Option<(String, f64, CmpOp)> {
     let (o, v) = m.target.as_ref()?;
@@ -311,7 +300,9 @@ fn metric(m: &MetricIr, c: &mut MetricCounts) -> MetricReport {
             r.denominator = Some(c.among);
             r.ratio = r6((c.among > 0).then(|| c.of as f64 / c.among as f64));
             r.target_met = match (&t, r.ratio) {
-                (Some((_, goal, o)), Some(ratio)) => Some(compare(*o, ratio, *goal)),
+                (Some((_, goal, o)), Some(ratio)) => {
+                    Some(crate::batch::compare_f(*o, ratio, *goal))
+                }
                 _ => None,
             };
         }
