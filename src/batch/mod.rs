@@ -52,7 +52,7 @@ pub use output::write_line;
 use parallel::parallel;
 pub use records::{Place, Raw, Records};
 pub use sequence::{Answer, Sequence};
-pub(crate) use summary::compare_f;
+pub(crate) use summary::{compare_f, op_text};
 pub use summary::{metric_lines, tally, MetricTally, Summary};
 use summary::{progress, Counts};
 

@@ -172,15 +172,8 @@ pub(super) fn progress(opts: &Options, counts: &Counts) {
 /// }
 /// ```
 pub fn metric_lines(engine: &Engine, tallies: &[MetricTally]) -> Vec<String> {
-    use crate::ir::{CmpOp, MetricBodyIr};
-    let op = |o: CmpOp| match o {
-        CmpOp::Le => "<=",
-        CmpOp::Lt => "<",
-        CmpOp::Ge => ">=",
-        CmpOp::Gt => ">",
-        CmpOp::Eq => "==",
-        CmpOp::Ne => "!=",
-    };
+    use crate::ir::MetricBodyIr;
+    let op = op_text;
     let pct = |a: usize, b: usize| {
         if b == 0 {
             0.0
@@ -234,6 +227,19 @@ pub fn metric_lines(engine: &Engine, tallies: &[MetricTally]) -> Vec<String> {
             },
         })
         .collect()
+}
+
+/// A comparison as policies write it.
+pub(crate) fn op_text(o: crate::ir::CmpOp) -> &'static str {
+    use crate::ir::CmpOp;
+    match o {
+        CmpOp::Le => "<=",
+        CmpOp::Lt => "<",
+        CmpOp::Ge => ">=",
+        CmpOp::Gt => ">",
+        CmpOp::Eq => "==",
+        CmpOp::Ne => "!=",
+    }
 }
 
 pub(crate) fn compare_f(op: crate::ir::CmpOp, a: f64, b: f64) -> bool {

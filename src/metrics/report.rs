@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::tally::{Acc, Counts, MetricCounts, Shared, MAX_GROUPS, OTHER, VERDICTS};
+use crate::batch::op_text;
 use crate::ir::{CmpOp, MetricBodyIr, MetricIr};
 use crate::value::{format_duration, Val};
 
@@ -224,17 +225,6 @@ fn r3(v: Option<f64>) -> Option<f64> {
 /// ... and a ratio to a millionth.
 fn r6(v: Option<f64>) -> Option<f64> {
     v.map(|x| (x * 1e6).round() / 1e6)
-}
-
-fn op_text(o: CmpOp) -> &'static str {
-    match o {
-        CmpOp::Le => "<=",
-        CmpOp::Lt => "<",
-        CmpOp::Ge => ">=",
-        CmpOp::Gt => ">",
-        CmpOp::Eq => "==",
-        CmpOp::Ne => "!=",
-    }
 }
 
 /// The target as written, and its value as a number (seconds, a ratio).
