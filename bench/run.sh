@@ -115,6 +115,8 @@ row("handoff eval --jobs 1 (flagship)", one)
 row("handoff eval --jobs 2 (flagship)", two)
 row("handoff eval --jobs 1, lean 3-value policy", lean)
 print(f"two cores / one core: {one/two:.2f}x")
+print(f"flagship --jobs 1 / sonic-rs Value parse: {one/sval:.2f}x the time (target: 1.5x or less)")
+print(f"bench/eight.handoff --jobs 1: {base/peight:.2f}x the baseline (target: 4x or more)")
 PY
 
 # The rules engines of the table, with the rules of

@@ -324,6 +324,70 @@ fn awkward_records_agree() {
     assert!(fast.starts_with("error too_deep"), "{fast}");
 }
 
+/// Values the policy does not read are skipped in one loop over their
+/// bytes (no recursion): every way a skipped container can be broken, or
+/// nested at the depth limit with objects and lists mixed, is judged as a
+/// full parse judges it.
+#[test]
+fn skipped_containers_are_validated_as_a_parse_validates_them() {
+    let (_, engine) = &engines()[0];
+    let skipped: &[&str] = &[
+        "[]",
+        "{}",
+        "[[], {}, [{}], {\"a\": []}, {\"a\": {\"b\": [1, \"two\", null, true, false, -0.5e3]}}]",
+        " [ 1 , [ 2 , { \"a\" : { } } ] ] ",
+        "{\"a\":1,\"b\":[{\"c\":\"\\\"q\\\"\"},[]]}",
+        "[1,]",
+        "[,1]",
+        "[1 2]",
+        "{\"a\":1,}",
+        "{,\"a\":1}",
+        "{\"a\" 1}",
+        "{\"a\":}",
+        "{1:2}",
+        "{\"a\":1 \"b\":2}",
+        "[1}",
+        "{\"a\":1]",
+        "[{\"a\":[1]]}",
+        "[{\"a\":[1}]]",
+        "[[[]]",
+        "[[]]]",
+        "[\"open",
+        "{\"a\":[1,2",
+        "[tru]",
+        "[nul]",
+        "[01]",
+        "[\"bad \\x escape\"]",
+        "{\"k\\u00e9y\": [\"\\ud83d\\ude00\"]}",
+        "{\"\\ud800\": 1}",
+    ];
+    // the first five and the last but one are valid JSON (a lone
+    // surrogate in a key is not)
+    for (i, value) in skipped.iter().enumerate() {
+        let line = format!("{{\"id\": \"s\", \"not_read\": {value}, \"source\": \"event\"}}");
+        let (fast, plain) = both(engine, line.as_bytes());
+        assert_eq!(fast, plain, "{line}");
+        let valid = i < 5 || i == skipped.len() - 2;
+        assert_eq!(!fast.starts_with("error"), valid, "{line}: {fast}");
+    }
+    // objects and lists taking turns down to the limit and past it
+    for depth in [1usize, 2, 63, 64, 65, 126, 127, 128, 200] {
+        let (mut open, mut close) = (String::new(), String::new());
+        for level in 0..depth {
+            if level % 2 == 0 {
+                open.push_str("{\"k\": ");
+                close.insert(0, '}');
+            } else {
+                open.push('[');
+                close.insert(0, ']');
+            }
+        }
+        let line = format!("{{\"id\": \"d\", \"not_read\": {open}1{close}}}");
+        let (fast, plain) = both(engine, line.as_bytes());
+        assert_eq!(fast, plain, "mixed nesting {depth} deep");
+    }
+}
+
 /// How [`write_shaped`] writes a record.
 #[derive(Clone, Copy)]
 struct Shape {

@@ -15,6 +15,15 @@
 //!                                         serde_json, same structs
 //!   ndjson-baseline sonic-value FILE      every line into a full
 //!                                         `sonic_rs::Value`
+//!   ndjson-baseline sonic-flagship-read FILE
+//!                                         `sonic-flagship` without parsing
+//!                                         the timestamps: sonic-rs's floor
+//!                                         for reading the flagship's values
+//!   ndjson-baseline sonic-value-write FILE
+//!                                         every line into a `sonic_rs::Value`
+//!                                         and written back out with sonic-rs:
+//!                                         the floor for reading a record whole
+//!                                         and writing a record of its size
 //!
 //! A package of its own (`cargo build --release --manifest-path
 //! bench/reference/Cargo.toml`), so that neither sonic-rs nor these
@@ -263,13 +272,15 @@ mod flagship {
     }
 }
 
-const MODES: [&str; 6] = [
+const MODES: [&str; 8] = [
     "value",
     "eight",
     "flagship",
     "sonic-value",
     "sonic-eight",
     "sonic-flagship",
+    "sonic-flagship-read",
+    "sonic-value-write",
 ];
 
 fn main() {
@@ -318,6 +329,17 @@ fn main() {
                 .map_err(|_| ()),
             "sonic-flagship" => sonic_rs::from_slice::<flagship::Lead<'_>>(&line)
                 .map(|l| touched += flagship::touch(&l))
+                .map_err(|_| ()),
+            "sonic-flagship-read" => sonic_rs::from_slice::<flagship::Lead<'_>>(&line)
+                .map(|l| {
+                    std::hint::black_box(&l);
+                })
+                .map_err(|_| ()),
+            "sonic-value-write" => sonic_rs::from_slice::<sonic_rs::Value>(&line)
+                .map(|v| {
+                    let _ = sonic_rs::to_writer(&mut out, &v);
+                    out.push(b'\n');
+                })
                 .map_err(|_| ()),
             "sonic-value" => sonic_rs::from_slice::<sonic_rs::Value>(&line)
                 .map(|v| {

@@ -251,49 +251,90 @@ impl<'a> Scanner<'a, '_> {
         self.ws();
         match self.peek().ok_or(Stop::Invalid)? {
             b'"' => self.string(false).map(|_| ()),
-            b'{' => {
-                self.enter()?;
-                self.i += 1;
-                self.ws();
-                if self.peek() == Some(b'}') {
-                    self.i += 1;
-                } else {
-                    loop {
-                        self.ws();
-                        self.string(false)?;
-                        self.ws();
-                        self.expect(b':')?;
-                        self.skip()?;
-                        if !self.more(b'}')? {
-                            break;
-                        }
-                    }
-                }
-                self.depth -= 1;
-                Ok(())
-            }
-            b'[' => {
-                self.enter()?;
-                self.i += 1;
-                self.ws();
-                if self.peek() == Some(b']') {
-                    self.i += 1;
-                } else {
-                    loop {
-                        self.skip()?;
-                        if !self.more(b']')? {
-                            break;
-                        }
-                    }
-                }
-                self.depth -= 1;
-                Ok(())
-            }
+            b'{' | b'[' => self.skip_container(),
+            _ => self.skip_scalar(),
+        }
+    }
+
+    /// A number or literal, validated.
+    #[inline(always)]
+    fn skip_scalar(&mut self) -> R<()> {
+        match self.peek().ok_or(Stop::Invalid)? {
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
             b'n' => self.literal(b"null"),
             b'-' | b'0'..=b'9' => self.number_token().map(|_| ()),
             _ => Err(Stop::Invalid),
+        }
+    }
+
+    /// Skips the object or list that starts here, validating it, in one
+    /// loop over its bytes: the kind of each open container is a bit of a
+    /// word (nesting is bounded by [`MAX_DEPTH`], so 128 bits hold them
+    /// all), and nothing recurses. Skipping is most of the reading when a
+    /// policy reads a few fields of a large record.
+    fn skip_container(&mut self) -> R<()> {
+        // bit `k` set: the container `k` levels in is an object
+        let mut objects: u128 = 0;
+        let mut open: u32 = 0;
+        // what comes next: a value (`true`) or, in an object, a key
+        let mut want_value = true;
+        loop {
+            self.ws();
+            if want_value {
+                match self.peek().ok_or(Stop::Invalid)? {
+                    c @ (b'{' | b'[') => {
+                        self.enter()?;
+                        self.i += 1;
+                        let object = c == b'{';
+                        objects = (objects << 1) | u128::from(object);
+                        open += 1;
+                        self.ws();
+                        if self.peek() == Some(if object { b'}' } else { b']' }) {
+                            self.i += 1;
+                            self.depth -= 1;
+                            objects >>= 1;
+                            open -= 1;
+                        } else {
+                            want_value = !object;
+                            continue;
+                        }
+                    }
+                    b'"' => {
+                        self.string(false)?;
+                    }
+                    _ => self.skip_scalar()?,
+                }
+            } else {
+                self.string(false)?;
+                self.ws();
+                self.expect(b':')?;
+                want_value = true;
+                continue;
+            }
+            // after a value: the end of the outermost container, a comma,
+            // or the closing bracket of the innermost
+            loop {
+                if open == 0 {
+                    return Ok(());
+                }
+                self.ws();
+                let object = objects & 1 == 1;
+                match self.peek() {
+                    Some(b',') => {
+                        self.i += 1;
+                        want_value = !object;
+                        break;
+                    }
+                    Some(b'}') if object => {}
+                    Some(b']') if !object => {}
+                    _ => return Err(Stop::Invalid),
+                }
+                self.i += 1;
+                self.depth -= 1;
+                objects >>= 1;
+                open -= 1;
+            }
         }
     }
 
