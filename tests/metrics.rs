@@ -262,6 +262,64 @@ fn a_pilot_segment_is_compared_with_the_rest() {
     assert_eq!(segment["leads"].as_u64().unwrap(), in_scope(emea));
 }
 
+/// Option texts are compiled as conditions of their own: one that ends in
+/// a `//` comment is the condition before the comment (the comment must not
+/// swallow the bracket the tool closes it with).
+#[test]
+fn option_texts_may_end_in_a_comment() {
+    let run = |segment: &str, by: &str| {
+        let (code, out, err) = metrics(&[
+            "examples/inbound/policy.handoff",
+            "--leads",
+            "examples/inbound/leads.ndjson",
+            "--now",
+            NOW,
+            "--segment",
+            segment,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code, 0, "{segment}: {err}");
+        let (code, by_out, err) = metrics(&[
+            "examples/inbound/policy.handoff",
+            "--leads",
+            "examples/inbound/leads.ndjson",
+            "--now",
+            NOW,
+            "--by",
+            by,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code, 0, "{by}: {err}");
+        (out, by_out)
+    };
+    let plain = run("company.region == \"EMEA\"", "company.region");
+    let commented = run("company.region == \"EMEA\" // the pilot", "company.region");
+    // the same groups and figures; the report echoes the text as given
+    let json = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap();
+    let (plain_doc, commented_doc) = (json(&plain.0), json(&commented.0));
+    assert_eq!(plain_doc["groups"], commented_doc["groups"]);
+    assert_eq!(plain_doc["all"], commented_doc["all"]);
+    assert_eq!(plain_doc["groups"].as_array().unwrap().len(), 3);
+    assert_eq!(plain.1, commented.1);
+    // a period's bounds each end their own line too
+    let (code, _, err) = metrics(&[
+        "examples/inbound/policy.handoff",
+        "--leads",
+        "examples/inbound/leads.ndjson",
+        "--now",
+        NOW,
+        "--since",
+        "2025-05-01",
+        "--until",
+        "2025-06-01",
+        "--on",
+        "lifecycle.handed_off_at",
+    ]);
+    assert_eq!(code, 0, "{err}");
+}
+
 #[test]
 fn a_period_counts_the_leads_left_out() {
     let (code, out, err) = metrics(&[
@@ -311,7 +369,7 @@ fn a_period_counts_the_leads_left_out() {
 fn error_paths_say_what_to_do() {
     let p = "examples/inbound/policy.handoff";
     let l = "examples/inbound/leads.ndjson";
-    let cases: [(&[&str], &str); 12] = [
+    let cases: [(&[&str], &str); 13] = [
         (
             &[p, "--leads", l, "--by", "company.regoin"],
             "did you mean `company.region`",
@@ -368,6 +426,10 @@ fn error_paths_say_what_to_do() {
         (
             &[p, "--leads", l, "--segment", "true) signal x = (true"],
             "takes one condition",
+        ),
+        (
+            &[p, "--leads", l, "--by", "contact.email"],
+            "marks `contact.email` as personal data (pii)",
         ),
         (
             &[p, "--leads", "no/such.ndjson"],

@@ -160,6 +160,9 @@ pub(crate) fn run(a: MetricsArgs) -> i32 {
         Ok(e) => e,
         Err(code) => return code,
     };
+    if let Err(m) = handoff::metrics::check_by(&engine, &by) {
+        return fail(m);
+    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let opts = MetricsOptions {
         now,

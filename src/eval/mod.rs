@@ -131,6 +131,15 @@ impl Engine {
             .position(|s| s.path.as_str() == path)
     }
 
+    /// Whether the field at dotted `path` is personal data the decision
+    /// log masks (`pii`, part of a `pii` field, or holding one); `false`
+    /// when the policy does not read it.
+    pub(crate) fn is_masked(&self, path: &str) -> bool {
+        self.slot_of(path)
+            .and_then(|s| self.policy.logged_masked.get(s).copied())
+            .unwrap_or(false)
+    }
+
     /// The value of `slot` in the lead this thread evaluated last, as text
     /// (a string as it is, other scalars as decisions write them); `None`
     /// when missing, a list or a record. The workspace keeps the slots of

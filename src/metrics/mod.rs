@@ -121,8 +121,9 @@ pub fn extra(
         out.push((
             "--segment".to_string(),
             // in parentheses: the text is one condition, never more
-            // declarations
-            format!("signal {SEGMENT_SIGNAL} =\n  ({s})\n"),
+            // declarations; the `)` on a line of its own, so that a text
+            // ending in a `//` comment does not comment it out
+            format!("signal {SEGMENT_SIGNAL} =\n  ({s}\n  )\n"),
         ));
     }
     if let Some(p) = period {
@@ -138,7 +139,7 @@ pub fn extra(
         }
         out.push((
             "--since/--until".to_string(),
-            format!("signal {PERIOD_SIGNAL} =\n  {}\n", parts.join(" and ")),
+            format!("signal {PERIOD_SIGNAL} =\n  {}\n", parts.join("\n  and ")),
         ));
     }
     if let Some(f) = by_field {
@@ -148,6 +149,18 @@ pub fn extra(
         ));
     }
     out
+}
+
+/// Refuses to group by a field the policy marks as personal data: the
+/// report would print every value of it as a group's name, where the
+/// decision log masks them.
+pub fn check_by(engine: &crate::eval::Engine, by: &By) -> Result<(), String> {
+    match by {
+        By::Field(f) if engine.is_masked(f) => Err(format!(
+            "`--by {f}`: the policy marks `{f}` as personal data (pii), and a report grouped by it would print every value: group by a field that is not pii, such as company.region"
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Checks that each of [`extra`]'s declarations is one signal, as meant:
