@@ -277,6 +277,15 @@ fn bad_requests_get_json_errors() {
             "body_too_large",
             post(&s.url("/v1/check"), "text/plain", &[b'#'; 2048]),
         ),
+        (
+            400,
+            "several_leads",
+            ev(
+                inbound,
+                "application/json",
+                b"{\"id\": \"a\"}\n{\"id\": \"b\"}\n",
+            ),
+        ),
     ];
     for (status, c, (got, body)) in cases {
         assert_eq!((got, code(&body).as_str()), (status, c), "{body}");
@@ -290,6 +299,23 @@ fn bad_requests_get_json_errors() {
     );
     let (status, _) = ev(inbound, "application/json", b"{\"id\": \"x\"}");
     assert_eq!(status, 200);
+    // each message says what to do about this request
+    let (_, body) = ev(
+        inbound,
+        "application/json",
+        b"{\"id\": \"a\"}\n{\"id\": \"b\"}",
+    );
+    assert!(
+        body.contains("a second lead starts on line 2") && body.contains("/v1/evaluate/batch"),
+        "{body}"
+    );
+    let (_, body) = post(&s.url("/v1/check"), "text/plain", &[b'#'; 2048]);
+    assert!(
+        body.contains("handoff check") && !body.contains("/v1/evaluate/batch"),
+        "{body}"
+    );
+    let (_, body) = ev(inbound, "application/json", &[b' '; 4096]);
+    assert!(body.contains("/v1/evaluate/batch"), "{body}");
 }
 
 #[test]
@@ -307,6 +333,24 @@ fn a_token_guards_all_but_health() {
     assert_eq!(status, 401);
     let (status, _) = post_auth(&url, "application/json", b"{}", Some("s3cret-token"));
     assert_eq!(status, 200);
+    // the scheme in any case (RFC 9110)
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let mut r = agent()
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .header("Authorization", &format!("{scheme} s3cret-token"))
+            .send(&b"{}"[..])
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{scheme}");
+        let _ = r.body_mut().read_to_string();
+    }
+    let r = agent()
+        .post(&url)
+        .header("Content-Type", "application/json")
+        .header("Authorization", "Basic s3cret-token")
+        .send(&b"{}"[..])
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
     assert_eq!(get(&s.url("/v1/policies"), None).0, 401);
     assert_eq!(get(&s.url("/metrics"), None).0, 401);
     assert_eq!(get(&s.url("/healthz"), None).0, 200);

@@ -216,3 +216,62 @@ pub(super) fn looks_like_a_list(map: &RawMap<'_>) -> Option<String> {
     }
     None
 }
+
+/// When `bytes`, given where one lead was expected, hold several (a JSON
+/// array, a CRM export with its records, or NDJSON): what they are, as the
+/// end of a sentence ("a JSON array of 3 value(s)"). `None` for one lead,
+/// and for text that is not JSON, which the usual error describes.
+pub fn several_leads(bytes: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let body = text.trim_start_matches('\u{feff}').trim_start();
+    if body.starts_with('[') {
+        // an array that is not valid JSON is left to the usual message
+        let n = serde_json::from_str::<Vec<&serde_json::value::RawValue>>(body).ok()?;
+        return Some(format!("a JSON array of {} value(s)", n.len()));
+    }
+    if let Some(n) = envelope_size(body) {
+        return Some(format!("a CRM export with {n} lead record(s)"));
+    }
+    // NDJSON: a whole object first, and more after it
+    let mut values = serde_json::Deserializer::from_str(body).into_iter::<serde_json::Value>();
+    let first = values.next()?.ok()?;
+    let at = values.byte_offset();
+    if !first.is_object() || body[at..].trim().is_empty() {
+        return None;
+    }
+    let start = at + (body[at..].len() - body[at..].trim_start().len());
+    let offset = text.len() - body.len() + start;
+    let line = 1 + text[..offset].matches('\n').count();
+    let column = 1 + text[..offset]
+        .rfind('\n')
+        .map_or(offset, |nl| offset - nl - 1);
+    Some(if line > 1 {
+        format!("one lead per line (NDJSON): a second lead starts on line {line}")
+    } else {
+        format!("more than one lead: a second starts on line {line}, column {column}")
+    })
+}
+
+#[cfg(test)]
+mod several_tests {
+    use super::several_leads;
+
+    #[test]
+    fn several_leads_are_named_with_where_the_second_starts() {
+        assert_eq!(several_leads(br#"{"id": "a"}"#), None);
+        assert_eq!(several_leads(b"{\"id\": \"a\"}\n\n"), None);
+        assert_eq!(several_leads(b"not json"), None);
+        assert_eq!(
+            several_leads(b"{\"id\": \"a\"}\n{\"id\": \"b\"}\n").as_deref(),
+            Some("one lead per line (NDJSON): a second lead starts on line 2")
+        );
+        assert_eq!(
+            several_leads(br#"{"id":"x"} {"id":"y"}"#).as_deref(),
+            Some("more than one lead: a second starts on line 1, column 12")
+        );
+        assert_eq!(
+            several_leads(br#"[{"id": "a"}, {"id": "b"}]"#).as_deref(),
+            Some("a JSON array of 2 value(s)")
+        );
+    }
+}

@@ -44,7 +44,7 @@ mod summary;
 use chunk::eval_chunk;
 pub use document::{sniff, DocumentReader, Item, Sniff};
 pub use document_run::{run_document, run_document_logged};
-pub use envelope::{document_records, envelope_size, Document, DocumentError};
+pub use envelope::{document_records, envelope_size, several_leads, Document, DocumentError};
 use envelope::{looks_like_a_list, RawMap, ENVELOPE};
 pub(crate) use lines::{split_lines, ChunkReader, Lines};
 use output::finish;

@@ -237,27 +237,7 @@ fn read_input(path: &Path) -> std::io::Result<Vec<u8>> {
 /// `records`, or NDJSON): says so and how to evaluate them, instead of
 /// reading it as one lead with odd fields or failing on its second line.
 fn not_one_lead(path: &Path, bytes: &[u8]) -> Option<i32> {
-    let text = std::str::from_utf8(bytes).ok()?;
-    let body = text.trim_start_matches('\u{feff}').trim_start();
-    let what = if body.starts_with('[') {
-        // an array that is not valid JSON is left to the usual message
-        let n = serde_json::from_str::<Vec<&serde_json::value::RawValue>>(body).ok()?;
-        format!("a JSON array of {} value(s)", n.len())
-    } else if let Some(n) = handoff::batch::envelope_size(body) {
-        format!("a CRM export with {n} lead record(s)")
-    } else {
-        // NDJSON: a whole object on the first line, and more after it
-        let mut values = serde_json::Deserializer::from_str(body).into_iter::<Value>();
-        let first = values.next()?.ok()?;
-        let at = values.byte_offset();
-        if !first.is_object() || body[at..].trim().is_empty() {
-            return None;
-        }
-        let start = at + (body[at..].len() - body[at..].trim_start().len());
-        let offset = text.len() - body.len() + start;
-        let line = 1 + text[..offset].matches('\n').count();
-        format!("one lead per line (NDJSON): a second lead starts on line {line}")
-    };
+    let what = handoff::batch::several_leads(bytes)?;
     let file = if path.as_os_str() == "-" {
         "-".to_string()
     } else {

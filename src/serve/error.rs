@@ -38,12 +38,14 @@ impl ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, message)
     }
 
-    /// 413: the body is over the limit.
-    pub fn too_large(limit: usize) -> ApiError {
+    /// 413: the body is over the limit; `what_to_do` ends the message.
+    pub fn too_large(limit: usize, what_to_do: &str) -> ApiError {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
-            format!("the request body is over the limit of {limit} bytes (`--max-body`); send batches to /v1/evaluate/batch, which streams"),
+            format!(
+                "the request body is over the limit of {limit} bytes (`--max-body`); {what_to_do}"
+            ),
         )
     }
 

@@ -125,13 +125,24 @@ fn content_type(headers: &HeaderMap, accepted: &[&str]) -> Result<(), ApiError> 
 }
 
 /// The body, whole, refused past `limit` bytes.
-async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+/// Advice for a lead over the limit.
+const LEAD_TOO_LARGE: &str = "send batches to /v1/evaluate/batch, which streams";
+/// Advice for a policy over the limit.
+const POLICY_TOO_LARGE: &str =
+    "check a policy this large with `handoff check`, or start the server with a higher `--max-body`";
+
+async fn read_limited(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    what_to_do: &str,
+) -> Result<Bytes, ApiError> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        return Err(ApiError::too_large(limit));
+        return Err(ApiError::too_large(limit, what_to_do));
     }
     let mut out = Vec::new();
     let mut frames = body.into_data_stream();
@@ -143,7 +154,7 @@ async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> Result<B
             )
         })?;
         if out.len() + frame.len() > limit {
-            return Err(ApiError::too_large(limit));
+            return Err(ApiError::too_large(limit, what_to_do));
         }
         out.extend_from_slice(&frame);
     }
@@ -230,7 +241,7 @@ fn with_hash(mut r: Response, hash: &str) -> Response {
     request_body(content = Object, content_type = "application/json", description = "One lead, a JSON object"),
     responses(
         (status = 200, description = "The decision (docs/decision.schema.json), one line", body = Object, content_type = "application/json"),
-        (status = 400, description = "Malformed JSON, a bad query parameter or `now`, or several policies and none named", body = ErrorBody),
+        (status = 400, description = "Malformed JSON, several leads (`several_leads`: send them to /v1/evaluate/batch), a bad query parameter or `now`, or several policies and none named", body = ErrorBody),
         (status = 401, description = "No or a wrong bearer token", body = ErrorBody),
         (status = 404, description = "No policy of that name", body = ErrorBody),
         (status = 413, description = "The body is over `--max-body`", body = ErrorBody),
@@ -250,7 +261,7 @@ pub async fn evaluate(
     content_type(&headers, &["application/json"])?;
     let slot = app.pick(q.policy.as_deref())?;
     let now = now(&q)?;
-    let bytes = read_limited(&headers, body, app.max_body).await?;
+    let bytes = read_limited(&headers, body, app.max_body, LEAD_TOO_LARGE).await?;
     let mut gen = slot.current();
     let engine = if q.explain == Some(true) {
         &gen.explain
@@ -282,6 +293,15 @@ pub async fn evaluate(
                 );
                 log_body.push(b'\n');
                 app.log_lines(&log_body)?;
+            }
+            // objects one after another: NDJSON sent to the one-lead
+            // endpoint (an array is `not_an_object`, as documented)
+            let objects = bytes.trim_ascii_start().starts_with(b"{");
+            if let Some(what) = crate::batch::several_leads(&bytes).filter(|_| objects) {
+                return Err(ApiError::bad_request(
+                    "several_leads",
+                    format!("the body holds {what}, not one lead: send them to /v1/evaluate/batch (NDJSON, one decision per lead)"),
+                ));
             }
             return Err(record_error(&e));
         }
@@ -521,7 +541,7 @@ pub async fn check(
         &headers,
         &["text/plain", "text/x-handoff", "application/octet-stream"],
     )?;
-    let bytes = read_limited(&headers, body, app.max_body).await?;
+    let bytes = read_limited(&headers, body, app.max_body, POLICY_TOO_LARGE).await?;
     let text = tokio::task::spawn_blocking(move || {
         let checked = crate::Checked::from_bytes("<request>", &bytes);
         let doc = crate::diag::render::render(

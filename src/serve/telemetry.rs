@@ -182,8 +182,10 @@ pub async fn authorize(State(app): State<Arc<App>>, req: Request, next: Next) ->
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
+        // the scheme is case-insensitive (RFC 9110, 11.1)
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map_or("", |(_, token)| token.trim_start());
     let same: bool = subtle::ConstantTimeEq::ct_eq(
         sha(given.as_bytes()).as_slice(),
         sha(token.as_bytes()).as_slice(),
