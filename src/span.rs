@@ -100,8 +100,10 @@ impl SourceFile {
         let text: Arc<str> = text.into();
         let mut line_starts = vec![0u32];
         let mut ascii = vec![true];
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
+        let bytes = text.as_bytes();
+        for (i, &b) in bytes.iter().enumerate() {
+            // a line ends at `\n`, `\r\n` or a lone `\r`
+            if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
                 line_starts.push(i as u32 + 1);
                 ascii.push(true);
             } else if b >= 0x80 {
@@ -256,4 +258,21 @@ mod line_col_tests {
             assert_eq!(f.line_col(offset as u32), want, "offset {offset}");
         }
     }
+}
+
+/// `text` with each lone `\r` (the line break of old Mac files, which the
+/// language allows) made a `\n`, for readers that count lines by `\n`
+/// only (miette's snippets, the formatter's layout). The same length, so
+/// every span stays where it was.
+pub(crate) fn lone_cr_as_lf(text: &str) -> std::borrow::Cow<'_, str> {
+    let b = text.as_bytes();
+    let lone = |i: usize| b[i] == b'\r' && b.get(i + 1) != Some(&b'\n');
+    if !(0..b.len()).any(lone) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let out: String = text
+        .char_indices()
+        .map(|(i, c)| if c == '\r' && lone(i) { '\n' } else { c })
+        .collect();
+    std::borrow::Cow::Owned(out)
 }

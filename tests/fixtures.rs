@@ -259,6 +259,46 @@ fn all_documented_white_space_is_white_space() {
     assert!(items(&original).is_some_and(|n| n > 5));
 }
 
+/// Old Mac files end their lines with a lone `\r`, which the language
+/// counts as a line break: a `//` comment ends there (it once ran to the
+/// end of the file), doc comments are kept, and a diagnostic's header and
+/// the snippet's line numbers agree.
+#[test]
+fn lone_carriage_returns_end_lines_everywhere() {
+    let original = std::fs::read_to_string("examples/inbound/policy.handoff").unwrap();
+    assert!(original.contains("//") && original.contains("///"));
+    let mac = original.replace('\n', "\r");
+    let a = Checked::from_bytes("p.handoff", original.as_bytes());
+    let b = Checked::from_bytes("p.handoff", mac.as_bytes());
+    assert!(a.is_ok() && b.is_ok(), "{:?}", b.diagnostics.first());
+    let docs = |t: &str| {
+        let parsed = handoff::syntax::parse_module(handoff::span::FileId(0), t);
+        let m = parsed.module.unwrap();
+        m.items.iter().map(|i| i.doc.clone()).collect::<Vec<_>>()
+    };
+    let (plain_docs, mac_docs) = (docs(&original), docs(&mac));
+    assert_eq!(plain_docs, mac_docs);
+    assert!(plain_docs.iter().any(Option::is_some));
+    // and `fmt` gives the same text, its lines ending in `\n`
+    assert_eq!(
+        handoff::fmt::format_source(&mac).unwrap(),
+        handoff::fmt::format_source(&original).unwrap()
+    );
+    // a warning about line 5 is shown on line 5, in the header and the
+    // gutter
+    let broken = "policy \"P\" {\r  version \"1\"\r}\r// a comment\rsignal hot = scor >= 40\r";
+    let c = Checked::from_bytes("p.handoff", broken.as_bytes());
+    let text = handoff::diag::render::render(
+        handoff::diag::render::Format::Human,
+        &c.sources,
+        &c.diagnostics,
+        false,
+    );
+    assert!(text.contains("signal `hot` is never used"), "{text}");
+    assert!(text.contains("p.handoff:5:8]"), "{text}");
+    assert!(text.contains(" 5 │ signal hot = scor >= 40"), "{text}");
+}
+
 /// A name defined both in the policy and in a file it imports is reported
 /// at the policy's definition, the line its author is editing, with the
 /// imported one as the secondary label; the imported file gets no error.

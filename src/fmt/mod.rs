@@ -62,6 +62,8 @@ pub enum FmtError {
 /// assert_eq!(handoff::fmt::format_source(&tidy).unwrap(), tidy);
 /// ```
 pub fn format_source(text: &str) -> Result<String, FmtError> {
+    // lines may end in a lone `\r`; the formatted text ends them in `\n`
+    let text = &*crate::span::lone_cr_as_lf(text);
     let before = crate::syntax::parse_module(FileId(0), text);
     let errors: Vec<Diagnostic> = before
         .diagnostics

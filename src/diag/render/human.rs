@@ -286,19 +286,25 @@ pub fn render_human(sources: &SourceMap, diags: &[Diagnostic], color: bool) -> S
         .with_width(100)
         .with_links(false);
     let mut out = String::new();
-    let mut starts: std::collections::HashMap<crate::span::FileId, Vec<usize>> = Default::default();
+    // each file's text as miette is given it, with where its lines start
+    let mut texts: std::collections::HashMap<
+        crate::span::FileId,
+        (std::borrow::Cow<'_, str>, Vec<usize>),
+    > = Default::default();
     for d in diags {
         let file = sources.get(d.primary.span.file);
-        let lines = starts
-            .entry(d.primary.span.file)
-            .or_insert_with(|| line_starts(&file.text));
+        let (text, lines) = &*texts.entry(d.primary.span.file).or_insert_with(|| {
+            let text = crate::span::lone_cr_as_lf(&file.text);
+            let lines = line_starts(&text);
+            (text, lines)
+        });
         let mut help_lines: Vec<String> = Vec::new();
         let spans: Vec<(usize, usize)> = std::iter::once(&d.primary)
             .chain(&d.secondary)
             .filter(|l| l.span.file == d.primary.span.file)
             .map(|l| (l.span.start as usize, l.span.end as usize))
             .collect();
-        let excerpt = Excerpt::new(&file.text, lines, &spans);
+        let excerpt = Excerpt::new(text, lines, &spans);
         let excerpt_lines = excerpt.as_ref().map(|x| line_starts(&x.text));
         let place = |span: crate::span::Span| match &excerpt {
             Some(x) => {
@@ -347,7 +353,7 @@ pub fn render_human(sources: &SourceMap, diags: &[Diagnostic], color: bool) -> S
                 },
                 _ => Window {
                     name: &file.name,
-                    text: &file.text,
+                    text,
                     lines,
                     excerpt: None,
                 },

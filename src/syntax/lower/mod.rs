@@ -90,7 +90,12 @@ impl<'a> Lower<'a> {
     fn doc_above(&self, start: usize) -> Option<String> {
         let before = &self.src[..start];
         let mut lines: Vec<&str> = Vec::new();
-        for line in before.lines().rev() {
+        // lines end at `\n`, `\r\n` or a lone `\r`, as everywhere in a policy
+        let all = before
+            .split('\n')
+            .flat_map(|l| l.strip_suffix('\r').unwrap_or(l).split('\r'));
+        let all: Vec<&str> = all.collect();
+        for line in all.into_iter().rev() {
             let t = line.trim();
             if let Some(rest) = t.strip_prefix("///") {
                 lines.push(rest.strip_prefix(' ').unwrap_or(rest));
