@@ -435,6 +435,19 @@ fn diff_error_paths() {
             "{err}"
         );
     }
+    // a policy from standard input: said, with what to do instead
+    for args in [
+        ["diff", "-", NEW, "--leads", LEADS],
+        ["diff", OLD, "-", "--leads", LEADS],
+    ] {
+        let (code, out, err) = run(&args, b"policy \"x\" {}\n");
+        assert_eq!(code, 2);
+        assert!(out.is_empty());
+        assert!(
+            err.contains("reads both versions of the policy from files"),
+            "{err}"
+        );
+    }
     // a policy with errors: its diagnostics, briefly, and exit 2 (1 is for
     // changed leads under --fail-on-change)
     let broken = "tests/fixtures/err/check/H104-unknown-team.handoff";

@@ -565,3 +565,38 @@ fn openapi_document_is_up_to_date() {
         assert!(v["paths"][p].is_object(), "{p}");
     }
 }
+
+/// `--listen` takes a host name as well as an IP address, and says what it
+/// wants when given neither.
+#[test]
+fn listen_takes_names_and_explains_bad_addresses() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_handoff"))
+        .args(["serve", "--no-access-log", "--listen", "localhost:0"])
+        .args(["--policy", INBOUND])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(line.starts_with("listening on http://"), "{line}");
+    for bad in [
+        "nohost",
+        "localhost:notaport",
+        ":8080",
+        "no.such.host.invalid:8080",
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_handoff"))
+            .args(["serve", "--listen", bad, "--policy", INBOUND])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&format!("`--listen {bad}`")), "{bad}: {err}");
+        assert!(err.contains("HOST:PORT"), "{bad}: {err}");
+    }
+}

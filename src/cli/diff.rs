@@ -57,6 +57,9 @@ enum DiffFormat {
 
 pub(crate) fn run(a: DiffArgs) -> i32 {
     let stdin = Path::new("-");
+    if a.old == stdin || a.new == stdin {
+        return fail("`diff` reads both versions of the policy from files: save the one you have elsewhere first, e.g. `git show main:policy.handoff > /tmp/old.handoff`");
+    }
     if a.leads == stdin && a.state.as_deref() == Some(stdin) {
         return fail("the leads and the state cannot both come from standard input");
     }

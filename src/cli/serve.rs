@@ -16,10 +16,11 @@ pub(crate) struct ServeArgs {
     /// `?policy=NAME`, the name in its header).
     #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
     policy: Vec<PathBuf>,
-    /// The address to listen on; port 0 takes a free port. The address
-    /// bound is the first line on standard output.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
+    /// The address to listen on, HOST:PORT (an IP address or a name such
+    /// as localhost); port 0 takes a free port. The address bound is the
+    /// first line on standard output.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    listen: String,
     /// State of round-robin and least-loaded teams: read at the start (a
     /// missing file is an empty state), written atomically every
     /// `--state-interval` and at shutdown, so a restart continues the
@@ -135,10 +136,14 @@ pub(crate) fn run(a: ServeArgs) -> i32 {
     if a.decision_log.as_deref() == Some(std::path::Path::new("-")) {
         return fail("the decision log must be a file");
     }
+    let listen = match listen_address(&a.listen) {
+        Ok(addr) => addr,
+        Err(m) => return fail(m),
+    };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let config = handoff::serve::Config {
         policies: a.policy,
-        listen: a.listen,
+        listen,
         state: a.state,
         state_interval: a.state_interval,
         decision_log: a.decision_log,
@@ -186,5 +191,28 @@ mod tests {
         assert_eq!(super::bytes("100"), Ok(100));
         assert!(super::bytes("0").is_err());
         assert!(super::bytes("1GB").is_err());
+    }
+}
+
+/// `--listen HOST:PORT`: an IP address as it is, a name (`localhost`)
+/// resolved to its first address.
+fn listen_address(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let hint = "give HOST:PORT, such as 127.0.0.1:8080, [::1]:8080 or localhost:8080 (port 0 takes a free port)";
+    if text
+        .rsplit_once(':')
+        .is_none_or(|(host, port)| host.is_empty() || port.parse::<u16>().is_err())
+    {
+        return Err(format!("`--listen {text}` is not an address: {hint}"));
+    }
+    match std::net::ToSocketAddrs::to_socket_addrs(text) {
+        Ok(mut addrs) => addrs
+            .next()
+            .ok_or_else(|| format!("`--listen {text}`: the name resolves to no address: {hint}")),
+        Err(e) => Err(format!(
+            "`--listen {text}`: cannot resolve the name ({e}): {hint}"
+        )),
     }
 }
