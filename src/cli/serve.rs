@@ -167,6 +167,29 @@ pub(crate) fn run(a: ServeArgs) -> i32 {
     }
 }
 
+/// `--listen HOST:PORT`: an IP address as it is, a name (`localhost`)
+/// resolved to its first address.
+fn listen_address(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let hint = "give HOST:PORT, such as 127.0.0.1:8080, [::1]:8080 or localhost:8080 (port 0 takes a free port)";
+    if text
+        .rsplit_once(':')
+        .is_none_or(|(host, port)| host.is_empty() || port.parse::<u16>().is_err())
+    {
+        return Err(format!("`--listen {text}` is not an address: {hint}"));
+    }
+    match std::net::ToSocketAddrs::to_socket_addrs(text) {
+        Ok(mut addrs) => addrs
+            .next()
+            .ok_or_else(|| format!("`--listen {text}`: the name resolves to no address: {hint}")),
+        Err(e) => Err(format!(
+            "`--listen {text}`: cannot resolve the name ({e}): {hint}"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -191,28 +214,5 @@ mod tests {
         assert_eq!(super::bytes("100"), Ok(100));
         assert!(super::bytes("0").is_err());
         assert!(super::bytes("1GB").is_err());
-    }
-}
-
-/// `--listen HOST:PORT`: an IP address as it is, a name (`localhost`)
-/// resolved to its first address.
-fn listen_address(text: &str) -> Result<SocketAddr, String> {
-    if let Ok(addr) = text.parse::<SocketAddr>() {
-        return Ok(addr);
-    }
-    let hint = "give HOST:PORT, such as 127.0.0.1:8080, [::1]:8080 or localhost:8080 (port 0 takes a free port)";
-    if text
-        .rsplit_once(':')
-        .is_none_or(|(host, port)| host.is_empty() || port.parse::<u16>().is_err())
-    {
-        return Err(format!("`--listen {text}` is not an address: {hint}"));
-    }
-    match std::net::ToSocketAddrs::to_socket_addrs(text) {
-        Ok(mut addrs) => addrs
-            .next()
-            .ok_or_else(|| format!("`--listen {text}`: the name resolves to no address: {hint}")),
-        Err(e) => Err(format!(
-            "`--listen {text}`: cannot resolve the name ({e}): {hint}"
-        )),
     }
 }
