@@ -81,7 +81,7 @@ echo "corpus: $CORPUS ($N leads, $MB MB); machine: $(nproc) cores, $(uname -m)"
 # bench/reference/src/main.rs. bench/eight.handoff is the ~8-field program's work
 # written as a policy.)
 REF=./target/reference/release/ndjson-baseline
-bases=() ones=() twos=() leans=() eights=() flags=() seights=() sflags=() svals=() peights=()
+bases=() ones=() twos=() leans=() eights=() flags=() seights=() sflags=() svals=() peights=() sreads=() swrites=()
 for _ in $(seq "$RUNS"); do
   bases+=("$(once $REF "$CORPUS")")
   eights+=("$(once $REF eight "$CORPUS")")
@@ -89,6 +89,8 @@ for _ in $(seq "$RUNS"); do
   seights+=("$(once $REF sonic-eight "$CORPUS")")
   sflags+=("$(once $REF sonic-flagship "$CORPUS")")
   svals+=("$(once $REF sonic-value "$CORPUS")")
+  sreads+=("$(once $REF sonic-flagship-read "$CORPUS")")
+  swrites+=("$(once $REF sonic-value-write "$CORPUS")")
   ones+=("$(once ./target/release/handoff eval "$POLICY" --leads "$CORPUS" --now "$NOW" --jobs 1)")
   twos+=("$(once ./target/release/handoff eval "$POLICY" --leads "$CORPUS" --now "$NOW" --jobs 2)")
   peights+=("$(once ./target/release/handoff eval bench/eight.handoff --leads "$CORPUS" --now "$NOW" --jobs 1)")
@@ -98,24 +100,28 @@ done
 python3 - "$N" "$MB" \
   "$(med "${bases[@]}")" "$(med "${ones[@]}")" "$(med "${twos[@]}")" "$(med "${leans[@]}")" \
   "$(med "${eights[@]}")" "$(med "${flags[@]}")" "$(med "${seights[@]}")" "$(med "${sflags[@]}")" \
-  "$(med "${svals[@]}")" "$(med "${peights[@]}")" <<'PY'
+  "$(med "${svals[@]}")" "$(med "${peights[@]}")" "$(med "${sreads[@]}")" "$(med "${swrites[@]}")" <<'PY'
 import sys
 n, mb = int(sys.argv[1]), float(sys.argv[2])
-base, one, two, lean, eight, flag, seight, sflag, sval, peight = map(float, sys.argv[3:])
+base, one, two, lean, eight, flag, seight, sflag, sval, peight, sread, swrite = map(float, sys.argv[3:])
 def row(name, t):
     print(f"{name:<62} {t:7.3f} s {n/t/1000:9.1f} k leads/s {mb/t:8.1f} MB/s {base/t:6.2f}x baseline")
 row("serde_json into Value (parse only): the baseline", base)
 row("sonic-rs into Value (parse only)", sval)
+row("sonic-rs into Value, written back out with sonic-rs", swrite)
 row("serde_json derive, ~8 fields + a few rules (hand-written)", eight)
 row("sonic-rs derive, ~8 fields + a few rules (hand-written)", seight)
 row("handoff eval --jobs 1, bench/eight.handoff (the same ~8 fields)", peight)
 row("serde_json derive, the flagship's ~35 values, no rules", flag)
 row("sonic-rs derive, the flagship's ~35 values, no rules", sflag)
+row("  ... the same, timestamps left as text", sread)
 row("handoff eval --jobs 1 (flagship)", one)
 row("handoff eval --jobs 2 (flagship)", two)
 row("handoff eval --jobs 1, lean 3-value policy", lean)
 print(f"two cores / one core: {one/two:.2f}x")
 print(f"flagship --jobs 1 / sonic-rs Value parse: {one/sval:.2f}x the time (target: 1.5x or less)")
+print(f"  (sonic-rs reading only the flagship's values, no rules, no output: {sread/sval:.2f}x; with timestamps: {sflag/sval:.2f}x)")
+print(f"flagship --jobs 1 / sonic-rs derive of its values: {one/sflag:.2f}x the time")
 print(f"bench/eight.handoff --jobs 1: {base/peight:.2f}x the baseline (target: 4x or more)")
 PY
 

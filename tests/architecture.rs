@@ -174,6 +174,9 @@ fn no_source_file_passes_800_lines() {
             (n > 800).then(|| format!("{} ({n} lines)", p.display()))
         })
         .collect();
-    assert!(long.is_empty(), "split these by what their parts are: {long:?}");
+    assert!(
+        long.is_empty(),
+        "split these by what their parts are: {long:?}"
+    );
     assert!(all.len() > 50, "the walk found the source files");
 }

@@ -957,6 +957,26 @@ fn distribution_follows_input_order_and_capacity() {
     assert_eq!(&members[6..], ["y", "x", "y", "-"]);
     assert_eq!(lines[9]["route"]["at_capacity"], true);
     assert_eq!(lines[9]["verdict"], "review");
+    // a cursor at the end of the whole numbers goes on in the rotation:
+    // from 2^64 - 2 (c, as 2^64 - 2 = 2 mod 3) five turns lead to b
+    std::fs::write(&state, r#"{"pool_cursor": 18446744073709551614}"#).unwrap();
+    let after = dir.join("after.json");
+    let mut with_out = args.to_vec();
+    with_out.extend(["--state-out", after.to_str().unwrap()]);
+    let five: String = input.lines().take(5).map(|l| format!("{l}\n")).collect();
+    let (code, out, err) = run_cli(&with_out, five.as_bytes());
+    assert_eq!(code, 0, "{err}");
+    let members = |out: &str| -> Vec<String> {
+        out.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .map(|l| l["route"]["member"].as_str().unwrap_or("-").to_string())
+            .collect()
+    };
+    assert_eq!(members(&out), ["c", "a", "b", "c", "a"]);
+    std::fs::copy(&after, &state).unwrap();
+    let (code, out, err) = run_cli(&args, five.as_bytes());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(members(&out), ["b", "c", "a", "b", "c"]);
     // a state value of the wrong shape is refused with a message
     std::fs::write(&state, r#"{"pool_cursor": "1"}"#).unwrap();
     let (code, _, err) = run_cli(&args, input.as_bytes());

@@ -122,7 +122,13 @@ impl Engine {
                 Some(Strategy::RoundRobin { state: key }) => {
                     let before = state.get(key.as_str()).and_then(Value::as_u64).unwrap_or(0);
                     let turns = run.turns.get(&i).copied().unwrap_or(0);
-                    state.insert(key.to_string(), before.saturating_add(turns).into());
+                    // past u64::MAX turns, the count starts again at the
+                    // same place in the rotation (it stuck there before)
+                    let len = t.members.len().max(1) as u64;
+                    let after = before
+                        .checked_add(turns)
+                        .unwrap_or_else(|| (before % len + turns % len) % len);
+                    state.insert(key.to_string(), after.into());
                 }
                 Some(Strategy::LeastLoaded { state: key }) => {
                     let mut loads = state
