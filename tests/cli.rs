@@ -618,6 +618,20 @@ fn fmt_error_paths() {
     assert_eq!(code, 2, "{err}");
     let (code, _, _) = run(&["fmt", "--check", "--diff", "-"], b"");
     assert_eq!(code, 2);
+    // text that is not UTF-8: where, from a file and from standard input
+    let latin1 = b"policy \"x\" {\n  version \"caf\xe9\"\n}\n";
+    let not_utf8 = dir.join("latin1.handoff");
+    std::fs::write(&not_utf8, latin1).unwrap();
+    let (code, _, err) = run(&["fmt", not_utf8.to_str().unwrap()], b"");
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("latin1.handoff:2:15 (byte 28): not UTF-8"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&not_utf8).unwrap(), latin1);
+    let (code, _, err) = run(&["fmt", "-"], latin1);
+    assert_eq!(code, 2);
+    assert!(err.contains("<stdin>:2:15 (byte 28)"), "{err}");
     // an empty folder
     let empty = dir.join("empty");
     std::fs::create_dir_all(&empty).unwrap();

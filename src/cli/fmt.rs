@@ -64,8 +64,9 @@ pub(crate) fn run(a: FmtArgs) -> i32 {
         let text = match std::fs::read(path) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(t) => t,
-                Err(_) => {
-                    eprintln!("error: {name}: not UTF-8 text; run `handoff check {name}`");
+                Err(e) => {
+                    let at = not_utf8_at(e.as_bytes(), e.utf8_error().valid_up_to());
+                    eprintln!("error: {name}:{at}: not UTF-8 text; save the policy as UTF-8");
                     worst = worst.max(exit::DIAGNOSTICS);
                     continue;
                 }
@@ -126,14 +127,34 @@ pub(crate) fn run(a: FmtArgs) -> i32 {
     worst
 }
 
+/// Where the first byte that is not UTF-8 is: `LINE:COLUMN (byte N)`,
+/// the column counted in characters, as diagnostics count it.
+fn not_utf8_at(bytes: &[u8], at: usize) -> String {
+    let before = &bytes[..at];
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let line = 1 + before.iter().filter(|b| **b == b'\n').count();
+    // the text before `at` is valid UTF-8
+    let column = 1 + std::str::from_utf8(&before[line_start..]).map_or(0, |t| t.chars().count());
+    format!("{line}:{column} (byte {})", at + 1)
+}
+
 /// `handoff fmt -`: standard input to standard output.
 fn stdin(a: &FmtArgs) -> i32 {
     let mut bytes = Vec::new();
     if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
         return fail(format!("cannot read standard input: {e}"));
     }
-    let Ok(text) = String::from_utf8(bytes) else {
-        return fail("standard input is not UTF-8 text");
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = not_utf8_at(e.as_bytes(), e.utf8_error().valid_up_to());
+            return fail(format!(
+                "<stdin>:{at}: standard input is not UTF-8 text; save the policy as UTF-8"
+            ));
+        }
     };
     let formatted = match format_one("<stdin>", &text) {
         Ok(f) => f,
