@@ -52,7 +52,13 @@ pub fn read_lines<R: BufRead>(
         match serde_json::from_slice::<Value>(text) {
             Ok(Value::Object(m)) => {
                 let has = |k: &str| m.get(k).is_some_and(Value::is_string);
-                if has("id") && has("logged_at") {
+                if has("id") && has("logged_at") && logged_at(&m).is_none() {
+                    // a filter by time could not place it: say so, not drop it
+                    skipped(Skipped {
+                        line,
+                        problem: "not a decision-log line: its `logged_at` is not an RFC 3339 time".into(),
+                    });
+                } else if has("id") && has("logged_at") {
                     // valid JSON is UTF-8
                     entry(line, m, std::str::from_utf8(text).unwrap_or_default());
                 } else {
@@ -254,6 +260,19 @@ mod tests {
         assert_eq!(lines, vec![3, 5, 6, 7]);
         assert!(bad[0].problem.contains("not valid JSON"), "{bad:?}");
         assert!(bad[3].problem.starts_with("torn line"), "{bad:?}");
+        // a `logged_at` that is no time is named, not dropped by a filter
+        for at in ["x", "", "2025-13-45T00:00:00Z"] {
+            let line = format!("{{\"id\":\"01L\",\"logged_at\":\"{at}\"}}\n{good}\n");
+            let (ok, bad) = read(&line);
+            assert_eq!(ok, vec![2], "{at}");
+            assert_eq!(bad.len(), 1, "{at}");
+            assert!(
+                bad[0]
+                    .problem
+                    .contains("`logged_at` is not an RFC 3339 time"),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]
