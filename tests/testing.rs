@@ -298,6 +298,18 @@ fn suites_and_folder_walks_do_not_leave_the_folder() {
             assert!(!leaks(&out, &err), "{cmd} {s} leaks: {out}{err}");
         }
     }
+    // inside the folder, a file that is no policy is not read as one
+    std::fs::write(repo.join(".env"), format!("API_TOKEN={SECRET}\n")).unwrap();
+    let env = suite(
+        "env.test.toml",
+        &format!("policy = \".env\"\n{case}lead = \"lead.json\"\n"),
+    );
+    for cmd in ["check", "test"] {
+        let (code, out, err) = run(&[cmd, &env], b"");
+        assert_eq!(code, 1, "{cmd}: {out}{err}");
+        assert!(out.contains("H801") || err.contains("H801"), "{out}{err}");
+        assert!(!leaks(&out, &err), "{cmd} {env} leaks: {out}{err}");
+    }
     // the folder walks: every suite above refused, no link out followed
     let folder = repo.to_str().unwrap();
     for args in [

@@ -307,6 +307,31 @@ fn suite(
             return Err(SuiteError::Diagnostics(sources, outside));
         }
     }
+    let locate = |needle: &str| -> Span {
+        let quoted = format!("\"{needle}\"");
+        let at = text
+            .find(&quoted)
+            .or_else(|| text.find(needle))
+            .unwrap_or(0);
+        Span::new(file, at, at + needle.len().min(text.len() - at))
+    };
+    if !suite.policy.ends_with(".handoff") {
+        // as for imports (H121): a file that is no policy is never read, so
+        // never quoted in a diagnostic (a `.env`, CI's `.git/config`)
+        let quoted = format!("\"{}\"", suite.policy);
+        let at = text.find(&quoted).unwrap_or(0);
+        let d = Diagnostic::new(
+            Code::TestFile,
+            Span::new(file, at, (at + quoted.len()).min(text.len())),
+            format!(
+                "`{}` is not a policy file: a suite tests a `.handoff` file",
+                suite.policy
+            ),
+        )
+        .label("not a `.handoff` file")
+        .help("name the policy the suite tests, such as `policy = \"policy.handoff\"`; the file is not read");
+        return Err(SuiteError::Diagnostics(sources, vec![d]));
+    }
     let policy_path = dir.join(&suite.policy);
     let checked = crate::Checked::from_file_with(&policy_path, options).map_err(|e| {
         SuiteError::Io(format!(
@@ -322,14 +347,6 @@ fn suite(
     // the names a suite may expect, checked before anything runs
     let known = Names::of(&engine);
     let mut diags = Vec::new();
-    let locate = |needle: &str| -> Span {
-        let quoted = format!("\"{needle}\"");
-        let at = text
-            .find(&quoted)
-            .or_else(|| text.find(needle))
-            .unwrap_or(0);
-        Span::new(file, at, at + needle.len().min(text.len() - at))
-    };
     let default_now = suite.now.clone();
     let mut cases: Vec<CaseFile> = suite.cases;
     for t in suite.tables {
