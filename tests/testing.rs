@@ -5,6 +5,9 @@ mod common;
 use common::run_cli as run;
 
 const FAILING: &str = "tests/fixtures/suites/failing.test.toml";
+/// The fixture suites share the example policy and leads, outside their
+/// own folder: a trusted setup, so they run with the flag that allows it.
+const OUTSIDE: &str = "--allow-outside-imports";
 
 #[test]
 fn the_example_suites_pass_with_full_coverage() {
@@ -25,16 +28,16 @@ fn the_example_suites_pass_with_full_coverage() {
 
 #[test]
 fn a_failing_suite_in_each_format() {
-    let (code, human, _) = run(&["test", FAILING], b"");
+    let (code, human, _) = run(&["test", FAILING, OUTSIDE], b"");
     assert_eq!(code, 1);
     insta::assert_snapshot!("human", human);
-    let (code, json, _) = run(&["test", FAILING, "--format", "json"], b"");
+    let (code, json, _) = run(&["test", FAILING, OUTSIDE, "--format", "json"], b"");
     assert_eq!(code, 1);
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(doc["passed"], 3);
     assert_eq!(doc["failed"], 2);
     insta::assert_snapshot!("json", json);
-    let (code, junit, _) = run(&["test", FAILING, "--format", "junit"], b"");
+    let (code, junit, _) = run(&["test", FAILING, OUTSIDE, "--format", "junit"], b"");
     assert_eq!(code, 1);
     assert!(junit.contains("<testsuite name=\"tests/fixtures/suites/failing.test.toml\" tests=\"5\" failures=\"2\">"), "{junit}");
     assert!(
@@ -47,7 +50,14 @@ fn a_failing_suite_in_each_format() {
 #[test]
 fn coverage_lists_what_no_case_exercised() {
     let (code, out, err) = run(
-        &["test", FAILING, "--coverage", "--min-coverage", "90"],
+        &[
+            "test",
+            FAILING,
+            OUTSIDE,
+            "--coverage",
+            "--min-coverage",
+            "90",
+        ],
         b"",
     );
     assert_eq!(code, 1);
@@ -61,11 +71,18 @@ fn coverage_lists_what_no_case_exercised() {
 
 #[test]
 fn run_selects_cases_and_fail_on_empty_catches_none() {
-    let (code, out, _) = run(&["test", FAILING, "--run", "ready EMEA"], b"");
+    let (code, out, _) = run(&["test", FAILING, OUTSIDE, "--run", "ready EMEA"], b"");
     assert_eq!(code, 0, "{out}");
     assert_eq!(out.matches("  ok ").count(), 1, "{out}");
     let (code, _, err) = run(
-        &["test", FAILING, "--run", "no such case", "--fail-on-empty"],
+        &[
+            "test",
+            FAILING,
+            OUTSIDE,
+            "--run",
+            "no such case",
+            "--fail-on-empty",
+        ],
         b"",
     );
     assert_eq!(code, 1);
@@ -88,6 +105,7 @@ fn broken_suites_are_diagnostics_with_a_place() {
         &[
             "test",
             "tests/fixtures/err/suites/H802-unknown-gate.test.toml",
+            OUTSIDE,
         ],
         b"",
     );
@@ -118,6 +136,7 @@ fn a_case_full_of_typos_is_refused_before_it_runs() {
         &[
             "test",
             "tests/fixtures/err/suites/H802-typos-in-a-case.test.toml",
+            OUTSIDE,
         ],
         b"",
     );
@@ -143,6 +162,7 @@ fn check_validates_suites_too() {
         &[
             "check",
             "tests/fixtures/err/suites/H802-unknown-gate.test.toml",
+            OUTSIDE,
             "--format",
             "short",
         ],
@@ -154,7 +174,10 @@ fn check_validates_suites_too() {
 
 #[test]
 fn coverage_as_json_for_tools() {
-    let (code, out, _) = run(&["test", FAILING, "--coverage-format", "json"], b"");
+    let (code, out, _) = run(
+        &["test", FAILING, OUTSIDE, "--coverage-format", "json"],
+        b"",
+    );
     assert_eq!(code, 1, "the failures still fail the run");
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     let suite = &doc["coverage"][0];
@@ -164,4 +187,198 @@ fn coverage_as_json_for_tools() {
     assert!(items.iter().any(|i| i["kind"] == "quality gate"
         && i["name"] == "stale_contact"
         && i["covered"] == false));
+}
+
+/// The rendering of `H803`: every file a suite names outside its folder,
+/// pointed at, none of them read.
+#[test]
+fn paths_outside_the_suite_folder_are_refused() {
+    let fixture = "tests/fixtures/err/suites/H803-path-outside-suite.test.toml";
+    let (code, out, err) = run(&["check", fixture], b"");
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(out.matches("H803(test-path-outside-suite)").count(), 3);
+    assert!(
+        !out.contains("root:") && !out.contains("[package]"),
+        "{out}"
+    );
+    insta::assert_snapshot!("path_outside", out);
+    let (code, _, err) = run(&["test", fixture], b"");
+    assert_eq!(code, 1);
+    assert!(err.contains("H803"), "{err}");
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("handoff-testing-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A suite from a pull request cannot read a file outside its folder: not
+/// by `..`, not by an absolute path, not by a link inside the folder, not
+/// as its policy, a lead or a state file; and `check DIR`, `test DIR` and
+/// `fmt DIR` do not follow links out of the folder. The secret never shows
+/// in any output. `--allow-outside-imports` lets a trusted setup through.
+#[test]
+fn suites_and_folder_walks_do_not_leave_the_folder() {
+    const SECRET: &str = "supersecret123";
+    let dir = temp_dir("outside");
+    let repo = dir.join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    let secret = dir.join("outside.txt");
+    std::fs::write(&secret, format!("API_TOKEN={SECRET}\n")).unwrap();
+    std::fs::write(
+        dir.join("outside.json"),
+        format!("{{\"id\": \"{SECRET}\"}}\n"),
+    )
+    .unwrap();
+    std::fs::copy(
+        "examples/inbound/policy.handoff",
+        repo.join("policy.handoff"),
+    )
+    .unwrap();
+    std::fs::copy(
+        "examples/inbound/policy.handoff",
+        dir.join("policy.handoff"),
+    )
+    .unwrap();
+    std::fs::copy("examples/inbound/lead-ready.json", repo.join("lead.json")).unwrap();
+    std::fs::copy("examples/inbound/lead-ready.json", dir.join("lead.json")).unwrap();
+    let suite = |name: &str, body: &str| {
+        let p = repo.join(name);
+        std::fs::write(&p, format!("now = \"2025-06-01T12:00:00Z\"\n{body}")).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let case = "[[case]]\nname = \"x\"\n";
+    let mut refused = vec![
+        suite(
+            "up.test.toml",
+            &format!("policy = \"../outside.txt\"\n{case}lead = \"lead.json\"\n"),
+        ),
+        suite(
+            "abs.test.toml",
+            &format!(
+                "policy = \"policy.handoff\"\n{case}lead = \"{}\"\n",
+                secret.display()
+            ),
+        ),
+        suite(
+            "lead-up.test.toml",
+            &format!("policy = \"policy.handoff\"\n[leads]\nout = \"../outside.json\"\n{case}lead = \"out\"\n"),
+        ),
+        suite(
+            "state-up.test.toml",
+            &format!("policy = \"policy.handoff\"\n{case}lead = \"lead.json\"\nstate = \"../outside.txt\"\n"),
+        ),
+    ];
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&secret, repo.join("leak.json")).unwrap();
+        std::os::unix::fs::symlink(&dir, repo.join("up")).unwrap();
+        std::os::unix::fs::symlink(&secret, repo.join("leak.handoff")).unwrap();
+        std::os::unix::fs::symlink(dir.join("outside.json"), repo.join("far.test.toml")).unwrap();
+        refused.push(suite(
+            "link.test.toml",
+            &format!("policy = \"policy.handoff\"\n{case}lead = \"leak.json\"\n"),
+        ));
+        refused.push(suite(
+            "link-folder.test.toml",
+            &format!("policy = \"up/policy.handoff\"\n{case}lead = \"lead.json\"\n"),
+        ));
+    }
+    let leaks = |out: &str, err: &str| out.contains(SECRET) || err.contains(SECRET);
+    for s in &refused {
+        for cmd in ["check", "test"] {
+            let (code, out, err) = run(&[cmd, s], b"");
+            assert_eq!(code, 1, "{cmd} {s}: {out}{err}");
+            assert!(
+                out.contains("H803") || err.contains("H803"),
+                "{cmd} {s}: {out}{err}"
+            );
+            assert!(!leaks(&out, &err), "{cmd} {s} leaks: {out}{err}");
+        }
+    }
+    // inside the folder, a file that is no policy is not read as one
+    std::fs::write(repo.join(".env"), format!("API_TOKEN={SECRET}\n")).unwrap();
+    let env = suite(
+        "env.test.toml",
+        &format!("policy = \".env\"\n{case}lead = \"lead.json\"\n"),
+    );
+    for cmd in ["check", "test"] {
+        let (code, out, err) = run(&[cmd, &env], b"");
+        assert_eq!(code, 1, "{cmd}: {out}{err}");
+        assert!(out.contains("H801") || err.contains("H801"), "{out}{err}");
+        assert!(!leaks(&out, &err), "{cmd} {env} leaks: {out}{err}");
+    }
+    // the folder walks: every suite above refused, no link out followed
+    let folder = repo.to_str().unwrap();
+    for args in [
+        vec!["check", folder],
+        vec!["check", folder, "--format", "json"],
+        vec!["test", folder],
+        vec!["fmt", "--check", folder],
+    ] {
+        let (code, out, err) = run(&args, b"");
+        assert!(!leaks(&out, &err), "{args:?} leaks: {out}{err}");
+        // the suites are refused; fmt finds the one policy in the folder
+        // formatted
+        assert_eq!(code, i32::from(args[0] != "fmt"), "{args:?}: {out}{err}");
+        // each walk tells of the links out it left, of the kinds it looks for
+        #[cfg(unix)]
+        {
+            let policies = args[0] != "test";
+            let suites = args[0] != "fmt";
+            assert!(err.contains("is not followed"), "{args:?}: {err}");
+            assert!(err.contains("repo/up:"), "{args:?}: {err}");
+            assert_eq!(err.contains("leak.handoff"), policies, "{args:?}: {err}");
+            assert_eq!(err.contains("far.test.toml"), suites, "{args:?}: {err}");
+        }
+        assert!(!out.contains("far.test.toml"), "{args:?}: {out}");
+    }
+    // a trusted setup keeps its shared files one folder up, on purpose
+    let shared = suite(
+        "shared.test.toml",
+        &format!("policy = \"../policy.handoff\"\n{case}lead = \"../lead.json\"\n[case.expect]\nverdict = \"handoff\"\n"),
+    );
+    let (code, out, err) = run(&["test", &shared], b"");
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("H803") && err.contains(OUTSIDE), "{err}");
+    let (code, out, err) = run(&["test", &shared, OUTSIDE], b"");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("ok    x"), "{out}");
+    let (code, out, err) = run(&["check", &shared, OUTSIDE], b"");
+    assert_eq!(code, 0, "{out}{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Links inside the folder that stay inside it are followed by the walk
+/// (a folder reached twice is walked once).
+#[cfg(unix)]
+#[test]
+fn links_inside_the_folder_are_followed() {
+    let dir = temp_dir("inside");
+    // a folder the walk skips (its name starts with a dot), reached by a link
+    let real = dir.join(".shared");
+    std::fs::create_dir_all(&real).unwrap();
+    std::fs::copy(
+        "examples/inbound/policy.handoff",
+        real.join("policy.handoff"),
+    )
+    .unwrap();
+    std::fs::copy("examples/inbound/lead-ready.json", real.join("lead.json")).unwrap();
+    std::fs::write(
+        real.join("p.test.toml"),
+        "policy = \"policy.handoff\"\nnow = \"2025-06-01T12:00:00Z\"\n[[case]]\nname = \"x\"\nlead = \"lead.json\"\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&real, dir.join("suites")).unwrap();
+    let (code, out, err) = run(&["test", dir.to_str().unwrap()], b"");
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(out.matches("  ok    x").count(), 1, "{out}");
+    assert!(out.contains("suites/p.test.toml"), "{out}");
+    assert!(!err.contains("not followed"), "{err}");
+    let (code, out, err) = run(&["check", dir.to_str().unwrap()], b"");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("2 files: no problems found"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

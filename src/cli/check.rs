@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 use std::io::{IsTerminal, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
@@ -24,7 +24,9 @@ pub(crate) struct CheckArgs {
     #[arg(long, value_enum)]
     deny: Vec<Deny>,
     /// Follow imports with absolute paths or paths that leave the policy's
-    /// folder (refused by default: policies from pull requests are untrusted).
+    /// folder, suites' paths that leave the suite's folder, and links in a
+    /// folder that lead out of it (refused by default: policies and suites
+    /// from pull requests are untrusted).
     #[arg(long)]
     allow_outside_imports: bool,
 }
@@ -48,7 +50,15 @@ pub(crate) fn run(args: CheckArgs) -> i32 {
     let mut paths = Vec::new();
     for path in &args.files {
         if path.is_dir() {
-            match policy_files(path) {
+            let found = super::walk::files_below(
+                path,
+                super::walk::is_policy_or_suite,
+                args.allow_outside_imports,
+            );
+            if let Ok(walk) = &found {
+                walk.warn_skipped(path, true);
+            }
+            match found.map(|w| w.files) {
                 Ok(found) if found.is_empty() => unread.push(Unread {
                     file: path.display().to_string(),
                     message: "the folder holds no `.handoff` file".into(),
@@ -79,7 +89,7 @@ pub(crate) fn run(args: CheckArgs) -> i32 {
             }
         } else if path.to_string_lossy().ends_with(".test.toml") {
             // a test suite: its TOML, its policy, and the names it expects
-            match handoff::testing::check_suite(path) {
+            match handoff::testing::check_suite_with(path, options) {
                 Ok(c) => c,
                 Err(e) => {
                     unread.push(Unread {
@@ -182,39 +192,6 @@ pub(crate) fn run(args: CheckArgs) -> i32 {
     } else {
         exit::OK
     }
-}
-
-/// The `*.handoff` files under `dir`, in sorted order, folders whose names
-/// start with a dot left out.
-pub(crate) fn policy_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    let mut seen = HashSet::new();
-    while let Some(d) = stack.pop() {
-        // a link back up the tree is followed once
-        if !seen.insert(std::fs::canonicalize(&d)?) {
-            continue;
-        }
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(&d)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                !p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-            })
-            .collect();
-        entries.sort();
-        for p in entries.into_iter().rev() {
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|e| e == "handoff")
-                || p.to_string_lossy().ends_with(".test.toml")
-            {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
 }
 
 /// Puts the files that could not be read into a JSON or SARIF document.

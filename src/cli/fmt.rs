@@ -36,19 +36,19 @@ pub(crate) fn run(a: FmtArgs) -> i32 {
     let mut paths = Vec::new();
     for path in &a.files {
         if path.is_dir() {
-            match super::check::policy_files(path) {
+            // fmt writes: a link out of the folder is never followed
+            let found = super::walk::files_below(path, super::walk::is_policy, false);
+            if let Ok(walk) = &found {
+                walk.warn_skipped(path, false);
+            }
+            match found.map(|w| w.files) {
                 Ok(found) if found.is_empty() => {
                     return fail(format!(
                         "{}: the folder holds no `.handoff` file",
                         path.display()
                     ))
                 }
-                Ok(found) => paths.extend(
-                    // suites (`*.test.toml`) are TOML, not policies
-                    found
-                        .into_iter()
-                        .filter(|p| p.extension().is_some_and(|e| e == "handoff")),
-                ),
+                Ok(found) => paths.extend(found),
                 Err(e) => return fail(format!("{}: cannot read the folder: {e}", path.display())),
             }
         } else {

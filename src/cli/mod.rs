@@ -14,6 +14,7 @@ mod progress;
 #[cfg(feature = "server")]
 mod serve;
 mod test;
+mod walk;
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};

@@ -1,13 +1,13 @@
 //! `handoff test [PATH...]`
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
 use super::{exit, fail, print, use_color};
 use handoff::diag::render;
-use handoff::testing::{run_suite, SuiteError, SuiteResult};
+use handoff::testing::{run_suite_with, SuiteError, SuiteResult};
 
 #[derive(Args, Debug)]
 pub(crate) struct TestArgs {
@@ -35,6 +35,12 @@ pub(crate) struct TestArgs {
     /// rules, in percent.
     #[arg(long, value_name = "PCT")]
     min_coverage: Option<f64>,
+    /// Read files a suite names outside its folder (its policy, leads and
+    /// state files), follow its policy's imports out of the policy's
+    /// folder, and follow links in a folder that lead out of it (refused
+    /// by default: suites from pull requests are untrusted).
+    #[arg(long)]
+    allow_outside_imports: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -58,8 +64,12 @@ pub(crate) fn run(a: TestArgs) -> i32 {
     let mut files = Vec::new();
     for p in &roots {
         if p.is_dir() {
-            if let Err(e) = suites_in(p, &mut files) {
-                return fail(format!("{}: cannot read the folder: {e}", p.display()));
+            match super::walk::files_below(p, super::walk::is_suite, a.allow_outside_imports) {
+                Ok(walk) => {
+                    walk.warn_skipped(p, true);
+                    files.extend(walk.files);
+                }
+                Err(e) => return fail(format!("{}: cannot read the folder: {e}", p.display())),
             }
         } else if p.exists() {
             files.push(p.clone());
@@ -71,7 +81,10 @@ pub(crate) fn run(a: TestArgs) -> i32 {
     let mut results = Vec::new();
     let mut worst = exit::OK;
     for f in &files {
-        match run_suite(f, a.run.as_deref()) {
+        let options = handoff::load::LoadOptions {
+            allow_outside_imports: a.allow_outside_imports,
+        };
+        match run_suite_with(f, a.run.as_deref(), options) {
             Ok(r) => results.push(r),
             Err(SuiteError::Diagnostics(sources, diags)) => {
                 let color = use_color(std::io::stderr().is_terminal());
@@ -125,25 +138,6 @@ pub(crate) fn run(a: TestArgs) -> i32 {
         eprintln!("{} passed, {failed} failed", total - failed);
     }
     worst
-}
-
-/// Every `*.test.toml` below `dir` (folders starting with `.` skipped).
-fn suites_in(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for e in std::fs::read_dir(dir)? {
-        let p = e?.path();
-        let hidden = p
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-        if hidden {
-            continue;
-        }
-        if p.is_dir() {
-            suites_in(&p, out)?;
-        } else if p.to_string_lossy().ends_with(".test.toml") {
-            out.push(p);
-        }
-    }
-    Ok(())
 }
 
 fn human(results: &[SuiteResult], coverage: bool) -> String {

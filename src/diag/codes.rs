@@ -152,6 +152,7 @@ codes! {
     // -- test suites (H8xx)
     TestFile           = "H801", "invalid-test-suite", Error;
     TestUnknownName    = "H802", "test-expects-unknown-name", Error;
+    TestPathOutside    = "H803", "test-path-outside-suite", Error;
 }
 
 #[cfg(test)]

@@ -22,7 +22,8 @@ use serde_json::{Map, Value};
 
 use crate::diag::{Code, Diagnostic};
 use crate::eval::Engine;
-use crate::span::{SourceMap, Span};
+use crate::load::LoadOptions;
+use crate::span::{FileId, SourceMap, Span};
 
 mod compare;
 mod coverage;
@@ -47,6 +48,28 @@ struct SuiteFile {
     cases: Vec<CaseFile>,
     #[serde(default, rename = "table")]
     tables: Vec<TableFile>,
+}
+
+/// The files a suite names, with where it names them: the suite read a
+/// second time, leniently, for the spans of its paths (see
+/// [`paths_outside`]).
+#[derive(Debug, Deserialize)]
+struct PathsFile {
+    policy: toml::Spanned<String>,
+    #[serde(default)]
+    leads: BTreeMap<String, toml::Spanned<toml::Value>>,
+    #[serde(default, rename = "case")]
+    cases: Vec<PathsCase>,
+    #[serde(default, rename = "table")]
+    tables: Vec<PathsCase>,
+}
+
+/// A case's or a table's files: its lead (when not a name of `[leads]`)
+/// and its state file.
+#[derive(Debug, Deserialize)]
+struct PathsCase {
+    lead: Option<toml::Spanned<toml::Value>>,
+    state: Option<toml::Spanned<toml::Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -197,8 +220,24 @@ pub enum SuiteError {
 
 /// Loads and runs one suite. `filter` keeps only cases whose name contains
 /// it.
+///
+/// Every file the suite names (its policy, its lead files, its state
+/// files) must lie inside the suite's folder or a folder below it, as
+/// the file system resolves it (a link out of the folder leads out of it):
+/// an absolute path, a `..` that climbs out or such a link is `H803`, and
+/// the file is never read. [`run_suite_with`] can lift that.
 pub fn run_suite(path: &Path, filter: Option<&str>) -> Result<SuiteResult, SuiteError> {
-    suite(path, filter, true)
+    run_suite_with(path, filter, LoadOptions::default())
+}
+
+/// [`run_suite`] with the reach of the suite's paths (and of its policy's
+/// imports) given: `allow_outside_imports` lets both leave their folders.
+pub fn run_suite_with(
+    path: &Path,
+    filter: Option<&str>,
+    options: LoadOptions,
+) -> Result<SuiteResult, SuiteError> {
+    suite(path, filter, true, options)
 }
 
 /// Checks a suite without running it, as `handoff check` does: its TOML,
@@ -211,7 +250,13 @@ pub fn run_suite(path: &Path, filter: Option<&str>) -> Result<SuiteResult, Suite
 /// assert!(checked.diagnostics.is_empty());
 /// ```
 pub fn check_suite(path: &Path) -> std::io::Result<crate::Checked> {
-    match suite(path, None, false) {
+    check_suite_with(path, LoadOptions::default())
+}
+
+/// [`check_suite`] with the reach of the suite's paths (and of its
+/// policy's imports) given, as [`run_suite_with`].
+pub fn check_suite_with(path: &Path, options: LoadOptions) -> std::io::Result<crate::Checked> {
+    match suite(path, None, false, options) {
         Ok(_) => {
             let mut sources = SourceMap::new();
             let text = std::fs::read_to_string(path)?;
@@ -231,7 +276,12 @@ pub fn check_suite(path: &Path) -> std::io::Result<crate::Checked> {
     }
 }
 
-fn suite(path: &Path, filter: Option<&str>, run_cases: bool) -> Result<SuiteResult, SuiteError> {
+fn suite(
+    path: &Path,
+    filter: Option<&str>,
+    run_cases: bool,
+    options: LoadOptions,
+) -> Result<SuiteResult, SuiteError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| SuiteError::Io(format!("{}: cannot read the suite: {e}", path.display())))?;
     let name = path.display().to_string();
@@ -245,9 +295,45 @@ fn suite(path: &Path, filter: Option<&str>, run_cases: bool) -> Result<SuiteResu
             .help("a suite is TOML: `policy = \"policy.handoff\"`, then `[[case]]` tables with `name`, `lead` and `[case.expect]`; see docs/testing.md");
         SuiteError::Diagnostics(std::mem::take(&mut sources), vec![d])
     })?;
-    let dir = path.parent().unwrap_or(Path::new("."));
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    // CI checks suites from pull requests: before any file the suite names
+    // is read (or even looked for), each must lie inside its folder
+    if !options.allow_outside_imports {
+        let outside = paths_outside(&text, file, dir, &suite.leads);
+        if !outside.is_empty() {
+            return Err(SuiteError::Diagnostics(sources, outside));
+        }
+    }
+    let locate = |needle: &str| -> Span {
+        let quoted = format!("\"{needle}\"");
+        let at = text
+            .find(&quoted)
+            .or_else(|| text.find(needle))
+            .unwrap_or(0);
+        Span::new(file, at, at + needle.len().min(text.len() - at))
+    };
+    if !suite.policy.ends_with(".handoff") {
+        // as for imports (H121): a file that is no policy is never read, so
+        // never quoted in a diagnostic (a `.env`, CI's `.git/config`)
+        let quoted = format!("\"{}\"", suite.policy);
+        let at = text.find(&quoted).unwrap_or(0);
+        let d = Diagnostic::new(
+            Code::TestFile,
+            Span::new(file, at, (at + quoted.len()).min(text.len())),
+            format!(
+                "`{}` is not a policy file: a suite tests a `.handoff` file",
+                suite.policy
+            ),
+        )
+        .label("not a `.handoff` file")
+        .help("name the policy the suite tests, such as `policy = \"policy.handoff\"`; the file is not read");
+        return Err(SuiteError::Diagnostics(sources, vec![d]));
+    }
     let policy_path = dir.join(&suite.policy);
-    let checked = crate::Checked::from_file(&policy_path).map_err(|e| {
+    let checked = crate::Checked::from_file_with(&policy_path, options).map_err(|e| {
         SuiteError::Io(format!(
             "{}: cannot read the policy {}: {e}",
             name,
@@ -261,14 +347,6 @@ fn suite(path: &Path, filter: Option<&str>, run_cases: bool) -> Result<SuiteResu
     // the names a suite may expect, checked before anything runs
     let known = Names::of(&engine);
     let mut diags = Vec::new();
-    let locate = |needle: &str| -> Span {
-        let quoted = format!("\"{needle}\"");
-        let at = text
-            .find(&quoted)
-            .or_else(|| text.find(needle))
-            .unwrap_or(0);
-        Span::new(file, at, at + needle.len().min(text.len() - at))
-    };
     let default_now = suite.now.clone();
     let mut cases: Vec<CaseFile> = suite.cases;
     for t in suite.tables {
@@ -387,6 +465,107 @@ fn suite(path: &Path, filter: Option<&str>, run_cases: bool) -> Result<SuiteResu
         cases: results,
         coverage: coverage.items,
     })
+}
+
+/// `H803` for each file the suite names outside `dir` (its folder, as the
+/// file system resolves it, and the folders below): an absolute path, a
+/// path whose `..` climbs out, or one that a link takes out. Decided on the
+/// text first, then on the resolved path, without reading the file.
+fn paths_outside(
+    text: &str,
+    file: FileId,
+    dir: &Path,
+    names: &BTreeMap<String, toml::Value>,
+) -> Vec<Diagnostic> {
+    let span = |r: std::ops::Range<usize>| Span::new(file, r.start, r.end);
+    let Ok(root) = std::fs::canonicalize(dir) else {
+        // the suite was just read from this folder; fail closed all the same
+        let d = Diagnostic::new(
+            Code::TestPathOutside,
+            Span::new(file, 0, 0),
+            format!("cannot resolve the suite's folder `{}`", dir.display()),
+        )
+        .label("here")
+        .help("run the suite from a folder that can be read");
+        return vec![d];
+    };
+    let paths: PathsFile = match toml::from_str(text) {
+        Ok(p) => p,
+        Err(e) => {
+            let (start, end) = e.span().map_or((0, 0), |r| (r.start, r.end));
+            let d = Diagnostic::new(Code::TestFile, Span::new(file, start, end), e.message())
+                .label("here")
+                .help("a suite is TOML; see docs/testing.md");
+            return vec![d];
+        }
+    };
+    let mut named: Vec<(String, Span)> =
+        vec![(paths.policy.get_ref().clone(), span(paths.policy.span()))];
+    for lead in paths.leads.values() {
+        if let toml::Value::String(s) = lead.get_ref() {
+            named.push((s.clone(), span(lead.span())));
+        }
+    }
+    for c in paths.cases.iter().chain(&paths.tables) {
+        if let Some(lead) = &c.lead {
+            if let toml::Value::String(s) = lead.get_ref() {
+                if !names.contains_key(s) {
+                    named.push((s.clone(), span(lead.span())));
+                }
+            }
+        }
+        if let Some(state) = &c.state {
+            if let toml::Value::String(s) = state.get_ref() {
+                named.push((s.clone(), span(state.span())));
+            }
+        }
+    }
+    named
+        .into_iter()
+        .filter_map(|(target, at)| {
+            let what = leaves(&root, dir, &target)?;
+            Some(
+                Diagnostic::new(
+                    Code::TestPathOutside,
+                    at,
+                    format!("`{target}` is {what}: a suite's files stay inside its folder"),
+                )
+                .label("leaves the suite's folder")
+                .help(format!(
+                    "move the file into `{}` (or below it) and name it by a relative path; to read such files on purpose, pass `--allow-outside-imports`",
+                    dir.display()
+                )),
+            )
+        })
+        .collect()
+}
+
+/// Why `target`, relative to `dir` (which resolves to `root`), lies outside
+/// `root`; `None` when it lies inside (or would, if it existed).
+fn leaves(root: &Path, dir: &Path, target: &str) -> Option<&'static str> {
+    if Path::new(target).is_absolute() || target.starts_with(['/', '\\']) {
+        return Some("an absolute path");
+    }
+    // on the text first: whether a file exists out there is not to be
+    // learned from a diagnostic either
+    let mut depth = 0i64;
+    for c in Path::new(target).components() {
+        depth += match c {
+            std::path::Component::Normal(_) => 1,
+            std::path::Component::CurDir => 0,
+            _ => -1,
+        };
+        if depth < 0 {
+            return Some("outside the suite's folder");
+        }
+    }
+    // then as the file system resolves it: the path, or the nearest folder
+    // on its way that exists, must resolve inside
+    let joined = dir.join(target);
+    let resolved = joined
+        .ancestors()
+        .find_map(|a| std::fs::canonicalize(a).ok())?;
+    (!resolved.starts_with(root)).then_some("outside the suite's folder (through a link)")
 }
 
 fn run_case(
