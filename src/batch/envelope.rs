@@ -248,7 +248,7 @@ pub fn several_leads(bytes: &[u8]) -> Option<String> {
     Some(if line > 1 {
         format!("one lead per line (NDJSON): a second lead starts on line {line}")
     } else {
-        format!("more than one lead: a second starts on line {line}, column {column}")
+        format!("leads one after another (the second starts on line {line}, column {column})")
     })
 }
 
@@ -267,7 +267,7 @@ mod several_tests {
         );
         assert_eq!(
             several_leads(br#"{"id":"x"} {"id":"y"}"#).as_deref(),
-            Some("more than one lead: a second starts on line 1, column 12")
+            Some("leads one after another (the second starts on line 1, column 12)")
         );
         assert_eq!(
             several_leads(br#"[{"id": "a"}, {"id": "b"}]"#).as_deref(),
