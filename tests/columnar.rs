@@ -4,6 +4,7 @@
 //! record in its place; the decision columns read back.
 #![cfg(feature = "parquet")]
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -360,4 +361,120 @@ fn ndjson_in_parquet_out() {
         .map(|b| b.unwrap().num_rows())
         .sum();
     assert_eq!(rows, 300);
+}
+
+/// A Parquet file of 300 leads in three row groups of 100, written plain
+/// (no dictionary, no compression) so that each id is in the file as it is.
+fn three_row_groups(path: &Path) {
+    let ids: Vec<String> = (0..300).map(|i| format!("lead-{i:03}")).collect();
+    let scores: Vec<f64> = (0..300).map(|i| f64::from(i % 100)).collect();
+    let batch = RecordBatch::try_from_iter([
+        ("id", Arc::new(StringArray::from(ids)) as ArrayRef),
+        (
+            "engagement.score",
+            Arc::new(Float64Array::from(scores)) as ArrayRef,
+        ),
+    ])
+    .unwrap();
+    let props = WriterProperties::builder()
+        .set_max_row_group_row_count(Some(100))
+        .set_dictionary_enabled(false)
+        .set_compression(parquet::basic::Compression::UNCOMPRESSED)
+        .build();
+    let file = std::fs::File::create(path).unwrap();
+    let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+/// The byte range of column `column` of row group `group`, from the footer.
+fn chunk_range(path: &Path, group: usize, column: usize) -> Range<usize> {
+    let file = std::fs::File::open(path).unwrap();
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+    let (start, len) = builder
+        .metadata()
+        .row_group(group)
+        .column(column)
+        .byte_range();
+    start as usize..(start + len) as usize
+}
+
+fn eval_parquet(path: &Path) -> (i32, Vec<Value>, String) {
+    let (code, out, err) = handoff(&[
+        "eval",
+        "examples/inbound/policy.handoff",
+        "--leads",
+        path.to_str().unwrap(),
+        "--now",
+        NOW,
+    ]);
+    let lines = out
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    (code, lines, err)
+}
+
+/// A bit flipped in one row group's data page: every row that can still be
+/// read is answered, in its place; the rows that cannot get error records
+/// naming the file, their rows and the row group.
+#[test]
+fn a_damaged_page_costs_its_rows_not_the_file() {
+    let path = scratch("damaged.parquet");
+    three_row_groups(&path);
+    let mut bytes = std::fs::read(&path).unwrap();
+    // text that is not UTF-8 in the id of row 151 (row group 2)
+    let ids = chunk_range(&path, 1, 0);
+    let at = ids.start
+        + bytes[ids.clone()]
+            .windows(8)
+            .position(|w| w == b"lead-150")
+            .unwrap();
+    bytes[at + 5] = 0xFF;
+    std::fs::write(&path, &bytes).unwrap();
+    let (code, lines, err) = eval_parquet(&path);
+    assert_eq!(code, 3, "{err}");
+    assert_eq!(lines.len(), 300, "{err}");
+    let name = path.display().to_string();
+    for (i, line) in lines.iter().enumerate() {
+        if i == 150 {
+            let e = &line["error"];
+            assert_eq!(e["kind"], "unreadable_row", "{e}");
+            assert_eq!(e["line"], 151, "{e}");
+            let message = e["message"].as_str().unwrap();
+            assert!(message.contains(&name), "{message}");
+            assert!(
+                message.contains("row 151, in row group 2 of 3"),
+                "{message}"
+            );
+            assert!(message.contains("UTF-8"), "{message}");
+        } else {
+            assert_eq!(line["lead_id"], format!("lead-{i:03}"), "{line}");
+        }
+    }
+    // a page whose header is garbage: its row group's rows are errors,
+    // the others decided
+    three_row_groups(&path);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let ids = chunk_range(&path, 1, 0);
+    for b in &mut bytes[ids.start..ids.start + 8] {
+        *b = 0xFF;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let (code, lines, err) = eval_parquet(&path);
+    assert_eq!(code, 3, "{err}");
+    assert_eq!(lines.len(), 300, "{err}");
+    for (i, line) in lines.iter().enumerate() {
+        if (100..200).contains(&i) {
+            let e = &line["error"];
+            assert_eq!(e["kind"], "unreadable_row", "{e}");
+            assert_eq!(e["line"], i + 1, "{e}");
+            let message = e["message"].as_str().unwrap();
+            assert!(message.contains(&name), "{message}");
+            assert!(message.contains("in row group 2 of 3"), "{message}");
+        } else {
+            assert_eq!(line["lead_id"], format!("lead-{i:03}"), "{line}");
+        }
+    }
 }

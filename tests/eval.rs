@@ -1528,3 +1528,61 @@ fn route_rule_texts_keep_block_members_apart() {
         "when any { score >= 95, engaged } -> queue inbox"
     );
 }
+
+/// A record broken in the middle of a JSON document, its records one a
+/// line: an error record for it, and every other record answered, by
+/// `eval`, `metrics` and `diff` alike (they read documents alike).
+#[test]
+fn a_broken_record_in_a_document_loses_no_other_record() {
+    const POLICY: &str = "examples/inbound/policy.handoff";
+    for bad in [
+        "{\"id\": \"bad\", \"name\": \"x}",
+        "{\"id\": \"bad\", \"tags\": [\"x\"}",
+        "{\"id\": \"bad\", \"x\": 1",
+    ] {
+        let doc = format!(
+            "[\n{{\"id\": \"a1\"}},\n{bad},\n{{\"id\": \"a2\"}},\n{{\"id\": \"a3\"}},\n{{\"id\": \"a4\"}}\n]\n"
+        );
+        let (code, out, err) = run_cli(
+            &["eval", POLICY, "--leads", "-", "--now", NOW],
+            doc.as_bytes(),
+        );
+        assert_eq!(code, 3, "{bad}: {err}");
+        let answers: Vec<serde_json::Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(answers.len(), 5, "{bad}: {out}");
+        for (i, id) in [(0, "a1"), (2, "a2"), (3, "a3"), (4, "a4")] {
+            assert_eq!(answers[i]["lead_id"], id, "{bad}: {out}");
+        }
+        let e = &answers[1]["error"];
+        assert_eq!(e["lead_id"], "bad", "{out}");
+        assert_eq!(e["line"], 3, "{out}");
+        assert_eq!(e["record"], 2, "{out}");
+        assert_eq!(e["kind"], "invalid_json", "{out}");
+        let (code, out, err) = run_cli(
+            &[
+                "metrics", POLICY, "--leads", "-", "--now", NOW, "--format", "json",
+            ],
+            doc.as_bytes(),
+        );
+        assert_eq!(code, 3, "{err}");
+        let m: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(m["all"]["leads"], 4, "{out}");
+        assert_eq!(m["bad_records"]["first"][0]["place"], "record 2 (line 3)");
+        let (code, out, err) = run_cli(
+            &[
+                "diff", POLICY, POLICY, "--leads", "-", "--now", NOW, "--format", "json",
+            ],
+            doc.as_bytes(),
+        );
+        assert_eq!(code, 0, "{err}");
+        let d: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            (d["leads"].as_u64(), d["bad_count"].as_u64()),
+            (Some(4), Some(1)),
+            "{out}"
+        );
+    }
+}

@@ -105,7 +105,7 @@ pub(crate) fn columnar(
     }
     let input = if parquet_in {
         match std::fs::File::open(path) {
-            Ok(f) => Input::Parquet(f),
+            Ok(f) => Input::Parquet(f, path.to_path_buf()),
             Err(e) => {
                 return Route::Failed(fail(format!("cannot read leads `{}`: {e}", path.display())))
             }

@@ -4,13 +4,18 @@
 
 use std::fs::File;
 use std::io::{Read, Write};
+use std::ops::Range;
+use std::path::PathBuf;
 
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection,
+    RowSelector,
+};
 use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
-use arrow_array::RecordBatchReader;
+use arrow_array::{RecordBatch, RecordBatchReader};
 
 use super::{evaluate_batch, DecisionColumns, LeadShape};
 use crate::batch::{Answer, ChunkReader, Lines, Sequence, Summary};
@@ -21,11 +26,14 @@ use crate::eval::{Engine, Spare};
 const BATCH_ROWS: usize = 8192;
 /// The rows of a row group of `--output`.
 const ROW_GROUP_ROWS: usize = 65_536;
+/// Of rows that could not be read together, the reads at most spent on
+/// finding those that can (halving the rows each time).
+const NARROWING_READS: usize = 64;
 
 /// Where the leads come from.
 pub enum Input {
-    /// A Parquet file of leads, one row each.
-    Parquet(File),
+    /// A Parquet file of leads, one row each, and its name (for messages).
+    Parquet(File, PathBuf),
     /// NDJSON, one lead per line.
     Ndjson(Box<dyn Read + Send>),
 }
@@ -46,7 +54,10 @@ pub fn is_parquet(head: &[u8]) -> bool {
 /// Evaluates every lead of `input` in order on this thread and writes the
 /// decisions to `output`. `Err` before anything is written when the input
 /// cannot be read as leads at all (not Parquet, two columns giving one
-/// field); a failure part way is the summary's `io_error`.
+/// field); a row group, or a part of one, that cannot be decoded gives an
+/// error record ([`super::UNREADABLE_ROW`], naming the file) for each of
+/// its rows, and the reading goes on; a failure to write is the summary's
+/// `io_error`.
 pub fn run_file(
     engine: &Engine,
     input: Input,
@@ -56,7 +67,11 @@ pub fn run_file(
     let mut seq = Sequence::new(engine);
     let mut sink = Sink::new(engine, output)?;
     let failed = match input {
-        Input::Parquet(file) => parquet_leads(engine, file, now, &mut seq, &mut sink)?,
+        Input::Parquet(file, path) => {
+            let name = path.display().to_string();
+            let leads = Parquet::open(engine, file, name)?;
+            leads.run(engine, now, &mut seq, &mut sink)
+        }
         Input::Ndjson(read) => ndjson_leads(engine, read, now, &mut seq, &mut sink),
     };
     let failed = failed.or_else(|| sink.close().err());
@@ -65,48 +80,201 @@ pub fn run_file(
     Ok(summary)
 }
 
-fn parquet_leads(
-    engine: &Engine,
+/// A Parquet file of leads, read a row group at a time: a row group (or a
+/// page of one) that cannot be read costs its own rows, not the file's.
+struct Parquet {
     file: File,
-    now: jiff::Timestamp,
-    seq: &mut Sequence,
-    sink: &mut Sink<'_>,
-) -> Result<Option<String>, String> {
-    let bad = |e: parquet::errors::ParquetError| format!("not a Parquet file of leads: {e}");
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(bad)?;
-    // only the columns the policy can read are decoded
-    let read = engine.top_level_fields();
-    let roots: Vec<usize> = builder
-        .schema()
-        .fields()
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| read.contains(&f.name().split('.').next().unwrap_or_default()))
-        .map(|(i, _)| i)
-        .collect();
-    let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
-    let reader = builder
-        .with_projection(mask)
-        .with_batch_size(BATCH_ROWS)
-        .build()
-        .map_err(bad)?;
-    let shape = LeadShape::for_engine(&reader.schema(), engine)?;
-    for batch in reader {
-        let batch = match batch {
-            Ok(b) => b,
-            Err(e) => {
-                let at = seq.next_line();
-                return Ok(Some(format!("reading Parquet at row {at}: {e}")));
+    name: String,
+    meta: ArrowReaderMetadata,
+    mask: ProjectionMask,
+    shape: LeadShape,
+}
+
+impl Parquet {
+    /// The file's footer and the shape of its leads; `Err` when it is not
+    /// Parquet or its columns clash.
+    fn open(engine: &Engine, file: File, name: String) -> Result<Parquet, String> {
+        let bad = |e: parquet::errors::ParquetError| format!("not a Parquet file of leads: {e}");
+        let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::default()).map_err(bad)?;
+        // only the columns the policy can read are decoded
+        let read = engine.top_level_fields();
+        let roots: Vec<usize> = meta
+            .schema()
+            .fields()
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| read.contains(&f.name().split('.').next().unwrap_or_default()))
+            .map(|(i, _)| i)
+            .collect();
+        let mask = ProjectionMask::roots(meta.parquet_schema(), roots);
+        let clone = file.try_clone().map_err(|e| e.to_string())?;
+        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(clone, meta.clone())
+            .with_projection(mask.clone())
+            .with_row_groups(Vec::new())
+            .build()
+            .map_err(bad)?;
+        let shape = LeadShape::for_engine(&reader.schema(), engine)?;
+        Ok(Parquet {
+            file,
+            name,
+            meta,
+            mask,
+            shape,
+        })
+    }
+
+    /// Evaluates every row, row group by row group; a part that cannot be
+    /// read gets an error record for each of its rows. The error of the
+    /// output, if any.
+    fn run(
+        &self,
+        engine: &Engine,
+        now: jiff::Timestamp,
+        seq: &mut Sequence,
+        sink: &mut Sink<'_>,
+    ) -> Option<String> {
+        for group in 0..self.meta.metadata().num_row_groups() {
+            let rows = self.meta.metadata().row_group(group).num_rows();
+            let rows = usize::try_from(rows).unwrap_or(0);
+            let first = seq.next_line();
+            let mut at = 0;
+            while at < rows {
+                let (read, failed) = self.read(group, at..rows, |batch| {
+                    evaluate_batch(engine, &self.shape, batch, now, seq, |a, line| {
+                        sink.push(&a, line)
+                    });
+                });
+                at += read;
+                if let Some(e) = failed {
+                    // the batch that failed: the rows of it that read
+                    // are evaluated, the others get error records
+                    let part = at..rows.min(at + BATCH_ROWS);
+                    let mut budget = NARROWING_READS;
+                    self.narrow(
+                        group,
+                        first,
+                        part.clone(),
+                        e,
+                        &mut budget,
+                        engine,
+                        now,
+                        seq,
+                        sink,
+                    );
+                    at = part.end;
+                }
+                if let Err(e) = sink.flush() {
+                    return Some(e);
+                }
             }
+        }
+        None
+    }
+
+    /// Reads `rows` of row group `group` a batch at a time, handing each to
+    /// `each`: how many rows were read, and the error that stopped the
+    /// reading before the end.
+    fn read(
+        &self,
+        group: usize,
+        rows: Range<usize>,
+        mut each: impl FnMut(&RecordBatch),
+    ) -> (usize, Option<String>) {
+        let mut read = 0;
+        let reader = match self.reader(group, rows.clone()) {
+            Ok(r) => r,
+            Err(e) => return (0, Some(e)),
         };
-        evaluate_batch(engine, &shape, &batch, now, seq, |a, line| {
-            sink.push(&a, line)
-        });
-        if let Err(e) = sink.flush() {
-            return Ok(Some(e));
+        for batch in reader {
+            match batch {
+                Ok(b) => {
+                    read += b.num_rows();
+                    each(&b);
+                }
+                Err(e) => return (read, Some(e.to_string())),
+            }
+        }
+        if read < rows.len() {
+            let e = format!("the row group ends after {read} of the rows asked for");
+            return (read, Some(e));
+        }
+        (read, None)
+    }
+
+    fn reader(
+        &self,
+        group: usize,
+        rows: Range<usize>,
+    ) -> Result<impl Iterator<Item = Result<RecordBatch, arrow_schema::ArrowError>>, String> {
+        let file = self.file.try_clone().map_err(|e| e.to_string())?;
+        let selection = RowSelection::from(vec![
+            RowSelector::skip(rows.start),
+            RowSelector::select(rows.len()),
+        ]);
+        ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.meta.clone())
+            .with_projection(self.mask.clone())
+            .with_row_groups(vec![group])
+            .with_row_selection(selection)
+            .with_batch_size(BATCH_ROWS)
+            .build()
+            .map_err(|e| e.to_string())
+    }
+
+    /// `rows` of row group `group` (whose first row is row `first` of the
+    /// file) could not be read together (`e`): halves are read again while
+    /// `budget` lasts; rows still unread get error records.
+    #[allow(clippy::too_many_arguments)]
+    fn narrow(
+        &self,
+        group: usize,
+        first: usize,
+        rows: Range<usize>,
+        e: String,
+        budget: &mut usize,
+        engine: &Engine,
+        now: jiff::Timestamp,
+        seq: &mut Sequence,
+        sink: &mut Sink<'_>,
+    ) {
+        if rows.len() > 1 && *budget >= 2 {
+            let mid = rows.start + rows.len() / 2;
+            for half in [rows.start..mid, mid..rows.end] {
+                *budget = budget.saturating_sub(1);
+                let mut batches = Vec::new();
+                match self.read(group, half.clone(), |b| batches.push(b.clone())) {
+                    (_, None) => {
+                        for batch in &batches {
+                            evaluate_batch(engine, &self.shape, batch, now, seq, |a, line| {
+                                sink.push(&a, line)
+                            });
+                        }
+                    }
+                    (_, Some(e)) => {
+                        self.narrow(group, first, half, e, budget, engine, now, seq, sink)
+                    }
+                }
+            }
+            return;
+        }
+        let (from, to) = (first + rows.start, first + rows.end - 1);
+        let rows_text = if from == to {
+            format!("row {from}")
+        } else {
+            format!("rows {from} to {to}")
+        };
+        let mut line = Vec::new();
+        for _ in rows {
+            line.clear();
+            let message = format!(
+                "`{}`: the row cannot be read ({rows_text}, in row group {} of {}): {e}",
+                self.name,
+                group + 1,
+                self.meta.metadata().num_row_groups()
+            );
+            let answer = seq.error(b"", super::UNREADABLE_ROW, message, &mut line);
+            sink.push(&answer, &line);
         }
     }
-    Ok(None)
 }
 
 fn ndjson_leads(

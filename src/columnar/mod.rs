@@ -51,6 +51,11 @@ pub use leads::LeadShape;
 /// form (NaN, binary that is not UTF-8, an unsupported type).
 pub const UNSUPPORTED_VALUE: &str = "unsupported_value";
 
+/// The `kind` of the error record of a row of a Parquet file that cannot be
+/// read (a damaged page: data that does not decode, text that is not
+/// UTF-8); its message names the file, the rows and the row group.
+pub const UNREADABLE_ROW: &str = "unreadable_row";
+
 /// Evaluates every row of `batch` (whose schema made `shape`) in order,
 /// continuing `seq`, and calls `each` with each row's answer and the line
 /// `handoff eval --leads` would write for it (with its newline).

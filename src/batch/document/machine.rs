@@ -4,7 +4,7 @@
 //! object is in [`super::object`].
 
 use super::object::{list_note, page_note, KeyKind, Obj, ObjState};
-use super::scan::{is_delim, is_ws, ws_run, Pos, Purpose, Scan, Watch};
+use super::scan::{is_delim, is_ws, ws_run, Gram, Pos, Purpose, Scan, Stop, Watch};
 use super::{Item, BOM};
 
 /// Of a record too large to evaluate, the start kept (for its lead id).
@@ -38,6 +38,15 @@ pub(super) struct Rec {
     over: bool,
     /// A top-level object (it gets the note of [`list_note`]).
     top_object: bool,
+    /// Where and why it was seen not to be valid JSON.
+    broken: Option<(usize, usize, String)>,
+}
+
+impl Rec {
+    /// Its column, for [`Scan::checked`].
+    pub(super) fn column(&self) -> usize {
+        self.column
+    }
 }
 
 /// Adds `bytes` of a record to its text, within the limit.
@@ -182,13 +191,25 @@ impl Machine {
     fn byte(&mut self, chunk: &[u8], i: usize, buf: &mut Vec<u8>) -> (usize, Option<Item>) {
         if let Some(mut scan) = self.scan.take() {
             let rest = &chunk[i..];
-            let (used, end) = scan.run(rest);
+            let (used, stop) = scan.run(rest);
             scan.watch(&rest[..used]);
-            if !end {
-                self.scan = Some(scan);
-                return (used, None);
-            }
-            return (used, self.value_done(scan, chunk, i + used, buf));
+            return match stop {
+                Stop::More => {
+                    self.scan = Some(scan);
+                    (used, None)
+                }
+                Stop::End => (used, self.value_done(scan, chunk, i + used, buf)),
+                Stop::Broken => {
+                    let (line, column) = self.at(chunk, i + used);
+                    if let Some(rec) = self.rec.as_mut() {
+                        let reason = scan.reason.take().unwrap_or_default();
+                        rec.broken = Some((line, column, reason));
+                    }
+                    self.scan = Some(scan);
+                    (used, None)
+                }
+                Stop::Restart => (used, Some(self.cut_record(chunk, i + used, buf))),
+            };
         }
         if let Some(depth) = self.resync {
             return self.resync_byte(depth, chunk, i);
@@ -234,6 +255,7 @@ impl Machine {
             column,
             over: false,
             top_object,
+            broken: None,
         });
         self.rec_from = i;
         (line, column)
@@ -241,9 +263,10 @@ impl Machine {
 
     /// Starts the record at byte `i`, an element or a top-level scalar.
     fn element(&mut self, chunk: &[u8], i: usize, buf: &mut Vec<u8>) {
-        self.start_record(chunk, i, false, buf);
+        let (_, column) = self.start_record(chunk, i, false, buf);
         let bare = !matches!(chunk[i], b'{' | b'[' | b'"');
-        self.scan = Some(Scan::new(bare, Purpose::Record, Watch::None));
+        let scan = Scan::new(bare, Purpose::Record, Watch::None);
+        self.scan = Some(scan.checked(column, Gram::Value));
     }
 
     /// Between top-level values.
@@ -404,18 +427,7 @@ impl Machine {
         match scan.purpose {
             Purpose::Record => {
                 let item = self.end_record(chunk, end, buf);
-                let mut envelope = false;
-                if let Some(Frame::List(l)) = self.frames.last_mut() {
-                    l.state = ListState::After;
-                    envelope = l.envelope;
-                }
-                if envelope {
-                    for f in &mut self.frames {
-                        if let Frame::Obj(o) = f {
-                            o.streamed += 1;
-                        }
-                    }
-                }
+                self.record_done(ListState::After);
                 Some(item)
             }
             Purpose::Value => {
@@ -437,6 +449,53 @@ impl Machine {
         }
     }
 
+    /// A record (or its error) was given: the array it is in is in
+    /// `state`, and an export counts it.
+    fn record_done(&mut self, state: ListState) {
+        let mut envelope = false;
+        if let Some(Frame::List(l)) = self.frames.last_mut() {
+            l.state = state;
+            envelope = l.envelope;
+        }
+        if envelope {
+            for f in &mut self.frames {
+                if let Frame::Obj(o) = f {
+                    o.streamed += 1;
+                }
+            }
+        }
+    }
+
+    /// A broken record ends before byte `at` of `chunk`, which starts the
+    /// next one (see [`Scan`]): its error, and the array (if any) expects
+    /// that record.
+    fn cut_record(&mut self, chunk: &[u8], at: usize, buf: &mut Vec<u8>) -> Item {
+        let (next, _) = self.at(chunk, at);
+        let mut rec = self.rec.take().unwrap_or(Rec {
+            line: self.pos.line,
+            column: self.pos.col + 1,
+            over: false,
+            top_object: false,
+            broken: None,
+        });
+        keep(&mut rec, &chunk[self.rec_from..at], buf, self.limit);
+        while buf.last().is_some_and(|b| is_ws(*b)) {
+            buf.pop();
+        }
+        self.count += 1;
+        let (line, column, reason) = rec.broken.unwrap_or_default();
+        self.record_done(ListState::Element);
+        Item::Error {
+            number: Some(self.count),
+            line: rec.line,
+            column: rec.column,
+            kind: "invalid_json",
+            message: format!(
+                "the record is not valid JSON (at line {line}, column {column}: {reason}): it is taken to end before line {next}, where the next record starts, and reading goes on there"
+            ),
+        }
+    }
+
     /// The record ends at byte `end` of `chunk`.
     fn end_record(&mut self, chunk: &[u8], end: usize, buf: &mut Vec<u8>) -> Item {
         let mut rec = self.rec.take().unwrap_or(Rec {
@@ -444,6 +503,7 @@ impl Machine {
             column: self.pos.col + 1,
             over: false,
             top_object: false,
+            broken: None,
         });
         keep(&mut rec, &chunk[self.rec_from..end], buf, self.limit);
         self.count += 1;
@@ -495,15 +555,22 @@ impl Machine {
             if let Some(rec) = self.rec.take() {
                 self.count += 1;
                 let number = self.count;
+                let mut message = format!(
+                    "the document ends inside record {number} (it starts at line {}, column {})",
+                    rec.line, rec.column
+                );
+                if let Some((line, column, reason)) = &rec.broken {
+                    message.push_str(&format!(
+                        ": the record is not valid JSON (at line {line}, column {column}: {reason}), and no line after that starts with `{{` at column {} or left of it, where a next record could be read",
+                        rec.column
+                    ));
+                }
                 return Some(Item::Error {
                     number: Some(number),
                     line: rec.line,
                     column: rec.column,
                     kind: "invalid_json",
-                    message: format!(
-                        "the document ends inside record {number} (it starts at line {}, column {})",
-                        rec.line, rec.column
-                    ),
+                    message,
                 });
             }
             for f in &self.frames {

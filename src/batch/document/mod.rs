@@ -11,8 +11,11 @@
 //!
 //! The reader finds where each record ends from the structure alone
 //! (strings and their escapes, bracket depth counted without recursion);
-//! it does not check that a record is valid JSON: the evaluator does, and
-//! answers an invalid one with an error record. What lies between records
+//! it does not parse a record (the evaluator does, and answers an invalid
+//! one with an error record), but it follows its structure, so that a
+//! record seen to be broken ends at the next line that starts a record at
+//! its column or left of it, rather than taking the records after it (see
+//! `scan::Scan` and docs/decision.md). What lies between records
 //! is checked: a wrong separator, a stray bracket, text that is not JSON
 //! or an early end gives an error item that says where and what was
 //! expected, and the reader goes on from the next record it can find.
@@ -97,7 +100,7 @@ impl Item {
 /// Nesting is counted, not recursed into.
 pub struct DocumentReader<R> {
     input: R,
-    machine: Machine,
+    machine: Box<Machine>,
 }
 
 impl<R: BufRead> DocumentReader<R> {
@@ -111,7 +114,7 @@ impl<R: BufRead> DocumentReader<R> {
     pub fn with_limit(input: R, limit: usize) -> Self {
         DocumentReader {
             input,
-            machine: Machine::new(limit),
+            machine: Box::new(Machine::new(limit)),
         }
     }
 

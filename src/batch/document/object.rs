@@ -6,7 +6,7 @@
 use crate::batch::{looks_like_a_list, RawMap, ENVELOPE};
 
 use super::machine::{found, structure, Frame, Machine};
-use super::scan::{is_delim, is_ws, ws_run, Purpose, Scan, Watch};
+use super::scan::{is_delim, is_ws, ws_run, Gram, Purpose, Scan, Watch};
 use super::Item;
 
 /// The keys of the Salesforce CLI's answer around an export.
@@ -339,7 +339,16 @@ impl Machine {
     /// record.
     fn decide_record(&mut self) {
         let depth = self.frames.len();
+        // where the object's structure is: the scan follows it from there
+        let gram = match self.obj_mut().map(|o| o.state) {
+            Some(ObjState::Open) => Gram::KeyOrClose,
+            Some(ObjState::Key) => Gram::Key,
+            Some(ObjState::Value) => Gram::Value,
+            Some(ObjState::After) => Gram::After,
+            Some(ObjState::Colon | ObjState::InKey { .. }) | None => Gram::Colon,
+        };
         self.frames.clear();
-        self.scan = Some(Scan::nested(depth, Purpose::Record));
+        let column = self.rec.as_ref().map_or(1, |r| r.column());
+        self.scan = Some(Scan::nested(depth, Purpose::Record).checked(column, gram));
     }
 }

@@ -517,6 +517,10 @@ fn streamed_records_are_those_of_the_whole_text() {
         "[]\n[ ]\n{\"records\": []}\n{}",
         "",
         "[{\"a\": \"x\\\\\"}, {\"b\": \"\\\"}\"}, {\"c\": \"\\u00e9\"}]",
+        // nested objects and arrays that start lines, at or left of the
+        // record's column: valid records are never cut
+        "[\n  {\"id\": 1, \"a\": [\n{\"x\": 1},\n  {\"y\": [\n{}]}],\n\"b\": {\n\"c\": \"{\"}},\n  {\"id\": 2}\n]",
+        "{\n\"id\": 1,\n\"a\":\n{\"b\": 2}}\n{\"id\": \"\\\\\", \"c\": {}}",
     ];
     for doc in docs {
         let whole = super::super::document_records(doc).unwrap();
@@ -598,4 +602,144 @@ fn sniff_tells_documents_from_lines() {
     }
     assert_eq!(sniff(b"\xEF\xBB\xBF{\"records\": [{\"a\": 1}]}"), Document);
     assert_eq!(sniff(b"{\"a\": \"\xFF\"}\n"), Ndjson);
+}
+
+/// Five records one a line with the middle one broken by `bad`: what the
+/// reader gives.
+fn one_a_line(bad: &str) -> Vec<String> {
+    read(&format!(
+        "[\n{{\"id\": \"a1\"}},\n{bad},\n{{\"id\": \"a2\"}},\n{{\"id\": \"a3\"}},\n{{\"id\": \"a4\"}}\n]\n"
+    ))
+}
+
+#[test]
+fn a_broken_record_ends_where_the_next_line_starts_a_record() {
+    let good = |n: usize, line: usize, column: usize, id: &str| {
+        format!("{n} {line}:{column} {{\"id\": \"{id}\"}}")
+    };
+    let around = |error: &str| {
+        vec![
+            good(1, 2, 1, "a1"),
+            error.to_string(),
+            good(3, 4, 1, "a2"),
+            good(4, 5, 1, "a3"),
+            good(5, 6, 1, "a4"),
+        ]
+    };
+    // an unterminated string
+    assert_eq!(
+        one_a_line("{\"id\": \"bad\", \"name\": \"x}"),
+        around("error 2 3:1 invalid_json: the record is not valid JSON (at line 3, column 27: a string is not closed at the end of its line): it is taken to end before line 4, where the next record starts, and reading goes on there")
+    );
+    // a `]` for a `}`, a `}` for a `]`, a missing `}`
+    assert_eq!(
+        one_a_line("{\"id\": \"bad\", \"tags\": [\"x\"}"),
+        around("error 2 3:1 invalid_json: the record is not valid JSON (at line 3, column 27: `}` where `,` or `]` should be): it is taken to end before line 4, where the next record starts, and reading goes on there")
+    );
+    assert_eq!(
+        one_a_line("{\"id\": \"bad\", \"tags\": [{\"x\": 1]"),
+        around("error 2 3:1 invalid_json: the record is not valid JSON (at line 3, column 31: `]` where `,` or `}` should be): it is taken to end before line 4, where the next record starts, and reading goes on there")
+    );
+    assert_eq!(
+        one_a_line("{\"id\": \"bad\", \"x\": 1"),
+        around("error 2 3:1 invalid_json: the record is not valid JSON (at line 4, column 1: `{` where a key should be): it is taken to end before line 4, where the next record starts, and reading goes on there")
+    );
+    // a record that ends on its line stays as it was: the evaluator says
+    // what is wrong with it (here a stray `]` ends it, and the `}` after it
+    // is a fault between records)
+    assert_eq!(
+        one_a_line("{\"id\": \"bad\", \"x\": 1]}"),
+        vec![
+            good(1, 2, 1, "a1"),
+            "2 3:1 {\"id\": \"bad\", \"x\": 1]".to_string(),
+            "error - 3:22 invalid_json: expected `,` or `]` after record 2 at line 3, column 22, found `}`".to_string(),
+            good(3, 4, 1, "a2"),
+            good(4, 5, 1, "a3"),
+            good(5, 6, 1, "a4"),
+        ]
+    );
+    // the first record, after `[` on its line
+    assert_eq!(
+        read("[{\"id\": \"bad\", \"n\": \"x},\n {\"id\": \"a2\"},\n {\"id\": \"a3\"}]"),
+        vec![
+            "error 1 1:2 invalid_json: the record is not valid JSON (at line 1, column 25: a string is not closed at the end of its line): it is taken to end before line 2, where the next record starts, and reading goes on there".to_string(),
+            good(2, 2, 2, "a2"),
+            good(3, 3, 2, "a3"),
+        ]
+    );
+}
+
+#[test]
+fn a_broken_pretty_printed_record_ends_at_the_next_record_of_its_column() {
+    let record = |id: &str| {
+        format!("  {{\n    \"id\": \"{id}\",\n    \"items\": [\n      {{\"a\": 1}},\n      {{\n        \"b\": 2\n      }}\n    ]\n  }}")
+    };
+    let doc = |bad: &str| {
+        format!(
+            "{{\n  \"records\": [\n{},\n{bad},\n{},\n{}\n  ],\n  \"done\": true\n}}\n",
+            record("a1"),
+            record("a2"),
+            record("a3")
+        )
+    };
+    let ids = |items: &[String]| -> Vec<String> {
+        items
+            .iter()
+            .map(|i| match i.find("\"id\": \"") {
+                Some(k) if !i.starts_with("error") => i[k + 7..k + 9].to_string(),
+                _ => i.split(':').next().unwrap().to_string(),
+            })
+            .collect()
+    };
+    // the broken one has a nested object at the start of a line, deeper
+    // than the records: it stays in the broken record
+    for bad in [
+        record("bad").replace("\"b\": 2\n      }", "\"b\": 2\n"),
+        record("bad").replace("    ]\n  }", "  }"),
+    ] {
+        let items = read(&doc(&bad));
+        assert_eq!(
+            ids(&items),
+            ["a1", "error 2 12", "a2", "a3"],
+            "{bad}\n{items:#?}"
+        );
+    }
+    // broken, but its brackets still end it where it ends: the evaluator
+    // says what is wrong with it
+    for bad in [
+        record("bad").replace("{\"a\": 1}", "{\"a\": 1]"),
+        record("bad").replace("\"b\": 2", "\"b\": \"2"),
+    ] {
+        assert_eq!(ids(&read(&doc(&bad))), ["a1", "ba", "a2", "a3"]);
+    }
+    // valid, it is what it was
+    let valid = doc(&record("ok"));
+    assert_eq!(ids(&read(&valid)), ["a1", "ok", "a2", "a3"]);
+}
+
+#[test]
+fn a_document_with_no_line_to_go_on_from_gives_one_error() {
+    // all on one line: nothing after the fault starts a line
+    assert_eq!(
+        read("[{\"id\": \"a1\"}, {\"id\": \"bad, {\"id\": \"a2\"}, {\"id\": \"a3\"}]\n"),
+        vec![
+            "1 1:2 {\"id\": \"a1\"}",
+            "error 2 1:16 invalid_json: the document ends inside record 2 (it starts at line 1, column 16): the record is not valid JSON (at line 1, column 31: `i` where `,` or `}` should be), and no line after that starts with `{` at column 16 or left of it, where a next record could be read"
+        ]
+    );
+    // a top-level object whose string is not closed, then nothing at its
+    // column
+    assert_eq!(
+        read("{\n  \"id\": \"bad,\n  \"x\": {\n    \"y\": 1\n"),
+        vec!["error 1 1:1 invalid_json: the document ends inside record 1 (it starts at line 1, column 1): the record is not valid JSON (at line 2, column 14: a string is not closed at the end of its line), and no line after that starts with `{` at column 1 or left of it, where a next record could be read"]
+    );
+    // top-level objects one after another (as `jq .` writes them)
+    assert_eq!(
+        read("{\n  \"id\": \"a1\"\n}\n{\n  \"id\": \"bad\",\n  \"x\": 1\n\n{\n  \"id\": \"a2\"\n}\n"),
+        vec![
+            "1 1:1 {\n  \"id\": \"a1\"\n}".to_string(),
+            "error 2 4:1 invalid_json: the record is not valid JSON (at line 8, column 1: `{` where `,` or `}` should be): it is taken to end before line 8, where the next record starts, and reading goes on there".to_string(),
+            "3 8:1 {\n  \"id\": \"a2\"\n}".to_string(),
+        ]
+    );
 }
