@@ -64,6 +64,7 @@ pub mod diff;
 pub mod docs;
 pub mod eval;
 pub mod explain;
+pub mod files;
 pub mod fmt;
 pub mod load;
 pub mod metrics;
@@ -132,6 +133,17 @@ impl Checked {
     /// [`Checked::from_bytes`] plus declarations given as text.
     pub fn from_bytes_with_extra(name: &str, bytes: &[u8], extra: &[(&str, &str)]) -> Checked {
         Checked::from_loaded(load::load_bytes_with_extra(name, bytes, extra))
+    }
+
+    /// Loads, parses and checks a policy read from a stream (standard
+    /// input), no further than the size limit (see [`load::load_reader`]),
+    /// with declarations given as text beside it.
+    pub fn from_reader(
+        name: &str,
+        input: impl std::io::Read,
+        extra: &[(&str, &str)],
+    ) -> std::io::Result<Checked> {
+        Ok(Checked::from_loaded(load::load_reader(name, input, extra)?))
     }
 
     /// Loads, parses and checks policy text (imports are not available).

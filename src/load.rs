@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::ast::{ItemKind, Module};
 use crate::diag::{Code, Diagnostic};
+use crate::files::ReadError;
 use crate::span::{FileId, SourceMap, Span};
 use crate::syntax;
 
@@ -80,12 +81,51 @@ pub fn load_file_with_extra(
     options: LoadOptions,
     extra: &[(&str, &str)],
 ) -> std::io::Result<Loaded> {
-    let bytes = std::fs::read(path)?;
+    // read no further than the limit: a huge or endless file (`/dev/zero`)
+    // is H003 after a bounded read
+    let bytes = match read_source(path) {
+        Ok(b) => Ok(b),
+        Err(ReadError::TooLarge { size, .. }) => Err(size),
+        Err(ReadError::Io(e)) => return Err(e),
+    };
     Ok(load(
         &path.display().to_string(),
-        &bytes,
+        bytes.as_deref().map_err(|s| *s),
         Some(path),
         options,
+        extra,
+    ))
+}
+
+/// Reads a policy file, no further than [`syntax::MAX_SOURCE_BYTES`].
+fn read_source(path: &Path) -> Result<Vec<u8>, ReadError> {
+    crate::files::read_limited(path, syntax::MAX_SOURCE_BYTES as u64)
+}
+
+/// Loads a policy from a stream (standard input, say), read no further
+/// than [`syntax::MAX_SOURCE_BYTES`]: more is an H003 diagnostic, not a
+/// read to the end. Imports are not available; `extra` as in
+/// [`load_file_with_extra`]. Only a failure to read is an `Err`.
+///
+/// ```
+/// let loaded = handoff::load::load_reader("<stdin>", std::io::repeat(b' '), &[]).unwrap();
+/// assert_eq!(loaded.diagnostics[0].code.as_str(), "H003");
+/// ```
+pub fn load_reader(
+    name: &str,
+    input: impl std::io::Read,
+    extra: &[(&str, &str)],
+) -> std::io::Result<Loaded> {
+    let bytes = match crate::files::read_limited_from(input, syntax::MAX_SOURCE_BYTES as u64) {
+        Ok(b) => Ok(b),
+        Err(ReadError::TooLarge { size, .. }) => Err(size),
+        Err(ReadError::Io(e)) => return Err(e),
+    };
+    Ok(load(
+        name,
+        bytes.as_deref().map_err(|s| *s),
+        None,
+        LoadOptions::default(),
         extra,
     ))
 }
@@ -101,18 +141,20 @@ pub fn load_file_with_extra(
 /// assert_eq!(loaded.modules[0].items.len(), 2);
 /// ```
 pub fn load_bytes(name: &str, bytes: &[u8], base: Option<&Path>) -> Loaded {
-    load(name, bytes, base, LoadOptions::default(), &[])
+    load(name, Ok(bytes), base, LoadOptions::default(), &[])
 }
 
 /// [`load_bytes`] plus declarations given as text (see
 /// [`load_file_with_extra`]).
 pub fn load_bytes_with_extra(name: &str, bytes: &[u8], extra: &[(&str, &str)]) -> Loaded {
-    load(name, bytes, None, LoadOptions::default(), extra)
+    load(name, Ok(bytes), None, LoadOptions::default(), extra)
 }
 
+/// `bytes`: the root file's text, or its size (when known) when it is
+/// over the limit.
 fn load(
     name: &str,
-    bytes: &[u8],
+    bytes: Result<&[u8], Option<u64>>,
     base: Option<&Path>,
     options: LoadOptions,
     extra: &[(&str, &str)],
@@ -140,7 +182,10 @@ fn load(
         Some(p) => Origin::Disk(p.to_path_buf()),
         None => Origin::Memory,
     };
-    l.add(name, bytes, origin, &mut Vec::new());
+    match bytes {
+        Ok(bytes) => l.add(name, bytes, origin, &mut Vec::new()),
+        Err(size) => l.too_large(name, size, &origin),
+    }
     for (name, text) in extra {
         l.add(name, text.as_bytes(), Origin::Memory, &mut Vec::new());
     }
@@ -163,6 +208,17 @@ struct Loader {
 }
 
 impl Loader {
+    /// A file over the size limit: its name in the source map (without
+    /// its text) and H003.
+    fn too_large(&mut self, name: &str, size: Option<u64>, origin: &Origin) {
+        let file = self.sources.add(name, String::new());
+        if let Origin::Disk(p) = origin {
+            let c = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+            self.by_path.insert(c, file);
+        }
+        self.diagnostics.push(syntax::too_large(file, size));
+    }
+
     /// Parses one file and, depth first, the files it imports. `stack` holds
     /// the canonical paths of the files being loaded, to find cycles.
     fn add(&mut self, name: &str, bytes: &[u8], origin: Origin, stack: &mut Vec<PathBuf>) {
@@ -316,14 +372,19 @@ impl Loader {
             );
             return;
         }
-        match std::fs::read(&path) {
+        match read_source(&path) {
             Ok(bytes) => self.add(
                 &path.display().to_string(),
                 &bytes,
                 Origin::Disk(path.clone()),
                 stack,
             ),
-            Err(e) => self.diagnostics.push(
+            Err(ReadError::TooLarge { size, .. }) => self.too_large(
+                &path.display().to_string(),
+                size,
+                &Origin::Disk(path.clone()),
+            ),
+            Err(ReadError::Io(e)) => self.diagnostics.push(
                 Diagnostic::new(
                     Code::UnreadableFile,
                     span,

@@ -12,6 +12,17 @@ pub struct RecordError {
     pub message: String,
 }
 
+impl RecordError {
+    /// `too_large`: a record over [`MAX_RECORD_BYTES`] (for a reader that
+    /// stopped at the limit).
+    pub fn too_large() -> RecordError {
+        RecordError {
+            kind: "too_large",
+            message: format!("the record is longer than the limit of {MAX_RECORD_BYTES} bytes"),
+        }
+    }
+}
+
 /// The largest lead record accepted, in bytes.
 pub const MAX_RECORD_BYTES: usize = 8 * 1024 * 1024;
 
@@ -63,10 +74,7 @@ pub fn parse_lead(bytes: &[u8]) -> Result<serde_json::Map<String, serde_json::Va
 /// The checks every record passes before parsing: size, emptiness, UTF-8.
 pub(crate) fn check_record(bytes: &[u8]) -> Result<&str, RecordError> {
     if bytes.len() > MAX_RECORD_BYTES {
-        return Err(RecordError {
-            kind: "too_large",
-            message: format!("the record is longer than the limit of {MAX_RECORD_BYTES} bytes"),
-        });
+        return Err(RecordError::too_large());
     }
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(RecordError {

@@ -14,6 +14,8 @@ const LAYERS: &[(&str, u32)] = &[
     ("span", 0),
     ("value", 0),
     ("record", 0),
+    // whole files in and out: read limits, safe replacement
+    ("files", 0),
     // diagnostics, the syntax tree, types
     ("diag", 1),
     ("ast", 1),

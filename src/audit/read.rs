@@ -3,9 +3,15 @@
 //! selection `handoff log` makes (by lead, policy, verdict, time); a line
 //! in words.
 
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Read};
 
 use serde_json::{Map, Value};
+
+/// The longest log line read, in bytes: 16 MiB. A decision-log line is a
+/// few kilobytes (a decision with its lead's fields under the 8 MiB record
+/// limit stays below this); a longer line is skipped, read no further than
+/// its newline, and reported by its number.
+pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
 
 /// One line of a log that is not a decision-log line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,10 +27,21 @@ pub struct Skipped {
 /// and its text;
 /// `skipped` each other line that is not blank. A last line without its
 /// newline is torn (a writer stopped in it) and skipped as such; so is a
-/// line another writer ended, when it does not parse. Only a failure to
-/// read is an error.
+/// line another writer ended, when it does not parse. A line longer than
+/// [`MAX_LINE_BYTES`] is skipped too: no more of it is held than the limit
+/// (the file may be endless: `/dev/zero`). Only a failure to read is an
+/// error.
 pub fn read_lines<R: BufRead>(
+    input: R,
+    entry: impl FnMut(usize, Map<String, Value>, &str),
+    skipped: impl FnMut(Skipped),
+) -> io::Result<()> {
+    read_lines_limited(input, MAX_LINE_BYTES, entry, skipped)
+}
+
+fn read_lines_limited<R: BufRead>(
     mut input: R,
+    limit: usize,
     mut entry: impl FnMut(usize, Map<String, Value>, &str),
     mut skipped: impl FnMut(Skipped),
 ) -> io::Result<()> {
@@ -32,10 +49,26 @@ pub fn read_lines<R: BufRead>(
     let mut line = 0;
     loop {
         buf.clear();
-        if input.read_until(b'\n', &mut buf)? == 0 {
+        // at most one byte past the limit, to tell a line of the limit
+        // from a longer one
+        let take = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+        if (&mut input).take(take).read_until(b'\n', &mut buf)? == 0 {
             return Ok(());
         }
         line += 1;
+        if buf.len() > limit && buf.last() != Some(&b'\n') {
+            let ended = skip_line(&mut input)?;
+            skipped(Skipped {
+                line,
+                problem: if ended {
+                    format!("the line is longer than the limit of {limit} bytes (a decision-log line is a few kilobytes)")
+                } else {
+                    format!("the line is longer than the limit of {limit} bytes, and the file ends in the middle of it")
+                },
+            });
+            buf = Vec::new(); // give the limit's memory back
+            continue;
+        }
         let whole = buf.last() == Some(&b'\n');
         let text = buf.strip_suffix(b"\n").unwrap_or(&buf);
         let text = text.strip_suffix(b"\r").unwrap_or(text);
@@ -79,6 +112,27 @@ pub fn read_lines<R: BufRead>(
                 ),
             }),
         }
+    }
+}
+
+/// Reads past the rest of a line, holding none of it: whether its newline
+/// was found (else the input ended).
+fn skip_line<R: BufRead>(input: &mut R) -> io::Result<bool> {
+    loop {
+        let chunk = match input.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            return Ok(false);
+        }
+        if let Some(i) = memchr::memchr(b'\n', chunk) {
+            input.consume(i + 1);
+            return Ok(true);
+        }
+        let n = chunk.len();
+        input.consume(n);
     }
 }
 
@@ -273,6 +327,52 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn an_over_long_line_is_skipped_to_its_newline() {
+        let good = r#"{"id":"01J","logged_at":"2025-06-01T12:00:00.000Z","verdict":"hold"}"#;
+        let limit = good.len() + 1;
+        let mut text = format!("{good}\n");
+        text.push_str(&"x".repeat(limit + 100));
+        text.push_str(&format!("\n{good}\n"));
+        // a line of the limit exactly (newline apart) is read
+        text.push_str(&format!("{good} \n"));
+        text.push_str(&"y".repeat(limit + 1));
+        let (mut ok, mut bad) = (Vec::new(), Vec::new());
+        read_lines_limited(
+            text.as_bytes(),
+            limit,
+            |n, _, _| ok.push(n),
+            |s| bad.push(s),
+        )
+        .unwrap();
+        assert_eq!(ok, vec![1, 3, 4]);
+        assert_eq!(bad.iter().map(|s| s.line).collect::<Vec<_>>(), vec![2, 5]);
+        assert!(bad[0].problem.contains("longer than the limit"), "{bad:?}");
+        assert!(!bad[0].problem.contains("file ends"), "{bad:?}");
+        assert!(
+            bad[1].problem.contains("file ends in the middle"),
+            "{bad:?}"
+        );
+    }
+
+    #[test]
+    fn an_endless_line_is_not_held_in_memory() {
+        // 40 MiB without a newline, then a good line: one skipped line of
+        // 16 MiB at most held, not an allocation of the whole
+        let good = r#"{"id":"01J","logged_at":"2025-06-01T12:00:00.000Z","verdict":"hold"}"#;
+        let tail = format!("\n{good}\n");
+        let input = io::BufReader::new(io::repeat(b'x').take(40 << 20).chain(tail.as_bytes()));
+        let (mut ok, mut bad) = (Vec::new(), Vec::new());
+        read_lines(input, |n, _, _| ok.push(n), |s| bad.push(s)).unwrap();
+        assert_eq!(ok, vec![2]);
+        assert_eq!(bad.len(), 1);
+        assert_eq!(bad[0].line, 1);
+        assert!(
+            bad[0].problem.contains(&MAX_LINE_BYTES.to_string()),
+            "{bad:?}"
+        );
     }
 
     #[test]

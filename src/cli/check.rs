@@ -1,7 +1,7 @@
 //! `handoff check FILE...`
 
 use std::collections::HashSet;
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
@@ -76,9 +76,9 @@ pub(crate) fn run(args: CheckArgs) -> i32 {
     let mut all = Vec::new();
     for path in &paths {
         let checked = if path.as_os_str() == "-" {
-            let mut bytes = Vec::new();
-            match std::io::stdin().read_to_end(&mut bytes) {
-                Ok(_) => handoff::Checked::from_bytes("<stdin>", &bytes),
+            // read no further than the size limit (H003 past it)
+            match handoff::Checked::from_reader("<stdin>", std::io::stdin().lock(), &[]) {
+                Ok(c) => c,
                 Err(e) => {
                     unread.push(Unread {
                         file: "<stdin>".into(),

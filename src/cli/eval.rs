@@ -205,7 +205,17 @@ pub(crate) fn read_one_lead(path: &Path) -> Result<serde_json::Map<String, Value
 fn read_lead(path: &Path, keep: bool) -> Result<serde_json::Map<String, Value>, Failed> {
     let bytes = match read_input(path) {
         Ok(b) => b,
-        Err(e) => {
+        // read no further than the record's limit: the record's error
+        Err(handoff::files::ReadError::TooLarge { .. }) => {
+            let e = handoff::RecordError::too_large();
+            eprintln!("error: {}: {}", path.display(), e.message);
+            return Err(if keep {
+                Failed::Record(e)
+            } else {
+                Failed::Code(exit::RECORD_ERRORS)
+            });
+        }
+        Err(handoff::files::ReadError::Io(e)) => {
             let code = fail(format!("cannot read lead `{}`: {e}", path.display()));
             return Err(Failed::Code(code));
         }
@@ -223,13 +233,14 @@ fn read_lead(path: &Path, keep: bool) -> Result<serde_json::Map<String, Value>, 
     })
 }
 
-fn read_input(path: &Path) -> std::io::Result<Vec<u8>> {
+/// One lead's file (`-`: standard input), read no further than the
+/// record limit.
+fn read_input(path: &Path) -> Result<Vec<u8>, handoff::files::ReadError> {
+    const LIMIT: u64 = handoff::MAX_RECORD_BYTES as u64;
     if path.as_os_str() == "-" {
-        let mut b = Vec::new();
-        std::io::stdin().read_to_end(&mut b)?;
-        Ok(b)
+        handoff::files::read_limited_from(std::io::stdin().lock(), LIMIT)
     } else {
-        std::fs::read(path)
+        handoff::files::read_limited(path, LIMIT)
     }
 }
 

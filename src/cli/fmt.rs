@@ -1,6 +1,6 @@
 //! `handoff fmt FILE...|DIR`
 
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -61,7 +61,7 @@ pub(crate) fn run(a: FmtArgs) -> i32 {
     let mut written = 0;
     for path in &paths {
         let name = path.display().to_string();
-        let text = match std::fs::read(path) {
+        let text = match read_policy(path) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(t) => t,
                 Err(e) => {
@@ -72,7 +72,7 @@ pub(crate) fn run(a: FmtArgs) -> i32 {
                 }
             },
             Err(e) => {
-                fail(format!("{name}: cannot read the file: {e}"));
+                fail(format!("{name}: cannot read the file: {e}{}", hint(&e)));
                 worst = exit::USAGE;
                 continue;
             }
@@ -143,10 +143,10 @@ fn not_utf8_at(bytes: &[u8], at: usize) -> String {
 
 /// `handoff fmt -`: standard input to standard output.
 fn stdin(a: &FmtArgs) -> i32 {
-    let mut bytes = Vec::new();
-    if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
-        return fail(format!("cannot read standard input: {e}"));
-    }
+    let bytes = match handoff::files::read_limited_from(std::io::stdin().lock(), LIMIT) {
+        Ok(b) => b,
+        Err(e) => return fail(format!("cannot read standard input: {e}{}", hint(&e))),
+    };
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -201,8 +201,26 @@ fn format_one(name: &str, text: &str) -> Result<String, i32> {
     }
 }
 
+/// The largest file formatted: a policy file's limit (H003).
+const LIMIT: u64 = handoff::syntax::MAX_SOURCE_BYTES as u64;
+
+/// A policy file, read no further than [`LIMIT`].
+fn read_policy(path: &std::path::Path) -> Result<Vec<u8>, handoff::files::ReadError> {
+    handoff::files::read_limited(path, LIMIT)
+}
+
+/// What to do about a file over the limit (as H003 says).
+fn hint(e: &handoff::files::ReadError) -> &'static str {
+    match e {
+        handoff::files::ReadError::TooLarge { .. } => {
+            "; split the policy into several files joined with `import`"
+        }
+        handoff::files::ReadError::Io(_) => "",
+    }
+}
+
 fn handoff_write(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    super::policy::write_atomically(path, bytes)
+    handoff::files::write_replacing(path, bytes)
 }
 
 /// A unified diff of a file's text before and after formatting.

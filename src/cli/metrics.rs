@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::policy::{write_atomically, PolicyArgs};
+use super::policy::PolicyArgs;
 use super::{exit, fail, print};
 use handoff::metrics::{extra, measure, By, MetricsOptions, Period, PolicyInfo};
 
@@ -211,7 +211,7 @@ pub(crate) fn run(a: MetricsArgs) -> i32 {
         ),
     };
     let written = match &a.output {
-        Some(path) => write_atomically(path, text.as_bytes())
+        Some(path) => handoff::files::write_replacing(path, text.as_bytes())
             .map_err(|e| fail(format!("cannot write `{}`: {e}", path.display()))),
         None => print(text.as_bytes()),
     };

@@ -1,7 +1,6 @@
 //! What `eval` and `explain` share: the policy (from a file or standard
 //! input), the time of evaluation, the state file and its update.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -57,17 +56,10 @@ impl PolicyArgs {
             ));
         }
         let engine = if self.policy.as_os_str() == "-" {
-            let mut bytes = Vec::new();
-            if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
-                return Err(fail(format!(
-                    "cannot read the policy from standard input: {e}"
-                )));
-            }
-            compiled(
-                handoff::Checked::from_bytes_with_extra("<stdin>", &bytes, extra),
-                &self.policy,
-                extra,
-            )?
+            // read no further than the size limit (H003 past it)
+            let checked = handoff::Checked::from_reader("<stdin>", std::io::stdin().lock(), extra)
+                .map_err(|e| fail(format!("cannot read the policy from standard input: {e}")))?;
+            compiled(checked, &self.policy, extra)?
         } else {
             compile_file(&self.policy, self.allow_outside_imports, extra)?
         };
@@ -97,7 +89,7 @@ impl PolicyArgs {
         let state = engine.state_after(run);
         let mut text = serde_json::to_vec_pretty(&Value::Object(state)).unwrap_or_default();
         text.push(b'\n');
-        write_atomically(path, &text)
+        handoff::files::write_replacing(path, &text)
             .map_err(|e| fail(format!("cannot write state file `{}`: {e}", path.display())))
     }
 }
@@ -192,16 +184,25 @@ pub(crate) fn with_checked_state(
 /// Reads a state file (`-`: standard input): a JSON object, a byte-order
 /// mark allowed.
 pub(crate) fn read_state(path: &Path) -> Result<Map<String, Value>, i32> {
-    let bytes = if path.as_os_str() == "-" {
-        let mut b = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut b)
-            .map(|_| b)
-            .map_err(|e| fail(format!("cannot read the state from standard input: {e}")))?
+    const LIMIT: u64 = handoff::eval::MAX_STATE_BYTES;
+    let read = if path.as_os_str() == "-" {
+        handoff::files::read_limited_from(std::io::stdin().lock(), LIMIT)
     } else {
-        std::fs::read(path)
-            .map_err(|e| fail(format!("cannot read state file `{}`: {e}", path.display())))?
+        handoff::files::read_limited(path, LIMIT)
     };
+    let bytes = read.map_err(|e| {
+        let what = if path.as_os_str() == "-" {
+            "the state from standard input".to_string()
+        } else {
+            format!("state file `{}`", path.display())
+        };
+        match e {
+            handoff::files::ReadError::TooLarge { .. } => fail(format!(
+                "cannot read {what}: {e}; a state file holds the turns and counts of teams, as `--state-out` writes it"
+            )),
+            handoff::files::ReadError::Io(e) => fail(format!("cannot read {what}: {e}")),
+        }
+    })?;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(m)) => Ok(m),
@@ -216,10 +217,4 @@ pub(crate) fn read_state(path: &Path) -> Result<Map<String, Value>, i32> {
             e.column()
         ))),
     }
-}
-
-/// Writes `bytes` to `path` so that a reader sees the old content or the
-/// new, never a part (see [`handoff::audit::write_atomically`]).
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    handoff::audit::write_atomically(path, bytes)
 }

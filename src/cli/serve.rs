@@ -108,12 +108,25 @@ fn bytes(s: &str) -> Result<usize, String> {
     }
 }
 
+/// The largest `--token-file` read: a token is a line of printable ASCII.
+const MAX_TOKEN_FILE_BYTES: u64 = 4096;
+
 /// The token from `--token-file` or `HANDOFF_TOKEN`.
 fn token(a: &ServeArgs) -> Result<Option<String>, i32> {
     let token = match &a.token_file {
         Some(p) => Some(
-            std::fs::read_to_string(p)
-                .map_err(|e| fail(format!("cannot read the token file `{}`: {e}", p.display())))?,
+            handoff::files::read_limited_string(p, MAX_TOKEN_FILE_BYTES).map_err(|e| {
+                let hint = match e {
+                    handoff::files::ReadError::TooLarge { .. } => {
+                        "; the file holds the token alone, on one line"
+                    }
+                    handoff::files::ReadError::Io(_) => "",
+                };
+                fail(format!(
+                    "cannot read the token file `{}`: {e}{hint}",
+                    p.display()
+                ))
+            })?,
         ),
         None => std::env::var("HANDOFF_TOKEN").ok(),
     };

@@ -22,6 +22,11 @@ pub use calendar::add_business;
 pub use distribute::{RunState, Turn};
 pub use extract::parse_timestamp;
 pub use now::parse_now;
+
+/// The largest state file read (`--state`, the server's `--state`, a test
+/// case's `state`), in bytes: 256 MiB. A state holds a turn or a count per
+/// team member; a file this large is not one (and is not read to its end).
+pub const MAX_STATE_BYTES: u64 = 256 * 1024 * 1024;
 pub(crate) use scan::field_text;
 
 use serde_json::Value;

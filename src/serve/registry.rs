@@ -333,13 +333,13 @@ impl Registry {
         }
         let mut text = serde_json::to_vec_pretty(&Value::Object(base.clone())).unwrap_or_default();
         text.push(b'\n');
-        crate::audit::write_atomically(path, &text)
+        crate::files::write_replacing(path, &text)
     }
 }
 
 /// Reads a state file: a JSON object, a byte-order mark allowed.
 fn read_state(path: &Path) -> Result<Map<String, Value>, String> {
-    let bytes = std::fs::read(path)
+    let bytes = crate::files::read_limited(path, crate::eval::MAX_STATE_BYTES)
         .map_err(|e| format!("cannot read state file `{}`: {e}", path.display()))?;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     match serde_json::from_slice::<Value>(bytes) {

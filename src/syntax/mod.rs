@@ -43,19 +43,7 @@ pub fn decode(bytes: &[u8]) -> String {
 /// The pre-flight on raw bytes: size and encoding.
 pub fn check_bytes(file: FileId, bytes: &[u8]) -> Option<Diagnostic> {
     if bytes.len() > MAX_SOURCE_BYTES {
-        return Some(
-            Diagnostic::new(
-                Code::FileTooLarge,
-                Span::new(file, 0, 0),
-                format!(
-                    "the policy file is {} bytes, more than the limit of {} bytes",
-                    bytes.len(),
-                    MAX_SOURCE_BYTES
-                ),
-            )
-            .label("file starts here")
-            .help("split the policy into several files joined with `import`"),
-        );
+        return Some(too_large(file, Some(bytes.len() as u64)));
     }
     if let Err(e) = std::str::from_utf8(bytes) {
         let at = e.valid_up_to();
@@ -71,6 +59,20 @@ pub fn check_bytes(file: FileId, bytes: &[u8]) -> Option<Diagnostic> {
         );
     }
     None
+}
+
+/// H003: a policy file over [`MAX_SOURCE_BYTES`]; `size` is its size when
+/// known (a regular file; a stream is read no further than the limit).
+pub fn too_large(file: FileId, size: Option<u64>) -> Diagnostic {
+    let message = match size {
+        Some(n) => {
+            format!("the policy file is {n} bytes, more than the limit of {MAX_SOURCE_BYTES} bytes")
+        }
+        None => format!("the policy file is longer than the limit of {MAX_SOURCE_BYTES} bytes"),
+    };
+    Diagnostic::new(Code::FileTooLarge, Span::new(file, 0, 0), message)
+        .label("file starts here")
+        .help("split the policy into several files joined with `import`")
 }
 
 /// Parses one source file. `text` must be the decoded text of the file.

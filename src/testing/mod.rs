@@ -259,7 +259,7 @@ pub fn check_suite_with(path: &Path, options: LoadOptions) -> std::io::Result<cr
     match suite(path, None, false, options) {
         Ok(_) => {
             let mut sources = SourceMap::new();
-            let text = std::fs::read_to_string(path)?;
+            let text = read_suite(path).map_err(std::io::Error::other)?;
             sources.add(path.display().to_string(), text.as_str());
             Ok(crate::Checked {
                 sources,
@@ -276,13 +276,21 @@ pub fn check_suite_with(path: &Path, options: LoadOptions) -> std::io::Result<cr
     }
 }
 
+/// The largest suite file read, in bytes (as a policy file): more is an
+/// error after reading no further.
+pub const MAX_SUITE_BYTES: u64 = crate::syntax::MAX_SOURCE_BYTES as u64;
+
+fn read_suite(path: &Path) -> Result<String, crate::files::ReadError> {
+    crate::files::read_limited_string(path, MAX_SUITE_BYTES)
+}
+
 fn suite(
     path: &Path,
     filter: Option<&str>,
     run_cases: bool,
     options: LoadOptions,
 ) -> Result<SuiteResult, SuiteError> {
-    let text = std::fs::read_to_string(path)
+    let text = read_suite(path)
         .map_err(|e| SuiteError::Io(format!("{}: cannot read the suite: {e}", path.display())))?;
     let name = path.display().to_string();
     let mut sources = SourceMap::new();
@@ -612,7 +620,8 @@ fn run_case(
     let engine = match state {
         Some(s) => {
             let path = dir.join(&s);
-            let text = match std::fs::read_to_string(&path) {
+            let text = match crate::files::read_limited_string(&path, crate::eval::MAX_STATE_BYTES)
+            {
                 Ok(t) => t,
                 Err(e) => {
                     return failed(format!(
@@ -660,8 +669,18 @@ fn build_lead(
             Some(named) => build_lead(dir, &BTreeMap::new(), named),
             None => {
                 let path: PathBuf = dir.join(s);
-                let bytes = std::fs::read(&path)
-                    .map_err(|e| format!("cannot read the lead {}: {e}", path.display()))?;
+                let bytes =
+                    match crate::files::read_limited(&path, crate::record::MAX_RECORD_BYTES as u64)
+                    {
+                        Ok(b) => b,
+                        Err(crate::files::ReadError::TooLarge { .. }) => {
+                            let e = crate::record::RecordError::too_large();
+                            return Err(format!("the lead {}: {}", path.display(), e.message));
+                        }
+                        Err(e) => {
+                            return Err(format!("cannot read the lead {}: {e}", path.display()))
+                        }
+                    };
                 crate::record::parse_lead(&bytes)
                     .map_err(|e| format!("the lead {}: {}", path.display(), e.message))
             }
