@@ -295,21 +295,14 @@ impl Loader {
         if let Some((root, shown)) = &self.root {
             // checked on the text first: whether a file exists outside the
             // folder is not to be learned from a diagnostic either
-            let mut depth = std::fs::canonicalize(dir)
+            let depth = std::fs::canonicalize(dir)
                 .ok()
                 .and_then(|d| Some(d.strip_prefix(root).ok()?.components().count()))
                 .unwrap_or(0) as i64;
-            for c in Path::new(target).components() {
-                depth += match c {
-                    std::path::Component::Normal(_) => 1,
-                    std::path::Component::CurDir => 0,
-                    _ => -1,
-                };
-                if depth < 0 {
-                    let d = outside(span, target, "outside the policy's folder", shown);
-                    self.diagnostics.push(d);
-                    return;
-                }
+            if climbs_out(depth, target) {
+                let d = outside(span, target, "outside the policy's folder", shown);
+                self.diagnostics.push(d);
+                return;
             }
         }
         let path = dir.join(target);
@@ -409,4 +402,21 @@ fn outside(span: Span, target: &str, what: &str, root: &Path) -> Diagnostic {
         "move the shared file into `{}` (or below it) and import it by a relative path; to follow such imports on purpose, pass `--allow-outside-imports`",
         root.display()
     ))
+}
+
+/// Whether relative path `target`, followed from a folder `depth` levels
+/// below a root, climbs above the root at some point (judged on its text:
+/// whether a file exists out there is not to be learned from a diagnostic).
+pub(crate) fn climbs_out(mut depth: i64, target: &str) -> bool {
+    for c in Path::new(target).components() {
+        depth += match c {
+            std::path::Component::Normal(_) => 1,
+            std::path::Component::CurDir => 0,
+            _ => -1,
+        };
+        if depth < 0 {
+            return true;
+        }
+    }
+    false
 }

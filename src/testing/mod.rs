@@ -556,16 +556,8 @@ fn leaves(root: &Path, dir: &Path, target: &str) -> Option<&'static str> {
     }
     // on the text first: whether a file exists out there is not to be
     // learned from a diagnostic either
-    let mut depth = 0i64;
-    for c in Path::new(target).components() {
-        depth += match c {
-            std::path::Component::Normal(_) => 1,
-            std::path::Component::CurDir => 0,
-            _ => -1,
-        };
-        if depth < 0 {
-            return Some("outside the suite's folder");
-        }
+    if crate::load::climbs_out(0, target) {
+        return Some("outside the suite's folder");
     }
     // then as the file system resolves it: the path, or the nearest folder
     // on its way that exists, must resolve inside
