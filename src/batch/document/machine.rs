@@ -466,11 +466,9 @@ impl Machine {
         }
     }
 
-    /// A broken record ends before byte `at` of `chunk`, which starts the
-    /// next one (see [`Scan`]): its error, and the array (if any) expects
-    /// that record.
-    fn cut_record(&mut self, chunk: &[u8], at: usize, buf: &mut Vec<u8>) -> Item {
-        let (next, _) = self.at(chunk, at);
+    /// The record being read, its text up to byte `end` of `chunk` kept in
+    /// `buf`.
+    fn take_record(&mut self, chunk: &[u8], end: usize, buf: &mut Vec<u8>) -> Rec {
         let mut rec = self.rec.take().unwrap_or(Rec {
             line: self.pos.line,
             column: self.pos.col + 1,
@@ -478,7 +476,16 @@ impl Machine {
             top_object: false,
             broken: None,
         });
-        keep(&mut rec, &chunk[self.rec_from..at], buf, self.limit);
+        keep(&mut rec, &chunk[self.rec_from..end], buf, self.limit);
+        rec
+    }
+
+    /// A broken record ends before byte `at` of `chunk`, which starts the
+    /// next one (see [`Scan`]): its error, and the array (if any) expects
+    /// that record.
+    fn cut_record(&mut self, chunk: &[u8], at: usize, buf: &mut Vec<u8>) -> Item {
+        let (next, _) = self.at(chunk, at);
+        let rec = self.take_record(chunk, at, buf);
         while buf.last().is_some_and(|b| is_ws(*b)) {
             buf.pop();
         }
@@ -498,14 +505,7 @@ impl Machine {
 
     /// The record ends at byte `end` of `chunk`.
     fn end_record(&mut self, chunk: &[u8], end: usize, buf: &mut Vec<u8>) -> Item {
-        let mut rec = self.rec.take().unwrap_or(Rec {
-            line: self.pos.line,
-            column: self.pos.col + 1,
-            over: false,
-            top_object: false,
-            broken: None,
-        });
-        keep(&mut rec, &chunk[self.rec_from..end], buf, self.limit);
+        let rec = self.take_record(chunk, end, buf);
         self.count += 1;
         let number = self.count;
         if rec.over {
