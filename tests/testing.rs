@@ -382,3 +382,40 @@ fn links_inside_the_folder_are_followed() {
     assert!(out.contains("2 files: no problems found"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Cases are told apart by name (reports, `--run`, JUnit): a name given to
+/// two cases is refused, at the second `name = ...`, not at a lead that
+/// happens to have the same text.
+#[test]
+fn two_cases_of_one_name_are_refused_where_the_second_is() {
+    let dir = temp_dir("duplicate-names");
+    for f in ["policy.handoff", "lead-ready.json"] {
+        std::fs::copy(format!("examples/inbound/{f}"), dir.join(f)).unwrap();
+    }
+    let case =
+        "[[case]]\nname = \"ready\"\nlead = \"ready\"\n[case.expect]\nverdict = \"handoff\"\n";
+    let suite = format!(
+        "policy = \"policy.handoff\"\nnow = \"2025-06-01T12:00:00Z\"\n\n[leads]\nready = \"lead-ready.json\"\n\n{case}\n{case}"
+    );
+    let path = dir.join("p.test.toml");
+    std::fs::write(&path, &suite).unwrap();
+    let (code, out, err) = run(&["test", path.to_str().unwrap()], b"");
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("H801") && err.contains("two cases are named `ready`"),
+        "{err}"
+    );
+    // line 14 is the second case's `name = "ready"`
+    assert!(err.contains("p.test.toml:14:8]"), "{err}");
+    let (code, out, _) = run(&["check", path.to_str().unwrap()], b"");
+    assert_eq!(code, 1);
+    assert!(out.contains("two cases are named `ready`"), "{out}");
+    // named apart, the suite runs
+    std::fs::write(
+        &path,
+        suite.replacen("name = \"ready\"", "name = \"first\"", 1),
+    )
+    .unwrap();
+    let (code, out, err) = run(&["test", path.to_str().unwrap()], b"");
+    assert_eq!(code, 0, "{out}{err}");
+}

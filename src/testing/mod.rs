@@ -14,7 +14,7 @@
 //! escalation steps fell due, which quality gates tripped, which playbooks
 //! were chosen, which consent rules blocked.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -356,6 +356,38 @@ fn suite(
     let known = Names::of(&engine);
     let mut diags = Vec::new();
     let default_now = suite.now.clone();
+    // cases are told apart by name (reports, `--run`, JUnit): a name given
+    // twice is pointed at where it comes again
+    let mut named: HashMap<&str, usize> = HashMap::new();
+    for c in &suite.cases {
+        let n = named.entry(c.name.as_str()).or_insert(0);
+        *n += 1;
+        if *n == 2 {
+            let quoted = format!("\"{}\"", c.name);
+            // the second `name = "…"` line with it
+            let is_name = |i: usize| {
+                let line = &text[text[..i].rfind('\n').map_or(0, |n| n + 1)..i];
+                line.trim_end()
+                    .strip_suffix('=')
+                    .is_some_and(|k| k.trim() == "name")
+            };
+            let at = text
+                .match_indices(&quoted)
+                .map(|(i, _)| i)
+                .filter(|i| is_name(*i))
+                .nth(1)
+                .unwrap_or_else(|| locate(&c.name).start as usize);
+            diags.push(
+                Diagnostic::new(
+                    Code::TestFile,
+                    Span::new(file, at, (at + quoted.len()).min(text.len())),
+                    format!("two cases are named `{}`", c.name),
+                )
+                .label("this name is taken by a case above")
+                .help("give each case a name of its own: reports and `--run` tell cases apart by name"),
+            );
+        }
+    }
     let mut cases: Vec<CaseFile> = suite.cases;
     for t in suite.tables {
         for (i, row) in t.rows.iter().enumerate() {
