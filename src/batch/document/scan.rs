@@ -216,6 +216,22 @@ impl Scan {
         (used, if end { Stop::End } else { Stop::More })
     }
 
+    /// One byte outside a string, by bracket counts alone: whether it
+    /// closes the value.
+    #[inline]
+    fn count(&mut self, b: u8) -> bool {
+        match b {
+            b'"' => self.in_str = true,
+            b'{' | b'[' => self.depth += 1,
+            b'}' | b']' => {
+                self.depth = self.depth.saturating_sub(1);
+                return self.depth == 0;
+            }
+            _ => {}
+        }
+        false
+    }
+
     /// Scans `bytes`: how many are the value's, and whether it ends there.
     fn run_unchecked(&mut self, bytes: &[u8]) -> (usize, bool) {
         if self.bare {
@@ -249,16 +265,8 @@ impl Scan {
             } else {
                 let b = bytes[i];
                 i += 1;
-                match b {
-                    b'"' => self.in_str = true,
-                    b'{' | b'[' => self.depth += 1,
-                    b'}' | b']' => {
-                        self.depth = self.depth.saturating_sub(1);
-                        if self.depth == 0 {
-                            return (i, true);
-                        }
-                    }
-                    _ => {}
+                if self.count(b) {
+                    return (i, true);
                 }
             }
         }
@@ -329,16 +337,8 @@ impl Scan {
                     return (i, Stop::Restart);
                 }
                 i += 1;
-                match b {
-                    b'"' => self.in_str = true,
-                    b'{' | b'[' => self.depth += 1,
-                    b'}' | b']' => {
-                        self.depth = self.depth.saturating_sub(1);
-                        if self.depth == 0 {
-                            return (i, Stop::End);
-                        }
-                    }
-                    _ => {}
+                if self.count(b) {
+                    return (i, Stop::End);
                 }
                 continue;
             }
